@@ -1,0 +1,194 @@
+//! Users from an Apache htpasswd file, bcrypt only, verified off the async threads.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+use super::Credentials;
+
+/// bcrypt costs tens of milliseconds of CPU by design; this many checks run at once, so a
+/// flood of wrong passwords queues up instead of starving every other request.
+const CONCURRENT_BCRYPT_CHECKS: usize = 4;
+
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HtpasswdError {
+    #[error("reading htpasswd {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("htpasswd {path} line {line}: {reason}")]
+    Line {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+pub(crate) struct Users {
+    hashes: Arc<HashMap<String, String>>,
+    /// Checked against when the user is unknown, at the cost the file uses, so that a wrong
+    /// user name takes as long as a wrong password and names cannot be probed by timing.
+    unknown_user_hash: Arc<str>,
+    /// user → SHA-256 of the password last verified, and when. Only successes are kept, and
+    /// only as digests: the cache never holds a password.
+    verified: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    ttl: Duration,
+    bcrypt_slots: Semaphore,
+}
+
+impl Users {
+    pub fn load(path: &Path, ttl: Duration) -> Result<Users, HtpasswdError> {
+        let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let hashes = parse(&text).map_err(|(line, reason)| HtpasswdError::Line {
+            path: path.to_owned(),
+            line,
+            reason,
+        })?;
+        let cost = hashes
+            .values()
+            .next()
+            .and_then(|h| h.get(4..6))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(bcrypt::DEFAULT_COST);
+        let unknown_user_hash = bcrypt::hash("unknown user", cost).map_err(|e| HtpasswdError::Line {
+            path: path.to_owned(),
+            line: 1,
+            reason: format!("bcrypt cost {cost}: {e}"),
+        })?;
+        Ok(Users {
+            hashes: Arc::new(hashes),
+            unknown_user_hash: unknown_user_hash.into(),
+            verified: Mutex::new(HashMap::new()),
+            ttl,
+            bcrypt_slots: Semaphore::new(CONCURRENT_BCRYPT_CHECKS),
+        })
+    }
+
+    pub async fn verify(&self, credentials: &Credentials) -> bool {
+        let digest: [u8; 32] = Sha256::digest(credentials.password.as_bytes()).into();
+        if self.recently_verified(&credentials.user, &digest) {
+            return true;
+        }
+        let Ok(_slot) = self.bcrypt_slots.acquire().await else {
+            return false;
+        };
+        let hashes = self.hashes.clone();
+        let unknown_user_hash = self.unknown_user_hash.clone();
+        let user = credentials.user.clone();
+        let password = credentials.password.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            let hash = hashes.get(&user).map_or(&*unknown_user_hash, String::as_str);
+            let matches = bcrypt::verify(password.as_bytes(), hash).unwrap_or(false);
+            matches && hashes.contains_key(&user)
+        })
+        .await
+        .unwrap_or(false);
+        if ok && let Ok(mut verified) = self.verified.lock() {
+            verified.insert(credentials.user.clone(), (digest, Instant::now()));
+        }
+        ok
+    }
+
+    fn recently_verified(&self, user: &str, digest: &[u8; 32]) -> bool {
+        let Ok(verified) = self.verified.lock() else {
+            return false;
+        };
+        verified.get(user).is_some_and(|(known, at)| {
+            at.elapsed() < self.ttl && bool::from(known.ct_eq(digest))
+        })
+    }
+}
+
+/// `user:hash` lines; blank lines and `#` comments are skipped. Errors are (line, reason).
+fn parse(text: &str) -> Result<HashMap<String, String>, (usize, String)> {
+    let mut hashes = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (user, hash) = line
+            .split_once(':')
+            .ok_or_else(|| (number, "expected user:hash".to_owned()))?;
+        if user.is_empty() {
+            return Err((number, "empty user name".to_owned()));
+        }
+        if !["$2y$", "$2b$", "$2a$"].iter().any(|p| hash.starts_with(p)) {
+            let scheme = scheme_name(hash);
+            return Err((
+                number,
+                format!("user {user:?}: unsupported hash scheme {scheme}; only bcrypt is accepted (htpasswd -B)"),
+            ));
+        }
+        if hash.len() != 60 {
+            return Err((number, format!("user {user:?}: malformed bcrypt hash")));
+        }
+        if hashes.insert(user.to_owned(), hash.to_owned()).is_some() {
+            return Err((number, format!("user {user:?} appears twice")));
+        }
+    }
+    Ok(hashes)
+}
+
+fn scheme_name(hash: &str) -> String {
+    if let Some(rest) = hash.strip_prefix('$') {
+        format!("${}$", rest.split('$').next().unwrap_or_default())
+    } else if hash.starts_with("{SHA}") {
+        "{SHA}".to_owned()
+    } else {
+        "crypt or plain text".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_bcrypt_and_names_other_schemes() {
+        let ok = parse("# users\n\nalice:$2y$05$abcdefghijklmnopqrstuuNl1wOQWbWn/0JfYbkqcYXIyV1N/1gDe\n")
+            .expect("bcrypt");
+        assert!(ok.contains_key("alice"));
+        let cases = [
+            ("bob:$apr1$abc$def", "$apr1$"),
+            ("bob:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=", "{SHA}"),
+            ("bob:rl0w1Xyz2abcd", "crypt"),
+            ("bob", "user:hash"),
+            ("bob:$2y$05$short", "malformed"),
+        ];
+        for (line, want) in cases {
+            let (number, reason) = parse(line).expect_err(line);
+            assert_eq!(number, 1);
+            assert!(reason.contains(want), "{line}: {reason}");
+        }
+    }
+
+    #[tokio::test]
+    async fn verifies_and_caches_only_the_right_password() {
+        let hash = bcrypt::hash("s3cret", 4).expect("hash");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("htpasswd");
+        std::fs::write(&path, format!("alice:{hash}\n")).expect("write");
+        let users = Users::load(&path, Duration::from_secs(60)).expect("load");
+        let creds = |user: &str, password: &str| Credentials {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        };
+        assert!(!users.verify(&creds("alice", "wrong")).await);
+        assert!(users.verify(&creds("alice", "s3cret")).await);
+        assert!(users.recently_verified("alice", &Sha256::digest(b"s3cret").into()));
+        assert!(!users.verify(&creds("alice", "wrong")).await);
+        assert!(!users.verify(&creds("mallory", "s3cret")).await);
+    }
+}

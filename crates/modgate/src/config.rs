@@ -1,0 +1,521 @@
+//! Configuration: a TOML file, overlaid by `MODGATE_*` variables and flags, checked in one pass.
+//!
+//! `RawConfig` mirrors the file with every field optional; `Config::from_raw` validates all of it
+//! and returns typed values, naming the key that is wrong. Nothing downstream reads the
+//! environment or raw strings.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Where the directory store lives when nothing says otherwise.
+pub const DEFAULT_STORE: &str = "./data";
+/// The config file read from the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "modgate.toml";
+
+/// A configuration error, naming the key and what is wrong with its value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has an unknown or mistyped key.
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A key has a value that cannot be used.
+    #[error("config key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The config file as written: every key optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    pub tls: Option<RawTls>,
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub request_timeout_secs: Option<u64>,
+    pub shutdown_timeout_secs: Option<u64>,
+    pub max_header_bytes: Option<usize>,
+    pub allow: Option<Vec<String>>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub realm: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub reload_check_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub kind: Option<String>,
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub htpasswd: Option<PathBuf>,
+    pub cache_secs: Option<u64>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub prefix: Option<String>,
+    pub private: Option<bool>,
+    pub missing: Option<String>,
+    pub anonymous: Option<bool>,
+    pub users: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
+    pub allow: Option<Vec<String>>,
+}
+
+/// Values from the environment or the command line, which win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub store: Option<PathBuf>,
+    pub log_format: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub htpasswd: Option<PathBuf>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub allow: Vec<IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub realm: String,
+    pub tls: Option<TlsConfig>,
+    pub store_dir: PathBuf,
+    pub auth: AuthConfig,
+    pub routes: Vec<RouteConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// How often the files are checked for changes (they are also reloaded on SIGHUP).
+    pub reload_check: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    pub htpasswd: Option<PathBuf>,
+    pub cache_ttl: Duration,
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+/// What a route answers for a module or version it does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// 404: the `go` command may ask the next proxy.
+    NotFound,
+    /// 403 with a reason, except for the path prefixes `go` probes while resolving imports.
+    Refuse,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    /// A module path prefix, matched at path-element boundaries; empty matches every module.
+    pub prefix: String,
+    pub private: bool,
+    pub missing: Missing,
+    pub read: ReadRights,
+    pub allow: Vec<IpNet>,
+}
+
+/// Who may read a route. With no users, groups or `anonymous`, any authenticated user may,
+/// or anyone when no users are configured at all.
+#[derive(Debug, Clone, Default)]
+pub struct ReadRights {
+    pub anonymous: Option<bool>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl RawConfig {
+    /// Reads `path`; `Ok(None)` when `required` is false and the file does not exist.
+    pub fn load(path: &Path, required: bool) -> Result<Option<RawConfig>, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Self::parse(&text, path).map(Some)
+    }
+
+    pub fn parse(text: &str, origin: &Path) -> Result<RawConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_owned(),
+            // toml's message spans several lines with a source excerpt; keep its first line
+            // plus the key it names, which is what an operator needs.
+            message: one_line(&e.to_string()),
+        })
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Overrides {
+    /// The `MODGATE_*` variables; flags are applied on top by the caller.
+    pub fn from_env() -> Overrides {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Overrides {
+            listen: var("MODGATE_LISTEN"),
+            store: var("MODGATE_STORE").map(PathBuf::from),
+            log_format: var("MODGATE_LOG_FORMAT"),
+            tls_cert: var("MODGATE_TLS_CERT").map(PathBuf::from),
+            tls_key: var("MODGATE_TLS_KEY").map(PathBuf::from),
+            htpasswd: var("MODGATE_HTPASSWD").map(PathBuf::from),
+        }
+    }
+
+    /// `self` with every value that `over` sets replaced.
+    pub fn overlay(self, over: Overrides) -> Overrides {
+        Overrides {
+            listen: over.listen.or(self.listen),
+            store: over.store.or(self.store),
+            log_format: over.log_format.or(self.log_format),
+            tls_cert: over.tls_cert.or(self.tls_cert),
+            tls_key: over.tls_key.or(self.tls_key),
+            htpasswd: over.htpasswd.or(self.htpasswd),
+        }
+    }
+}
+
+impl Config {
+    /// Validates everything at once. Relative paths in the file are taken from `base_dir`.
+    pub fn from_raw(
+        raw: RawConfig,
+        overrides: Overrides,
+        base_dir: &Path,
+    ) -> Result<Config, ConfigError> {
+        let server = raw.server;
+        let listen_text = overrides
+            .listen
+            .or(server.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("server.listen", format!("{listen_text:?}: {e}")))?;
+
+        let log_format = match overrides.log_format.or(server.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "server.log_format",
+                    format!("{other:?}: expected \"text\" or \"json\""),
+                ));
+            }
+        };
+
+        let request_timeout = positive_secs("server.request_timeout_secs", server.request_timeout_secs, 300)?;
+        let shutdown_timeout = positive_secs("server.shutdown_timeout_secs", server.shutdown_timeout_secs, 30)?;
+        let max_header_bytes = server.max_header_bytes.unwrap_or(16 * 1024);
+        if !(8192..=1024 * 1024).contains(&max_header_bytes) {
+            return Err(invalid(
+                "server.max_header_bytes",
+                format!("{max_header_bytes}: expected 8192 to 1048576"),
+            ));
+        }
+        let allow = parse_nets("server.allow", server.allow.unwrap_or_default())?;
+        let trusted_proxies = parse_nets(
+            "server.trusted_proxies",
+            server.trusted_proxies.unwrap_or_default(),
+        )?;
+        let realm = server.realm.unwrap_or_else(|| "modgate".to_owned());
+        if realm.is_empty() || realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
+            return Err(invalid("server.realm", "must be non-empty, without quotes, backslashes or control characters"));
+        }
+
+        let raw_tls = raw.tls.unwrap_or_default();
+        let cert = overrides.tls_cert.or(raw_tls.cert);
+        let key = overrides.tls_key.or(raw_tls.key);
+        let tls = match (cert, key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsConfig {
+                cert: existing_file("tls.cert", base_dir.join(cert))?,
+                key: existing_file("tls.key", base_dir.join(key))?,
+                reload_check: positive_secs("tls.reload_check_secs", raw_tls.reload_check_secs, 10)?,
+            }),
+            (Some(_), None) => return Err(invalid("tls.key", "missing: tls.cert is set")),
+            (None, Some(_)) => return Err(invalid("tls.cert", "missing: tls.key is set")),
+        };
+
+        match raw.storage.kind.as_deref() {
+            None | Some("dir") => {}
+            Some(other) => {
+                return Err(invalid(
+                    "storage.kind",
+                    format!("{other:?}: expected \"dir\""),
+                ));
+            }
+        }
+        let store_dir = base_dir.join(
+            overrides
+                .store
+                .or(raw.storage.path)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+        );
+
+        let htpasswd = overrides
+            .htpasswd
+            .or(raw.auth.htpasswd)
+            .map(|p| existing_file("auth.htpasswd", base_dir.join(p)))
+            .transpose()?;
+        for (group, members) in &raw.auth.groups {
+            if members.iter().any(|m| m.is_empty()) {
+                return Err(invalid(format!("auth.groups.{group}"), "empty user name"));
+            }
+        }
+        let auth = AuthConfig {
+            htpasswd,
+            cache_ttl: positive_secs("auth.cache_secs", raw.auth.cache_secs, 60)?,
+            groups: raw.auth.groups,
+        };
+
+        let routes = if raw.routes.is_empty() {
+            // The seed's behaviour: every module in the store, 404 for the rest.
+            vec![RouteConfig {
+                prefix: String::new(),
+                private: false,
+                missing: Missing::NotFound,
+                read: ReadRights::default(),
+                allow: Vec::new(),
+            }]
+        } else {
+            raw.routes
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| route(i, r, &auth))
+                .collect::<Result<_, _>>()?
+        };
+        let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
+        prefixes.sort_unstable();
+        if let Some(dup) = prefixes.windows(2).find(|w| w[0] == w[1]) {
+            return Err(invalid("route.prefix", format!("{:?} appears twice", dup[0])));
+        }
+
+        Ok(Config {
+            listen,
+            log_format,
+            request_timeout,
+            shutdown_timeout,
+            max_header_bytes,
+            allow,
+            trusted_proxies,
+            realm,
+            tls,
+            store_dir,
+            auth,
+            routes,
+        })
+    }
+}
+
+fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, ConfigError> {
+    let key = |name: &str| format!("route[{index}].{name}");
+    let prefix = raw.prefix.ok_or_else(|| invalid(key("prefix"), "missing"))?;
+    let prefix = if prefix == "*" {
+        String::new()
+    } else {
+        gomod::check_path(&prefix)
+            .map_err(|e| invalid(key("prefix"), format!("{prefix:?} is not a module path prefix: {e}")))?;
+        prefix
+    };
+    let private = raw.private.unwrap_or(false);
+    let missing = match raw.missing.as_deref() {
+        None if private => Missing::Refuse,
+        None | Some("not-found") => Missing::NotFound,
+        Some("refuse") => Missing::Refuse,
+        Some(other) => {
+            return Err(invalid(
+                key("missing"),
+                format!("{other:?}: expected \"refuse\" or \"not-found\""),
+            ));
+        }
+    };
+    let users = raw.users.unwrap_or_default();
+    let groups = raw.groups.unwrap_or_default();
+    if (!users.is_empty() || !groups.is_empty()) && auth.htpasswd.is_none() {
+        return Err(invalid(key("users"), "names users or groups but auth.htpasswd is not set"));
+    }
+    if let Some(unknown) = groups.iter().find(|g| !auth.groups.contains_key(*g)) {
+        return Err(invalid(key("groups"), format!("unknown group {unknown:?} (see [auth.groups])")));
+    }
+    Ok(RouteConfig {
+        prefix,
+        private,
+        missing,
+        read: ReadRights {
+            anonymous: raw.anonymous,
+            users,
+            groups,
+        },
+        allow: parse_nets(&key("allow"), raw.allow.unwrap_or_default())?,
+    })
+}
+
+fn positive_secs(key: &str, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(invalid(key, "must be at least 1")),
+        secs => Ok(Duration::from_secs(secs)),
+    }
+}
+
+fn existing_file(key: &str, path: PathBuf) -> Result<PathBuf, ConfigError> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(invalid(key, format!("{}: no such file", path.display())))
+    }
+}
+
+/// Parses addresses and CIDR blocks; a bare address is a one-address block.
+fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError> {
+    values
+        .iter()
+        .map(|v| {
+            v.parse::<IpNet>()
+                .or_else(|_| v.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| invalid(key, format!("{v:?} is not an IP address or CIDR block")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_text(text: &str) -> Result<Config, ConfigError> {
+        let raw = RawConfig::parse(text, Path::new("test.toml"))?;
+        Config::from_raw(raw, Overrides::default(), Path::new("."))
+    }
+
+    #[test]
+    fn empty_config_has_loopback_defaults_and_one_catch_all_route() {
+        let config = from_text("").expect("valid");
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.routes.len(), 1);
+        assert_eq!(config.routes[0].prefix, "");
+        assert_eq!(config.routes[0].missing, Missing::NotFound);
+        assert!(config.tls.is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = from_text("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("lisen"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[server]\nlisten = \"nowhere\"", "server.listen"),
+            ("[server]\nlog_format = \"xml\"", "server.log_format"),
+            ("[server]\nallow = [\"10.0.0.0/33\"]", "server.allow"),
+            ("[[route]]\nprefix = \"corp.example/\"", "route[0].prefix"),
+            ("[[route]]\nprefix = \"Corp.example\"", "route[0].prefix"),
+            ("[[route]]\nprivate = true", "route[0].prefix"),
+            ("[[route]]\nprefix = \"a.example\"\nmissing = \"maybe\"", "route[0].missing"),
+            ("[[route]]\nprefix = \"a.example\"\nusers = [\"alice\"]", "route[0].users"),
+            ("[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"", "tls.cert"),
+            ("[tls]\ncert = \"/nonexistent/cert.pem\"", "tls.key"),
+            ("[auth]\nhtpasswd = \"/nonexistent/htpasswd\"", "auth.htpasswd"),
+            ("[storage]\nkind = \"tape\"", "storage.kind"),
+            ("[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"", "route.prefix"),
+        ];
+        for (text, key) in cases {
+            let err = from_text(text).expect_err(text).to_string();
+            assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn private_routes_refuse_by_default_and_may_opt_out() {
+        let config = from_text(
+            "[[route]]\nprefix = \"corp.example\"\nprivate = true\n\
+             [[route]]\nprefix = \"team.example\"\nprivate = true\nmissing = \"not-found\"\n",
+        )
+        .expect("valid");
+        assert_eq!(config.routes[0].missing, Missing::Refuse);
+        assert_eq!(config.routes[1].missing, Missing::NotFound);
+    }
+
+    #[test]
+    fn overrides_win_over_the_file() {
+        let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("t")).expect("toml");
+        let over = Overrides {
+            listen: Some("127.0.0.1:2".into()),
+            ..Overrides::default()
+        };
+        let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
+        assert_eq!(config.listen.port(), 2);
+    }
+}

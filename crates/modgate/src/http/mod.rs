@@ -1,0 +1,104 @@
+//! The HTTP layer: thin handlers that parse, check access, call the service and shape answers.
+
+mod error;
+mod goproxy;
+mod ops;
+mod request;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::auth::Auth;
+use crate::service::Service;
+
+/// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
+const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub service: Arc<Service>,
+    pub auth: Arc<Auth>,
+    pub realm: Arc<str>,
+    pub metrics: PrometheusHandle,
+}
+
+/// The endpoint a response answered, for metrics: set by handlers in response extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Endpoint(pub &'static str);
+
+/// The whole application.
+pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .fallback(goproxy::handle)
+        .with_state(state)
+        // Router::layer wraps what came before: the last layer added is the outermost.
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    // The path and user only: headers carry credentials.
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        user = tracing::field::Empty,
+                        module = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let ops_path = match request.uri().path() {
+        "/healthz" => Some("healthz"),
+        "/readyz" => Some("readyz"),
+        "/metrics" => Some("metrics"),
+        _ => None,
+    };
+    let response = next.run(request).await;
+    let endpoint = ops_path
+        .or_else(|| response.extensions().get::<Endpoint>().map(|e| e.0))
+        .unwrap_or("other");
+    let status = response.status();
+    metrics::counter!(
+        "modgate_http_requests_total",
+        "endpoint" => endpoint,
+        "status" => status.as_str().to_owned()
+    )
+    .increment(1);
+    metrics::histogram!("modgate_http_request_duration_seconds", "endpoint" => endpoint)
+        .record(started.elapsed().as_secs_f64());
+    if status == StatusCode::UNAUTHORIZED {
+        metrics::counter!("modgate_auth_failures_total", "kind" => "unauthenticated").increment(1);
+    } else if status == StatusCode::FORBIDDEN {
+        metrics::counter!("modgate_auth_failures_total", "kind" => "forbidden").increment(1);
+    }
+    let length = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = length {
+        metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint).increment(length);
+    }
+    response
+}

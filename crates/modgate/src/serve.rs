@@ -1,0 +1,116 @@
+//! `modgate serve`: build the service from the config and serve it on a bound listener until
+//! the shutdown future resolves, then drain requests in flight within the shutdown timeout.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum_server::Handle;
+
+use crate::auth::{Access, Auth};
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::service::{Route, Service};
+use crate::source::StoreSource;
+use crate::storage::Store;
+use crate::{telemetry, tls};
+
+/// Builds everything the config describes, failing on the first thing that cannot be used.
+pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let store = Store::directory(&config.store_dir)
+        .with_context(|| format!("opening store directory {}", config.store_dir.display()))?;
+    let auth = Auth::new(
+        config.auth.htpasswd.as_deref(),
+        config.auth.cache_ttl,
+        &config.auth.groups,
+        config.allow.clone(),
+        config.trusted_proxies.clone(),
+    )?;
+    let source = Arc::new(StoreSource::new(store.clone()));
+    let routes = config
+        .routes
+        .iter()
+        .map(|r| {
+            let access = Access::new(&r.read, r.allow.clone(), auth.has_users());
+            Route::new(r.prefix.clone(), r.missing, access, source.clone())
+        })
+        .collect();
+    Ok(AppState {
+        service: Arc::new(Service::new(routes, store)),
+        auth: Arc::new(auth),
+        realm: config.realm.as_str().into(),
+        metrics: telemetry::metrics(),
+    })
+}
+
+pub async fn run(
+    config: Config,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = build_state(&config)?;
+    let address = listener.local_addr().context("reading the listener's address")?;
+    warn_about_exposure(&config, &state, address);
+    let app = http::router(state.clone(), config.request_timeout)
+        .into_make_service_with_connect_info::<SocketAddr>();
+
+    let handle = Handle::new();
+    let drain = handle.clone();
+    let shutdown_timeout = config.shutdown_timeout;
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!(timeout = ?shutdown_timeout, "shutting down: finishing requests in flight");
+        drain.graceful_shutdown(Some(shutdown_timeout));
+    });
+
+    tracing::info!(
+        %address,
+        tls = config.tls.is_some(),
+        store = state.service.store_description(),
+        routes = config.routes.len(),
+        "modgate serving"
+    );
+    match &config.tls {
+        Some(tls_config) => {
+            let rustls = tls::load(tls_config).await?;
+            tokio::spawn(tls::watch(tls_config.clone(), rustls.clone()));
+            let mut server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle);
+            limit_headers(server.http_builder(), config.max_header_bytes);
+            server.serve(app).await?;
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener)?.handle(handle);
+            limit_headers(server.http_builder(), config.max_header_bytes);
+            server.serve(app).await?;
+        }
+    }
+    tracing::info!("modgate stopped");
+    Ok(())
+}
+
+/// Requests with larger headers get 431 from hyper before they reach us.
+fn limit_headers(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    max_header_bytes: usize,
+) {
+    builder.http1().max_buf_size(max_header_bytes);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX));
+}
+
+fn warn_about_exposure(config: &Config, state: &AppState, address: SocketAddr) {
+    if address.ip().is_loopback() {
+        return;
+    }
+    if state.auth.has_users() && config.tls.is_none() {
+        tracing::warn!(
+            %address,
+            "users are configured but TLS is not: the go command sends credentials only over https, so authenticated routes cannot be used; set [tls] cert and key"
+        );
+    }
+    if !state.auth.has_users() && config.allow.is_empty() {
+        tracing::warn!(%address, "listening beyond loopback with no users and no allow-list: anyone who can reach this address can read every module");
+    }
+}

@@ -1,0 +1,382 @@
+//! Routes a module path to its source and answers GOPROXY queries, deciding what "not here"
+//! means on each route: a plain 404 lets the `go` command ask the next proxy, a refusal keeps a
+//! private module's name from ever reaching a public one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::auth::Access;
+use crate::config::Missing;
+use crate::source::{Source, SourceError};
+use crate::storage::{Store, StorageError, StoredObject};
+
+/// How long the list of modules a route holds is reused. It is read only on the not-found
+/// path (to tell an import probe from a leak), so a short reuse keeps a flood of probes off the
+/// store while hand-copied modules still show up within seconds.
+const MODULE_INDEX_TTL: Duration = Duration::from_secs(5);
+
+/// One GOPROXY query for one module; versions are unescaped but not yet checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Query {
+    List,
+    Info(String),
+    Mod(String),
+    Zip(String),
+    Latest,
+}
+
+impl Query {
+    /// The endpoint name, for logs and metrics.
+    pub fn endpoint(&self) -> &'static str {
+        match self {
+            Query::List => "list",
+            Query::Info(_) => "info",
+            Query::Mod(_) => "mod",
+            Query::Zip(_) => "zip",
+            Query::Latest => "latest",
+        }
+    }
+}
+
+/// A successful answer.
+pub(crate) enum Answer {
+    /// The `@v/list` body.
+    List(String),
+    /// `.info` or `@latest` JSON, as stored.
+    Info(Bytes),
+    Mod(Bytes),
+    Zip(StoredObject),
+}
+
+/// Why a query has no answer; each kind maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// Malformed path or version (404 with the reason: only non-`go` clients send these).
+    #[error("{0}")]
+    Malformed(String),
+    /// Not here; the client may ask the next proxy.
+    #[error("{0}")]
+    NotFound(String),
+    /// Not here, and the client must not ask elsewhere.
+    #[error("{0}")]
+    Refused(String),
+    /// The store could not be read: never "not found".
+    #[error("{context}: storage unavailable")]
+    Unavailable {
+        context: String,
+        #[source]
+        source: SourceError,
+    },
+}
+
+/// A route: a module path prefix, who may read it, and where its modules come from.
+pub(crate) struct Route {
+    pub prefix: String,
+    pub missing: Missing,
+    pub access: Access,
+    source: Arc<dyn Source>,
+}
+
+impl Route {
+    pub fn new(
+        prefix: String,
+        missing: Missing,
+        access: Access,
+        source: Arc<dyn Source>,
+    ) -> Route {
+        Route {
+            prefix,
+            missing,
+            access,
+            source,
+        }
+    }
+
+    /// Whether `module` is under this route's prefix, at an element boundary.
+    fn covers(&self, module: &str) -> bool {
+        self.prefix.is_empty()
+            || module
+                .strip_prefix(&self.prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+}
+
+pub(crate) struct Service {
+    /// Longest prefix first, so the first route that covers a module is the one that wins.
+    routes: Vec<Route>,
+    store: Store,
+    /// Per route prefix: when the module list was read, and the list.
+    module_index: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+}
+
+impl Service {
+    pub fn new(mut routes: Vec<Route>, store: Store) -> Service {
+        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        Service {
+            routes,
+            store,
+            module_index: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The route serving `module` (a module path, or for malformed requests the raw path),
+    /// or `None` when no route covers it.
+    pub fn route(&self, module: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.covers(module))
+    }
+
+    /// Whether the store can be reached.
+    pub async fn ready(&self) -> Result<(), StorageError> {
+        self.store.check().await
+    }
+
+    pub fn store_description(&self) -> &str {
+        self.store.description()
+    }
+
+    pub async fn answer(&self, route: &Route, module: &str, query: &Query) -> Result<Answer, Error> {
+        let source = route.source.as_ref();
+        let unavailable = |source: SourceError| Error::Unavailable {
+            context: module.to_owned(),
+            source,
+        };
+        match query {
+            Query::List => match source.versions(module).await.map_err(unavailable)? {
+                Some(versions) => Ok(Answer::List(list_body(versions))),
+                None => Err(self.missing(route, module, None, false).await),
+            },
+            Query::Latest => {
+                let Some(versions) = source.versions(module).await.map_err(unavailable)? else {
+                    return Err(self.missing(route, module, None, false).await);
+                };
+                match self.latest(source, module, versions).await.map_err(unavailable)? {
+                    Some(info) => Ok(Answer::Info(info)),
+                    None => Err(self.missing(route, module, Some("latest"), true).await),
+                }
+            }
+            Query::Info(query) => {
+                // The go command asks `.info` for a non-canonical version such as
+                // `v1.0.0+meta` before the canonical one, and would stop at a refusal:
+                // resolve it here like a resolving proxy.
+                let version = match gomod::canonical_version(query) {
+                    Some(canonical) if gomod::check(module, &canonical).is_ok() => canonical,
+                    _ => return Err(self.missing_version(route, module, query).await),
+                };
+                match source.info(module, &version).await.map_err(unavailable)? {
+                    Some(info) => Ok(Answer::Info(info)),
+                    None => Err(self.missing_version(route, module, query).await),
+                }
+            }
+            Query::Mod(version) => {
+                check_canonical(module, version)?;
+                match source.go_mod(module, version).await.map_err(unavailable)? {
+                    Some(go_mod) => Ok(Answer::Mod(go_mod)),
+                    None => Err(self.missing_version(route, module, version).await),
+                }
+            }
+            Query::Zip(version) => {
+                check_canonical(module, version)?;
+                match source.zip(module, version).await.map_err(unavailable)? {
+                    Some(zip) => Ok(Answer::Zip(zip)),
+                    None => Err(self.missing_version(route, module, version).await),
+                }
+            }
+        }
+    }
+
+    /// `@latest`: the highest release, else the highest pre-release, else the newest
+    /// pseudo-version by `.info` Time. `+incompatible` releases count only when no other exists.
+    async fn latest(
+        &self,
+        source: &dyn Source,
+        module: &str,
+        versions: Vec<String>,
+    ) -> Result<Option<Bytes>, SourceError> {
+        let (pseudo, tagged): (Vec<String>, Vec<String>) = versions
+            .into_iter()
+            .filter(|v| gomod::canonical_version(v).as_deref() == Some(v.as_str()))
+            .partition(|v| gomod::is_pseudo_version(v));
+        let highest = |keep: &dyn Fn(&String) -> bool| {
+            tagged
+                .iter()
+                .filter(|v| keep(v))
+                .max_by(|a, b| gomod::compare(a, b))
+                .cloned()
+        };
+        let chosen = highest(&|v| gomod::prerelease(v).is_empty() && !v.ends_with("+incompatible"))
+            .or_else(|| highest(&|v| gomod::prerelease(v).is_empty()))
+            .or_else(|| highest(&|_| true));
+        if let Some(version) = chosen {
+            return source.info(module, &version).await;
+        }
+        let mut newest: Option<(String, Bytes)> = None;
+        for version in pseudo {
+            let Some(info) = source.info(module, &version).await? else {
+                continue;
+            };
+            let time = info_time(&info, &version);
+            if newest.as_ref().is_none_or(|(t, _)| time > *t) {
+                newest = Some((time, info));
+            }
+        }
+        Ok(newest.map(|(_, info)| info))
+    }
+
+    async fn missing_version(&self, route: &Route, module: &str, version: &str) -> Error {
+        let known = matches!(route.source.versions(module).await, Ok(Some(_)));
+        self.missing(route, module, Some(version), known).await
+    }
+
+    /// The answer for something this route does not hold.
+    async fn missing(&self, route: &Route, module: &str, version: Option<&str>, known: bool) -> Error {
+        let what = match version {
+            Some(v) => format!("{module}@{v}"),
+            None => module.to_owned(),
+        };
+        if route.missing == Missing::NotFound {
+            return Error::NotFound(format!("{what}: not found"));
+        }
+        if known {
+            return Error::Refused(format!(
+                "{what}: no such version in this private proxy; not asking elsewhere"
+            ));
+        }
+        let held = match self.held_modules(route).await {
+            Ok(held) => held,
+            Err(source) => {
+                return Error::Unavailable {
+                    context: module.to_owned(),
+                    source,
+                };
+            }
+        };
+        // The go command probes every prefix of an import path (and the import path itself)
+        // while looking for the module that provides it; those must be 404 or `go get` fails.
+        let related = held.iter().any(|m| is_path_prefix(module, m) || is_path_prefix(m, module));
+        if related {
+            Error::NotFound(format!("{what}: not a module in this private proxy"))
+        } else {
+            Error::Refused(format!(
+                "{what}: not a module in this private proxy; not asking elsewhere"
+            ))
+        }
+    }
+
+    async fn held_modules(&self, route: &Route) -> Result<Arc<Vec<String>>, SourceError> {
+        if let Some((read_at, modules)) = self.module_index_entry(&route.prefix)
+            && read_at.elapsed() < MODULE_INDEX_TTL
+        {
+            return Ok(modules);
+        }
+        let modules = Arc::new(route.source.modules(&route.prefix).await?);
+        if let Ok(mut index) = self.module_index.lock() {
+            index.insert(route.prefix.clone(), (Instant::now(), modules.clone()));
+        }
+        Ok(modules)
+    }
+
+    fn module_index_entry(&self, prefix: &str) -> Option<(Instant, Arc<Vec<String>>)> {
+        self.module_index.lock().ok()?.get(prefix).cloned()
+    }
+}
+
+/// `.mod` and `.zip` are only ever asked for canonical versions that agree with the path.
+fn check_canonical(module: &str, version: &str) -> Result<(), Error> {
+    gomod::check(module, version).map_err(|e| Error::Malformed(e.to_string()))?;
+    if gomod::canonical_version(version).as_deref() != Some(version) {
+        return Err(Error::Malformed(format!(
+            "{module}@{version}: invalid version: not a canonical version"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `prefix` is a strict path-element prefix of `path`.
+fn is_path_prefix(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Canonical tagged versions, sorted, one per line; pseudo-versions are left out as the
+/// protocol asks (the client would drop them anyway).
+fn list_body(versions: Vec<String>) -> String {
+    let mut tagged: Vec<String> = versions
+        .into_iter()
+        .filter(|v| gomod::canonical_version(v).as_deref() == Some(v.as_str()))
+        .filter(|v| !gomod::is_pseudo_version(v))
+        .collect();
+    gomod::sort(&mut tagged);
+    tagged.iter().map(|v| format!("{v}\n")).collect()
+}
+
+/// A sortable UTC timestamp for a pseudo-version: the `.info` Time, else the one inside the
+/// version. Both become `yyyymmddhhmmss[.frac]` so they compare as strings.
+fn info_time(info: &[u8], version: &str) -> String {
+    #[derive(Deserialize)]
+    struct Info {
+        #[serde(rename = "Time", alias = "time")]
+        time: Option<String>,
+    }
+    let parsed = serde_json::from_slice::<Info>(info)
+        .ok()
+        .and_then(|i| i.time)
+        .and_then(|t| {
+            time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
+        });
+    match parsed {
+        Some(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}{:02}{:02}{:02}{:02}{:02}.{:09}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.nanosecond()
+            )
+        }
+        None => gomod::pseudo_version_time(version)
+            .map(|t| format!("{t}.000000000"))
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_has_canonical_tagged_versions_in_order() {
+        let versions = [
+            "v1.10.0",
+            "v1.2.0",
+            "v1.2.0-rc.1",
+            "v0.0.0-20230601120000-abcdef123456",
+            "v2.0.0+incompatible",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(list_body(versions), "v1.2.0-rc.1\nv1.2.0\nv1.10.0\nv2.0.0+incompatible\n");
+        assert_eq!(list_body(Vec::new()), "");
+    }
+
+    #[test]
+    fn info_time_prefers_the_info_and_falls_back_to_the_version() {
+        let v = "v0.0.0-20230601120000-abcdef123456";
+        assert_eq!(info_time(br#"{"Version":"x","Time":"2024-01-02T03:04:05Z"}"#, v), "20240102030405.000000000");
+        assert_eq!(info_time(br#"{"Version":"x","Time":"2024-01-02T04:04:05+01:00"}"#, v), "20240102030405.000000000");
+        assert_eq!(info_time(b"{}", v), "20230601120000.000000000");
+    }
+
+    #[test]
+    fn path_prefixes_stop_at_element_boundaries() {
+        assert!(is_path_prefix("corp.example/a", "corp.example/a/b"));
+        assert!(!is_path_prefix("corp.example/a", "corp.example/ab"));
+        assert!(!is_path_prefix("corp.example/a", "corp.example/a"));
+    }
+}

@@ -1,0 +1,119 @@
+//! Serving from the store as it is: a `cache/download` tree, ours or copied from a module cache.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use object_store::path::Path;
+
+use super::{Source, SourceError};
+use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key};
+
+pub(crate) struct StoreSource {
+    store: Store,
+}
+
+impl StoreSource {
+    pub fn new(store: Store) -> Self {
+        StoreSource { store }
+    }
+
+    async fn small_file(
+        &self,
+        module: &str,
+        version: &str,
+        file: VersionFile,
+    ) -> Result<Option<Bytes>, SourceError> {
+        // The caller has validated both, so a key error cannot happen; treat it as absent.
+        let Ok(key) = version_key(module, version, file) else {
+            return Ok(None);
+        };
+        Ok(self.store.read(&key).await?)
+    }
+}
+
+#[async_trait]
+impl Source for StoreSource {
+    async fn versions(&self, module: &str) -> Result<Option<Vec<String>>, SourceError> {
+        let Ok(dir) = module_dir(module) else {
+            return Ok(None);
+        };
+        let names = self.store.file_names(&dir).await?;
+        if names.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(visible_versions(&names)))
+    }
+
+    async fn info(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
+        self.small_file(module, version, VersionFile::Info).await
+    }
+
+    async fn go_mod(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
+        self.small_file(module, version, VersionFile::Mod).await
+    }
+
+    async fn zip(&self, module: &str, version: &str) -> Result<Option<StoredObject>, SourceError> {
+        let Ok(key) = version_key(module, version, VersionFile::Zip) else {
+            return Ok(None);
+        };
+        Ok(self.store.open(&key).await?)
+    }
+
+    async fn modules(&self, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            match gomod::escape_path(prefix).map(Path::parse) {
+                Ok(Ok(path)) => Some(path),
+                _ => return Ok(Vec::new()),
+            }
+        };
+        let keys = self.store.keys(prefix.as_ref()).await?;
+        let mut modules: Vec<String> = keys
+            .iter()
+            .filter_map(|key| key.as_ref().split_once("/@v/"))
+            .filter_map(|(escaped, _)| gomod::unescape_path(escaped).ok())
+            .collect();
+        modules.sort_unstable();
+        modules.dedup();
+        Ok(modules)
+    }
+}
+
+/// The versions whose `.info` and `.mod` are both present: `.info` is written last, so a
+/// version without it is still being published, and one without `.mod` cannot be resolved.
+fn visible_versions(file_names: &[String]) -> Vec<String> {
+    let names: HashSet<&str> = file_names.iter().map(String::as_str).collect();
+    file_names
+        .iter()
+        .filter_map(|name| name.strip_suffix(".info"))
+        .filter(|escaped| names.contains(format!("{escaped}.mod").as_str()))
+        .filter_map(|escaped| gomod::unescape_version(escaped).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_needs_both_info_and_mod() {
+        let names: Vec<String> = [
+            "list",
+            "v1.0.0.info",
+            "v1.0.0.mod",
+            "v1.0.0.zip",
+            "v1.1.0.mod",
+            "v1.2.0.info",
+            "v0.1.0-!r!c1.info",
+            "v0.1.0-!r!c1.mod",
+            "v1.0.0.ziphash",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut got = visible_versions(&names);
+        got.sort();
+        assert_eq!(got, ["v0.1.0-RC1", "v1.0.0"]);
+    }
+}
