@@ -77,8 +77,10 @@ impl Users {
     pub async fn verify(&self, credentials: &Credentials) -> bool {
         let digest: [u8; 32] = Sha256::digest(credentials.password.as_bytes()).into();
         if self.recently_verified(&credentials.user, &digest) {
+            metrics::counter!("modgate_credential_cache_total", "result" => "hit").increment(1);
             return true;
         }
+        metrics::counter!("modgate_credential_cache_total", "result" => "miss").increment(1);
         let Ok(_slot) = self.bcrypt_slots.acquire().await else {
             return false;
         };

@@ -30,6 +30,11 @@ impl HttpError {
     }
 
     pub fn from_denied(denied: Denied, realm: &str) -> HttpError {
+        let kind = match &denied {
+            Denied::Unauthenticated(_) => "unauthenticated",
+            Denied::Forbidden(_) => "forbidden",
+        };
+        metrics::counter!("modgate_auth_failures_total", "kind" => kind).increment(1);
         match denied {
             Denied::Unauthenticated(reason) => HttpError {
                 status: StatusCode::UNAUTHORIZED,

