@@ -1,0 +1,172 @@
+//! `h1:` hashes (x/mod `sumdb/dirhash`), the hashes go.sum files and the checksum database hold.
+//!
+//! `Hash1` is `sha256sum` over a sorted file list, hashed again:
+//!
+//! 1. sort the names by bytes (Go's `sort.Strings`, so `LICENSE` < `a.go`);
+//! 2. for each, add the line `<hex sha256 of the content>  <name>\n` (two spaces) to a summary;
+//! 3. the hash is `h1:` and the standard, padded base64 of the summary's sha256.
+//!
+//! A name holding a newline would let one file's line pass for two, so it is refused.
+//!
+//! Which names go in is the caller's business: for a module zip, every entry's full name,
+//! `path@version/` prefix included; for a go.mod, the one name `go.mod` ([`hash_go_mod`]).
+
+use std::io::{self, Read};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// `dirhash.Hash1` over (name, contents) pairs; names must not contain newlines.
+///
+/// Pairs with the same name are hashed in the order given. x/mod's `HashZip` looks contents up
+/// by name, so for a zip with duplicate entries it hashes the last entry's contents under each;
+/// a caller that must agree with it passes those.
+pub fn hash1<R: Read>(files: impl IntoIterator<Item = (String, R)>) -> io::Result<String> {
+    let mut files: Vec<(String, R)> = files.into_iter().collect();
+    if files.iter().any(|(name, _)| name.contains('\n')) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "dirhash: filenames with newlines are not supported",
+        ));
+    }
+    files.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let mut summary = Sha256::new();
+    for (name, mut contents) in files {
+        let mut file = Sha256::new();
+        io::copy(&mut contents, &mut file)?;
+        add_line(&mut summary, &file.finalize(), &name);
+    }
+    Ok(finish(summary))
+}
+
+/// The go.sum `/go.mod` hash: `Hash1` of one file named `go.mod`.
+pub fn hash_go_mod(go_mod: &[u8]) -> String {
+    let mut summary = Sha256::new();
+    add_line(&mut summary, &Sha256::digest(go_mod), "go.mod");
+    finish(summary)
+}
+
+/// Go's `fmt.Fprintf(h, "%x  %s\n", sum, name)`.
+fn add_line(summary: &mut Sha256, sum: &sha2::digest::Output<Sha256>, name: &str) {
+    summary.update(format!("{sum:x}  {name}\n"));
+}
+
+fn finish(summary: Sha256) -> String {
+    let digest = summary.finalize();
+    format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(files: &[(&str, &str)]) -> io::Result<String> {
+        hash1(
+            files
+                .iter()
+                .map(|&(name, data)| (name.to_owned(), data.as_bytes())),
+        )
+    }
+
+    /// (files as (name, contents), expected hash): computed by x/mod 0.7.0 and, for the modules,
+    /// by the go command (spec 4.3).
+    const CASES: &[(&[(&str, &str)], &str)] = &[
+        // x/mod TestHash1.
+        (
+            &[("xyz", "data for xyz"), ("abc", "data for abc")],
+            "h1:EP6WfDoQTSk9klnxcjriWJOGztueJUywHNmWeq+efB8=",
+        ),
+        (&[], "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        // Byte order: upper case and '_' sort before lower case, and UTF-8 last.
+        (
+            &[
+                ("é", "E"),
+                ("a.go", "A"),
+                ("_x", "X"),
+                ("Z/b", "B"),
+                ("LICENSE", "L"),
+            ],
+            "h1:PrnBKqANhys0b/zCCe1zXuAppG3FxJ6dFK4ktlIiIOw=",
+        ),
+        (
+            &[
+                (
+                    "example.com/hello@v1.0.0/hello.go",
+                    "package hello\n\nfunc Hello() string { return \"hello\" }\n",
+                ),
+                (
+                    "example.com/hello@v1.0.0/go.mod",
+                    "module example.com/hello\n\ngo 1.19\n",
+                ),
+            ],
+            "h1:YdH98tGxleleSc0AoVVCSWC4I2WDc1g0KPMQj//W6lY=",
+        ),
+        (
+            &[
+                (
+                    "example.com/Upper@v0.1.0-RC1/go.mod",
+                    "module example.com/Upper\n\ngo 1.19\n",
+                ),
+                (
+                    "example.com/Upper@v0.1.0-RC1/up.go",
+                    "package upper\n\nconst X = 1\n",
+                ),
+            ],
+            "h1:zLE9WG+uMitpL1BPnd04al6wH8oOl6JThY4cIX0u1bY=",
+        ),
+    ];
+
+    #[test]
+    fn hash1_cases() {
+        for &(files, want) in CASES {
+            assert_eq!(hash(files).unwrap(), want, "{files:?}");
+        }
+    }
+
+    #[test]
+    fn hash1_rejects_newlines() {
+        let err = hash(&[("xyz", ""), ("a\nbc", "")]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn hash1_passes_read_errors_on() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let err = hash1([("go.mod".to_owned(), Broken)]).unwrap_err();
+        assert_eq!(err.to_string(), "disk on fire");
+    }
+
+    /// (go.mod contents, expected go.sum `/go.mod` hash).
+    const GO_MOD_CASES: &[(&str, &str)] = &[
+        (
+            "module example.com/legacy\n",
+            "h1:pS2KLshur9YBlehNARWQ3af1njEt+NcOfNS6ku9j6Ng=",
+        ),
+        (
+            "module example.com/hello\n\ngo 1.19\n",
+            "h1:RslnPMa/nR3RpskRbvoDBlr6/b2RhFS0EEnq72RQTo0=",
+        ),
+        (
+            "module example.com/Upper\n\ngo 1.19\n",
+            "h1:2EKJevWVzD4CK2o4ZnSRQNCKG54jwPiV6ofBZGJgBi0=",
+        ),
+        // The go command drops go.sum lines with this hash: never serve an empty .mod.
+        ("", "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY="),
+    ];
+
+    #[test]
+    fn hash_go_mod_cases() {
+        for &(go_mod, want) in GO_MOD_CASES {
+            assert_eq!(hash_go_mod(go_mod.as_bytes()), want, "{go_mod:?}");
+            assert_eq!(hash(&[("go.mod", go_mod)]).unwrap(), want, "{go_mod:?}");
+        }
+    }
+}
