@@ -93,6 +93,15 @@ pub struct RawAuth {
     pub cache_secs: Option<u64>,
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
+    #[serde(default, rename = "token")]
+    pub tokens: Vec<RawToken>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    pub name: Option<String>,
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +113,8 @@ pub struct RawRoute {
     pub anonymous: Option<bool>,
     pub users: Option<Vec<String>>,
     pub groups: Option<Vec<String>>,
+    pub write_users: Option<Vec<String>>,
+    pub write_groups: Option<Vec<String>>,
     pub allow: Option<Vec<String>>,
 }
 
@@ -154,6 +165,8 @@ pub struct AuthConfig {
     pub htpasswd: Option<PathBuf>,
     pub cache_ttl: Duration,
     pub groups: BTreeMap<String, Vec<String>>,
+    /// (name, SHA-256 of the token)
+    pub tokens: Vec<(String, [u8; 32])>,
 }
 
 /// What a route answers for a module or version it does not hold.
@@ -171,16 +184,18 @@ pub struct RouteConfig {
     pub prefix: String,
     pub private: bool,
     pub missing: Missing,
-    pub read: ReadRights,
+    pub read: Rights,
+    pub write: Rights,
     pub allow: Vec<IpNet>,
 }
 
-/// Who may read a route. With no users, groups or `anonymous`, any authenticated user may,
-/// or anyone when no users are configured at all.
+/// Who may read, or publish to, a route: users or tokens by name, and groups. For reading,
+/// naming nobody means any user or token, or anyone when none are configured; nobody may
+/// publish unless named.
 #[derive(Debug, Clone, Default)]
-pub struct ReadRights {
+pub struct Rights {
     pub anonymous: Option<bool>,
-    pub users: Vec<String>,
+    pub names: Vec<String>,
     pub groups: Vec<String>,
 }
 
@@ -336,6 +351,7 @@ impl Config {
             htpasswd,
             cache_ttl: positive_secs("auth.cache_secs", raw.auth.cache_secs, 60)?,
             groups: raw.auth.groups,
+            tokens: tokens(raw.auth.tokens)?,
         };
 
         let routes = if raw.routes.is_empty() {
@@ -344,7 +360,8 @@ impl Config {
                 prefix: String::new(),
                 private: false,
                 missing: Missing::NotFound,
-                read: ReadRights::default(),
+                read: Rights::default(),
+                write: Rights::default(),
                 allow: Vec::new(),
             }]
         } else {
@@ -399,25 +416,58 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
             ));
         }
     };
-    let users = raw.users.unwrap_or_default();
-    let groups = raw.groups.unwrap_or_default();
-    if (!users.is_empty() || !groups.is_empty()) && auth.htpasswd.is_none() {
-        return Err(invalid(key("users"), "names users or groups but auth.htpasswd is not set"));
-    }
-    if let Some(unknown) = groups.iter().find(|g| !auth.groups.contains_key(*g)) {
-        return Err(invalid(key("groups"), format!("unknown group {unknown:?} (see [auth.groups])")));
-    }
+    let rights = |names_key: &str, names: Option<Vec<String>>, groups_key: &str, groups: Option<Vec<String>>| {
+        let names = names.unwrap_or_default();
+        let groups = groups.unwrap_or_default();
+        let is_token = |n: &String| auth.tokens.iter().any(|(t, _)| t == n);
+        if let Some(name) = names.iter().find(|n| !is_token(n)) && auth.htpasswd.is_none() {
+            return Err(invalid(key(names_key), format!("names user {name:?} but auth.htpasswd is not set")));
+        }
+        if let Some(unknown) = groups.iter().find(|g| !auth.groups.contains_key(*g)) {
+            return Err(invalid(key(groups_key), format!("unknown group {unknown:?} (see [auth.groups])")));
+        }
+        Ok(Rights { anonymous: None, names, groups })
+    };
+    let read = Rights {
+        anonymous: raw.anonymous,
+        ..rights("users", raw.users, "groups", raw.groups)?
+    };
+    let write = rights("write_users", raw.write_users, "write_groups", raw.write_groups)?;
     Ok(RouteConfig {
         prefix,
         private,
         missing,
-        read: ReadRights {
-            anonymous: raw.anonymous,
-            users,
-            groups,
-        },
+        read,
+        write,
         allow: parse_nets(&key("allow"), raw.allow.unwrap_or_default())?,
     })
+}
+
+fn tokens(raw: Vec<RawToken>) -> Result<Vec<(String, [u8; 32])>, ConfigError> {
+    let mut tokens: Vec<(String, [u8; 32])> = Vec::new();
+    for (i, token) in raw.into_iter().enumerate() {
+        let key = |name: &str| format!("auth.token[{i}].{name}");
+        let name = token.name.filter(|n| !n.is_empty()).ok_or_else(|| invalid(key("name"), "missing"))?;
+        if tokens.iter().any(|(n, _)| *n == name) {
+            return Err(invalid(key("name"), format!("{name:?} appears twice")));
+        }
+        let hex = token.sha256.ok_or_else(|| invalid(key("sha256"), "missing: the digest `modgate token new` printed"))?;
+        let digest = parse_digest(&hex)
+            .ok_or_else(|| invalid(key("sha256"), "expected 64 hex digits (the digest, never the token itself)"))?;
+        tokens.push((name, digest));
+    }
+    Ok(tokens)
+}
+
+fn parse_digest(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(digest)
 }
 
 fn positive_secs(key: &str, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
@@ -488,6 +538,10 @@ mod tests {
             ("[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"", "tls.cert"),
             ("[tls]\ncert = \"/nonexistent/cert.pem\"", "tls.key"),
             ("[auth]\nhtpasswd = \"/nonexistent/htpasswd\"", "auth.htpasswd"),
+            ("[[auth.token]]\nname = \"ci\"\nsha256 = \"mg_secret\"", "auth.token[0].sha256"),
+            ("[[auth.token]]\nsha256 = \"00\"", "auth.token[0].name"),
+            ("[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]", "route[0].write_users"),
+            ("[[route]]\nprefix = \"a.example\"\ngroups = [\"nobody\"]", "route[0].groups"),
             ("[storage]\nkind = \"tape\"", "storage.kind"),
             ("[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"", "route.prefix"),
         ];

@@ -21,6 +21,73 @@ struct Cli {
 enum Command {
     /// Serve the GOPROXY protocol.
     Serve(ServeArgs),
+    /// Publish a version from a directory or a git tag, to a server or straight into a store.
+    Publish(PublishArgs),
+    /// Import a cache/download tree (or a whole module cache) into a store.
+    Import {
+        /// The tree to import: a cache/download directory or a $GOMODCACHE.
+        source: PathBuf,
+        /// The directory store to import into.
+        #[arg(long, env = "MODGATE_STORE")]
+        store: PathBuf,
+    },
+    /// Re-hash every version in a store and report those whose files disagree.
+    Verify {
+        /// The directory store.
+        #[arg(long, env = "MODGATE_STORE")]
+        store: PathBuf,
+    },
+    /// Manage CI tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token once, with the config lines holding its digest.
+    New {
+        /// The token's name, as routes' write_users refer to it.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("origin").required(true).args(["dir", "git"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["server", "store"])))]
+struct PublishArgs {
+    /// The module's source directory.
+    dir: Option<PathBuf>,
+    /// A git repository to publish a tag of.
+    #[arg(long, requires = "tag")]
+    git: Option<PathBuf>,
+    /// The tag: vX.Y.Z, or SUBDIR/vX.Y.Z for a module in a subdirectory.
+    #[arg(long)]
+    tag: Option<String>,
+    /// The module path [default: from go.mod].
+    #[arg(long)]
+    module: Option<String>,
+    /// The version (with a directory; a tag names its own).
+    #[arg(long, required_unless_present = "git")]
+    version: Option<String>,
+    /// The version's time, RFC 3339 [default: the tag's commit time, or now].
+    #[arg(long)]
+    time: Option<String>,
+    /// A modgate server to upload to, e.g. https://modgate.corp.example.
+    #[arg(long)]
+    server: Option<String>,
+    /// Write straight into this directory store instead.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Bearer token for --server.
+    #[arg(long, env = "MODGATE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// USER:PASSWORD for --server.
+    #[arg(long, env = "MODGATE_USER", hide_env_values = true)]
+    user: Option<String>,
+    /// A CA certificate (PEM) to trust for --server.
+    #[arg(long)]
+    ca: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -61,7 +128,62 @@ fn main() -> ExitCode {
             };
             report(serve(config))
         }
+        Command::Publish(args) => report(publish(args)),
+        Command::Import { source, store } => {
+            report(modgate::commands::import::run(&source, &store).and_then(|summary| {
+                match summary.rejected.len() {
+                    0 => Ok(()),
+                    n => Err(anyhow::anyhow!("{n} versions rejected")),
+                }
+            }))
+        }
+        Command::Verify { store } => {
+            report(modgate::commands::verify::run(&store).and_then(|problems| {
+                match problems.len() {
+                    0 => Ok(()),
+                    n => Err(anyhow::anyhow!("{n} versions disagree with their files")),
+                }
+            }))
+        }
+        Command::Token(TokenCommand::New { name }) => report(modgate::commands::token::new(&name)),
     }
+}
+
+fn publish(args: PublishArgs) -> anyhow::Result<()> {
+    use modgate::commands::publish::{Origin, Target};
+    let origin = match (args.dir, args.git, args.tag, args.version) {
+        (Some(dir), None, None, Some(version)) => Origin::Dir {
+            dir,
+            module: args.module,
+            version,
+        },
+        (None, Some(repo), Some(tag), None) => Origin::Git {
+            repo,
+            tag,
+            module: args.module,
+        },
+        _ => anyhow::bail!("give DIR with --version, or --git REPO with --tag"),
+    };
+    let target = match (args.server, args.store) {
+        (Some(url), None) => {
+            let basic = args
+                .user
+                .map(|u| match u.split_once(':') {
+                    Some((user, password)) => Ok((user.to_owned(), password.to_owned())),
+                    None => Err(anyhow::anyhow!("--user takes USER:PASSWORD")),
+                })
+                .transpose()?;
+            Target::Server {
+                url,
+                token: args.token,
+                basic,
+                ca: args.ca,
+            }
+        }
+        (None, Some(store)) => Target::Store(store),
+        _ => anyhow::bail!("give one of --server or --store"),
+    };
+    modgate::commands::publish::run(origin, args.time, target)
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

@@ -21,9 +21,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let store = Store::directory(&config.store_dir)
         .with_context(|| format!("opening store directory {}", config.store_dir.display()))?;
     let auth = Auth::new(
-        config.auth.htpasswd.as_deref(),
-        config.auth.cache_ttl,
-        &config.auth.groups,
+        &config.auth,
         config.allow.clone(),
         config.trusted_proxies.clone(),
     )?;
@@ -32,7 +30,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .routes
         .iter()
         .map(|r| {
-            let access = Access::new(&r.read, r.allow.clone(), auth.has_users());
+            let access = Access::new(&r.read, &r.write, r.allow.clone(), auth.has_identities());
             Route::new(r.prefix.clone(), r.missing, access, source.clone())
         })
         .collect();

@@ -1,4 +1,5 @@
-//! Who may read what: users from an htpasswd file, per-route read rights, IP allow-lists.
+//! Who may read and publish what: users from an htpasswd file, bearer tokens, per-route rights,
+//! IP allow-lists.
 //!
 //! The HTTP layer hands in the raw `Authorization` value and the client address and gets back
 //! a `Principal` or a `Denied`, which it turns into 401 or 403; never into 404, which would send
@@ -7,33 +8,35 @@
 mod credentials;
 mod htpasswd;
 mod network;
+mod tokens;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
-use std::path::Path;
-use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::config::ReadRights;
-pub(crate) use credentials::Credentials;
+use crate::config::{AuthConfig, Rights as RightsConfig};
+pub(crate) use credentials::{Credentials, Presented};
 pub(crate) use htpasswd::HtpasswdError;
 use htpasswd::Users;
 pub(crate) use network::ClientAddress;
+pub use tokens::generate as generate_token;
+use tokens::Tokens;
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Principal {
     Anonymous,
     User(String),
+    Token(String),
 }
 
 impl Principal {
-    /// The name for logs: never a secret.
+    /// The name for logs and rights: never a secret.
     pub fn name(&self) -> &str {
         match self {
             Principal::Anonymous => "-",
-            Principal::User(name) => name,
+            Principal::User(name) | Principal::Token(name) => name,
         }
     }
 }
@@ -44,32 +47,76 @@ pub(crate) enum Denied {
     /// 401: no credentials where they are needed, or credentials that do not check out.
     #[error("{0}")]
     Unauthenticated(String),
-    /// 403: known, or from an address, that may not read this.
+    /// 403: known, or from an address, that may not do this.
     #[error("{0}")]
     Forbidden(String),
 }
 
-/// The read rights of one route, resolved against the configured users and groups.
+/// Read or publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Read,
+    Write,
+}
+
+/// Who may do one action on one route, resolved against the configured users and groups.
+#[derive(Debug, Clone, Default)]
+struct Rights {
+    anyone: bool,
+    any_identity: bool,
+    names: HashSet<String>,
+    groups: HashSet<String>,
+}
+
+impl Rights {
+    fn allows(&self, principal: &Principal, memberships: &BTreeMap<String, HashSet<String>>) -> bool {
+        if self.anyone {
+            return true;
+        }
+        let name = match principal {
+            Principal::Anonymous => return false,
+            Principal::User(name) | Principal::Token(name) => name,
+        };
+        self.any_identity
+            || self.names.contains(name)
+            || memberships
+                .get(name)
+                .is_some_and(|groups| !groups.is_disjoint(&self.groups))
+    }
+}
+
+/// The rights of one route.
 #[derive(Debug, Clone)]
 pub(crate) struct Access {
-    anyone: bool,
-    any_user: bool,
-    users: HashSet<String>,
-    groups: HashSet<String>,
+    read: Rights,
+    write: Rights,
     allow: Vec<IpNet>,
 }
 
 impl Access {
-    /// `users_configured`: whether an htpasswd file is in use. Without one, a route that names
-    /// nobody is open to everyone (the seed's behaviour); with one, to every known user.
-    pub fn new(read: &ReadRights, allow: Vec<IpNet>, users_configured: bool) -> Access {
-        let names_someone = !read.users.is_empty() || !read.groups.is_empty();
-        let anyone = read.anonymous.unwrap_or(!users_configured && !names_someone);
+    /// `identities_configured`: whether users or tokens exist. Without any, a route that names
+    /// nobody may be read by everyone (the seed's behaviour); with some, by every identity.
+    /// Writing is never open by default.
+    pub fn new(
+        read: &RightsConfig,
+        write: &RightsConfig,
+        allow: Vec<IpNet>,
+        identities_configured: bool,
+    ) -> Access {
+        let names_someone = !read.names.is_empty() || !read.groups.is_empty();
         Access {
-            anyone,
-            any_user: !names_someone && users_configured,
-            users: read.users.iter().cloned().collect(),
-            groups: read.groups.iter().cloned().collect(),
+            read: Rights {
+                anyone: read.anonymous.unwrap_or(!identities_configured && !names_someone),
+                any_identity: !names_someone && identities_configured,
+                names: read.names.iter().cloned().collect(),
+                groups: read.groups.iter().cloned().collect(),
+            },
+            write: Rights {
+                anyone: false,
+                any_identity: false,
+                names: write.names.iter().cloned().collect(),
+                groups: write.groups.iter().cloned().collect(),
+            },
             allow,
         }
     }
@@ -77,7 +124,8 @@ impl Access {
 
 pub(crate) struct Auth {
     users: Option<Users>,
-    /// user → the groups it belongs to.
+    tokens: Tokens,
+    /// identity → the groups it belongs to.
     memberships: BTreeMap<String, HashSet<String>>,
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
@@ -85,25 +133,33 @@ pub(crate) struct Auth {
 
 impl Auth {
     pub fn new(
-        htpasswd: Option<&Path>,
-        cache_ttl: Duration,
-        groups: &BTreeMap<String, Vec<String>>,
+        config: &AuthConfig,
         allow: Vec<IpNet>,
         trusted_proxies: Vec<IpNet>,
     ) -> Result<Auth, HtpasswdError> {
-        let users = htpasswd.map(|p| Users::load(p, cache_ttl)).transpose()?;
+        let users = config
+            .htpasswd
+            .as_deref()
+            .map(|p| Users::load(p, config.cache_ttl))
+            .transpose()?;
         let mut memberships: BTreeMap<String, HashSet<String>> = BTreeMap::new();
-        for (group, members) in groups {
+        for (group, members) in &config.groups {
             for member in members {
                 memberships.entry(member.clone()).or_default().insert(group.clone());
             }
         }
         Ok(Auth {
             users,
+            tokens: Tokens::new(&config.tokens),
             memberships,
             allow,
             trusted_proxies,
         })
+    }
+
+    /// Whether any user or token exists.
+    pub fn has_identities(&self) -> bool {
+        self.users.is_some() || !self.tokens.is_empty()
     }
 
     pub fn has_users(&self) -> bool {
@@ -124,11 +180,27 @@ impl Auth {
     /// Checks credentials, if any were sent. Bad or malformed ones are refused even on a public
     /// route, so that a typo in `.netrc` shows up at once instead of as a missing module.
     pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Principal, Denied> {
-        let (Some(users), Some(header)) = (&self.users, authorization) else {
+        let Some(header) = authorization else {
             return Ok(Principal::Anonymous);
         };
-        let credentials = Credentials::parse(header).map_err(Denied::Unauthenticated)?;
-        if users.verify(&credentials).await {
+        if !self.has_identities() {
+            return Ok(Principal::Anonymous);
+        }
+        match Presented::parse(header).map_err(Denied::Unauthenticated)? {
+            Presented::Basic(credentials) => self.check_password(credentials).await,
+            Presented::Bearer(token) => match self.tokens.verify(&token) {
+                Some(name) => Ok(Principal::Token(name.to_owned())),
+                None => Err(Denied::Unauthenticated("unknown or revoked token".to_owned())),
+            },
+        }
+    }
+
+    async fn check_password(&self, credentials: Credentials) -> Result<Principal, Denied> {
+        let verified = match &self.users {
+            Some(users) => users.verify(&credentials).await,
+            None => false,
+        };
+        if verified {
             Ok(Principal::User(credentials.user))
         } else {
             Err(Denied::Unauthenticated(format!(
@@ -138,30 +210,85 @@ impl Auth {
         }
     }
 
-    /// Whether `principal`, from `client`, may read a route with `access`.
+    /// Whether `principal`, from `client`, may do `action` on a route with `access`.
     pub fn authorize(
         &self,
         access: &Access,
+        action: Action,
         principal: &Principal,
         client: ClientAddress,
     ) -> Result<(), Denied> {
         network::check_allowed(client, &access.allow)?;
-        if access.anyone {
+        let rights = match action {
+            Action::Read => &access.read,
+            Action::Write => &access.write,
+        };
+        if rights.allows(principal, &self.memberships) {
             return Ok(());
         }
-        let Principal::User(user) = principal else {
-            return Err(Denied::Unauthenticated(
-                "authentication required: set credentials for this proxy in .netrc or GOPROXY".to_owned(),
-            ));
+        let verb = match action {
+            Action::Read => "read",
+            Action::Write => "publish",
         };
-        let in_group = self
-            .memberships
-            .get(user)
-            .is_some_and(|groups| !groups.is_disjoint(&access.groups));
-        if access.any_user || access.users.contains(user) || in_group {
-            Ok(())
-        } else {
-            Err(Denied::Forbidden(format!("user {user:?} may not read this module")))
+        match principal {
+            Principal::Anonymous => Err(Denied::Unauthenticated(format!(
+                "authentication required to {verb} here: set credentials for this proxy in .netrc or GOPROXY"
+            ))),
+            known => Err(Denied::Forbidden(format!(
+                "{:?} may not {verb} this module",
+                known.name()
+            ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rights(anonymous: Option<bool>, names: &[&str], groups: &[&str]) -> RightsConfig {
+        RightsConfig {
+            anonymous,
+            names: names.iter().map(|s| s.to_string()).collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn rights_by_name_group_and_default() {
+        let config = AuthConfig {
+            groups: [("dev".to_owned(), vec!["bob".to_owned()])].into(),
+            ..AuthConfig::default()
+        };
+        let auth = Auth::new(&config, Vec::new(), Vec::new()).expect("auth");
+        let client = ClientAddress("127.0.0.1".parse().expect("ip"));
+        let alice = Principal::User("alice".into());
+        let bob = Principal::User("bob".into());
+        let ci = Principal::Token("ci".into());
+
+        let open = Access::new(&rights(None, &[], &[]), &rights(None, &[], &[]), Vec::new(), false);
+        assert!(auth.authorize(&open, Action::Read, &Principal::Anonymous, client).is_ok());
+        assert!(matches!(
+            auth.authorize(&open, Action::Write, &Principal::Anonymous, client),
+            Err(Denied::Unauthenticated(_))
+        ));
+
+        let any_user = Access::new(&rights(None, &[], &[]), &rights(None, &["ci"], &[]), Vec::new(), true);
+        assert!(auth.authorize(&any_user, Action::Read, &alice, client).is_ok());
+        assert!(matches!(
+            auth.authorize(&any_user, Action::Read, &Principal::Anonymous, client),
+            Err(Denied::Unauthenticated(_))
+        ));
+        assert!(auth.authorize(&any_user, Action::Write, &ci, client).is_ok());
+        assert!(matches!(auth.authorize(&any_user, Action::Write, &alice, client), Err(Denied::Forbidden(_))));
+
+        let team = Access::new(&rights(None, &["alice"], &["dev"]), &rights(None, &[], &["dev"]), Vec::new(), true);
+        assert!(auth.authorize(&team, Action::Read, &alice, client).is_ok());
+        assert!(auth.authorize(&team, Action::Read, &bob, client).is_ok());
+        assert!(matches!(auth.authorize(&team, Action::Read, &ci, client), Err(Denied::Forbidden(_))));
+        assert!(auth.authorize(&team, Action::Write, &bob, client).is_ok());
+
+        let walled = Access::new(&rights(Some(true), &[], &[]), &rights(None, &[], &[]), vec!["10.0.0.0/8".parse().expect("net")], false);
+        assert!(matches!(auth.authorize(&walled, Action::Read, &alice, client), Err(Denied::Forbidden(_))));
     }
 }

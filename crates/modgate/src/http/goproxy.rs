@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::HttpError;
 use super::request::{self, ProxyRequest};
-use super::{AppState, Endpoint};
+use super::{AppState, Endpoint, identify};
+use crate::auth::Action;
 use crate::service::{Answer, Query};
 
 /// Versions never change once published, so clients and caches may keep them for a year.
@@ -51,17 +52,7 @@ async fn serve(
             "the GOPROXY protocol is read-only: use GET or HEAD",
         ));
     }
-    let realm = &state.realm;
-    let denied = |d| HttpError::from_denied(d, realm);
-    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = state.auth.client_address(peer.ip(), forwarded_for);
-    state.auth.check_address(client).map_err(denied)?;
-    let principal = state
-        .auth
-        .authenticate(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))
-        .await
-        .map_err(denied)?;
-    tracing::Span::current().record("user", principal.name());
+    let (client, principal) = identify(state, peer, headers).await?;
 
     let route_key = match &parsed {
         Ok(request) => Some(request.module.as_str()),
@@ -77,8 +68,8 @@ async fn serve(
     // Rights first: a stranger learns nothing, not even whether a path is well-formed.
     state
         .auth
-        .authorize(&route.access, &principal, client)
-        .map_err(denied)?;
+        .authorize(&route.access, Action::Read, &principal, client)
+        .map_err(|d| HttpError::from_denied(d, &state.realm))?;
     let request = parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?;
     tracing::Span::current().record("module", request.module.as_str());
 

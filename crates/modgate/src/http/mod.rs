@@ -5,12 +5,13 @@ mod goproxy;
 mod ops;
 mod request;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -19,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, ClientAddress, Principal};
 use crate::service::Service;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
@@ -36,6 +37,26 @@ pub(crate) struct AppState {
 /// The endpoint a response answered, for metrics: set by handlers in response extensions.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Endpoint(pub &'static str);
+
+/// The client's address and who it is, or the 401/403 that ends the request. Every route but
+/// the health checks starts here.
+async fn identify(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(ClientAddress, Principal), error::HttpError> {
+    let denied = |d| error::HttpError::from_denied(d, &state.realm);
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = state.auth.client_address(peer.ip(), forwarded_for);
+    state.auth.check_address(client).map_err(denied)?;
+    let principal = state
+        .auth
+        .authenticate(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))
+        .await
+        .map_err(denied)?;
+    tracing::Span::current().record("user", principal.name());
+    Ok((client, principal))
+}
 
 /// The whole application.
 pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {

@@ -1,0 +1,7 @@
+//! The subcommands other than `serve`: each takes its parsed arguments and does one job.
+
+pub mod import;
+pub mod publish;
+pub mod token;
+mod tree;
+pub mod verify;

@@ -1,0 +1,71 @@
+//! Walking a `cache/download` tree on disk for the versions it holds.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// One version, found by its `.info` file.
+pub struct TreeVersion {
+    pub module: String,
+    pub version: String,
+    /// The `@v` directory.
+    dir: PathBuf,
+    escaped_version: String,
+}
+
+impl TreeVersion {
+    /// The version's file with extension `ext` (`zip`, `mod`, `info`, `ziphash`).
+    pub fn file(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.{ext}", self.escaped_version))
+    }
+
+    pub fn name(&self) -> String {
+        format!("{}@{}", self.module, self.version)
+    }
+}
+
+/// Every `<escaped module>/@v/<escaped version>.info` below `root`, sorted; names that do not
+/// decode to a valid module path and version are not versions and are passed over.
+pub fn versions(root: &Path) -> anyhow::Result<Vec<TreeVersion>> {
+    let mut found = Vec::new();
+    walk(root, root, &mut found)?;
+    found.sort_by(|a, b| (&a.module, &a.version).cmp(&(&b.module, &b.version)));
+    Ok(found)
+}
+
+fn walk(root: &Path, dir: &Path, found: &mut Vec<TreeVersion>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_name() != "@v" {
+            walk(root, &path, found)?;
+            continue;
+        }
+        let Some(module) = dir
+            .strip_prefix(root)
+            .ok()
+            .and_then(Path::to_str)
+            .and_then(|m| gomod::unescape_path(m).ok())
+        else {
+            continue;
+        };
+        for file in std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))? {
+            let name = file?.file_name();
+            let Some(escaped) = name.to_str().and_then(|n| n.strip_suffix(".info")) else {
+                continue;
+            };
+            if let Ok(version) = gomod::unescape_version(escaped) {
+                found.push(TreeVersion {
+                    module: module.clone(),
+                    version,
+                    dir: path.clone(),
+                    escaped_version: escaped.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Publishing a version into the store: checked like the `go` command checks a download, and
+//! immutable once visible.
+//!
+//! Order of writes: `.zip`, `.mod` and `.ziphash` first, `.info` last (a version is visible only
+//! with its `.info`), each atomic and create-only; then `list`. A crash at any point leaves an
+//! invisible version whose leftovers the next publish of that version replaces.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::storage::{Created, StorageError, Store, VersionFile, module_dir, version_key};
+
+/// What was published, as the HTTP API and the CLI report it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Published {
+    pub module: String,
+    pub version: String,
+    pub h1: String,
+    pub gomod_h1: String,
+    /// False when the same bytes were already published: nothing changed.
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The module path, version, zip or go.mod is not acceptable (every problem, one line).
+    #[error("{0}")]
+    Invalid(String),
+    /// The version exists with other bytes.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Reading our own temp file failed, or a blocking task died.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A checked zip, ready to store.
+struct Checked {
+    go_mod: Bytes,
+    h1: String,
+    gomod_h1: String,
+}
+
+pub struct Publisher {
+    store: Store,
+    /// One lock per module: publishes of one module run one at a time in this process, so the
+    /// leftovers of a crashed publish can be told from a publish in progress, and `list`
+    /// updates do not lose versions. Entries stay; there is one per module ever published.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Publisher {
+    pub(crate) fn new(store: Store) -> Publisher {
+        Publisher {
+            store,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Publishes the zip at `zip_file` (a local file the caller owns) as `module@version`.
+    pub async fn publish(
+        &self,
+        module: &str,
+        version: &str,
+        zip_file: &Path,
+        time: Option<OffsetDateTime>,
+    ) -> Result<Published, PublishError> {
+        self.publish_expecting(module, version, zip_file, time, None).await
+    }
+
+    /// Like `publish`, and refuses when the version's go.mod would differ from `go_mod`
+    /// (an imported tree's `.mod` must be the zip's).
+    pub async fn publish_expecting(
+        &self,
+        module: &str,
+        version: &str,
+        zip_file: &Path,
+        time: Option<OffsetDateTime>,
+        go_mod: Option<&[u8]>,
+    ) -> Result<Published, PublishError> {
+        gomod::check(module, version).map_err(|e| PublishError::Invalid(e.to_string()))?;
+        let checked = check_zip_file(module, version, zip_file.to_owned()).await?;
+        if go_mod.is_some_and(|expected| expected != &checked.go_mod[..]) {
+            return Err(PublishError::Invalid(format!(
+                "{module}@{version}: the .mod file differs from the zip's go.mod"
+            )));
+        }
+        let lock = self.lock_for(module);
+        let _guard = lock.lock().await;
+
+        let info_key = key(module, version, VersionFile::Info)?;
+        if self.store.read(&info_key).await?.is_some() {
+            return self.compare_with_existing(module, version, &checked).await;
+        }
+
+        let zip_key = key(module, version, VersionFile::Zip)?;
+        if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed {
+            // Invisible (no .info) and we hold the module's lock: a crashed publish left it.
+            // Keep it if it is ours byte for byte, else replace it.
+            if self.stored_zip_hash(&zip_key).await?.as_deref() != Some(checked.h1.as_str()) {
+                self.store.delete(&zip_key).await?;
+                self.store.put_file_new(&zip_key, zip_file).await?;
+            }
+        }
+        let mod_key = key(module, version, VersionFile::Mod)?;
+        self.store.put(&mod_key, checked.go_mod.clone()).await?;
+        let ziphash_key = ziphash_key(module, version)?;
+        self.store
+            .put(&ziphash_key, Bytes::from(format!("{}\n", checked.h1)))
+            .await?;
+
+        let time = time.unwrap_or_else(OffsetDateTime::now_utc);
+        let info = info_json(version, time)?;
+        if self.store.put_new(&info_key, info).await? == Created::Existed {
+            // Another process finished the same version meanwhile.
+            return self.compare_with_existing(module, version, &checked).await;
+        }
+        self.add_to_list(module, version).await?;
+        tracing::info!(module, version, h1 = %checked.h1, "published");
+        Ok(Published {
+            module: module.to_owned(),
+            version: version.to_owned(),
+            h1: checked.h1,
+            gomod_h1: checked.gomod_h1,
+            created: true,
+        })
+    }
+
+    fn lock_for(&self, module: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.locks.lock() {
+            Ok(mut locks) => locks.entry(module.to_owned()).or_default().clone(),
+            // A panic elsewhere poisoned the map; a fresh lock keeps publishing possible.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// A visible version: success if it holds our bytes, else a conflict naming its hash.
+    async fn compare_with_existing(
+        &self,
+        module: &str,
+        version: &str,
+        checked: &Checked,
+    ) -> Result<Published, PublishError> {
+        let zip_key = key(module, version, VersionFile::Zip)?;
+        let existing_h1 = self.stored_zip_hash(&zip_key).await?;
+        let existing_mod = self.store.read(&key(module, version, VersionFile::Mod)?).await?;
+        let same = existing_h1.as_deref() == Some(checked.h1.as_str())
+            && existing_mod.as_deref() == Some(&checked.go_mod[..]);
+        if !same {
+            let h1 = existing_h1.unwrap_or_else(|| "(no zip)".to_owned());
+            return Err(PublishError::Conflict(format!(
+                "{module}@{version} is already published with {h1}; published versions never change"
+            )));
+        }
+        Ok(Published {
+            module: module.to_owned(),
+            version: version.to_owned(),
+            h1: checked.h1.clone(),
+            gomod_h1: checked.gomod_h1.clone(),
+            created: false,
+        })
+    }
+
+    /// The `h1:` of a stored zip, computed from its bytes (a `.ziphash` could be stale or
+    /// hand-edited; the zip is the truth). `None` when there is no zip.
+    async fn stored_zip_hash(&self, zip_key: &object_store::path::Path) -> Result<Option<String>, PublishError> {
+        let Some(object) = self.store.open(zip_key).await? else {
+            return Ok(None);
+        };
+        let temp = tempfile::NamedTempFile::new()
+            .map_err(|e| PublishError::Internal(format!("creating a temp file: {e}")))?;
+        crate::storage::copy_to_file(object, temp.path())
+            .await
+            .map_err(|e| PublishError::Internal(format!("reading stored zip {zip_key}: {e}")))?;
+        let hashed = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(temp.path())?;
+            gomod::hash_zip(std::io::BufReader::new(file))
+        })
+        .await
+        .map_err(|e| PublishError::Internal(e.to_string()))?;
+        hashed
+            .map(Some)
+            .map_err(|e| PublishError::Internal(format!("hashing stored zip {zip_key}: {e}")))
+    }
+
+    /// Adds `version` to the `list` file, which `file://` users of the tree read (modgate
+    /// itself derives lists from the version files). Pseudo-versions are never listed.
+    async fn add_to_list(&self, module: &str, version: &str) -> Result<(), PublishError> {
+        if gomod::is_pseudo_version(version) {
+            return Ok(());
+        }
+        let list_key = module_dir(module)
+            .map_err(|e| PublishError::Invalid(e.to_string()))?
+            .child("list");
+        let current = self.store.read(&list_key).await?.unwrap_or_default();
+        let mut versions: Vec<String> = String::from_utf8_lossy(&current)
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        if versions.iter().any(|v| v == version) {
+            return Ok(());
+        }
+        versions.push(version.to_owned());
+        gomod::sort(&mut versions);
+        let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
+        self.store.put(&list_key, Bytes::from(body)).await?;
+        Ok(())
+    }
+}
+
+/// Checks the zip by the module zip rules and reads its go.mod, off the async threads: a zip
+/// can be 500 MiB.
+async fn check_zip_file(module: &str, version: &str, zip_file: PathBuf) -> Result<Checked, PublishError> {
+    let module = module.to_owned();
+    let version = version.to_owned();
+    tokio::task::spawn_blocking(move || check_zip_blocking(&module, &version, &zip_file))
+        .await
+        .map_err(|e| PublishError::Internal(e.to_string()))?
+}
+
+fn check_zip_blocking(module: &str, version: &str, zip_file: &Path) -> Result<Checked, PublishError> {
+    let open = || {
+        std::fs::File::open(zip_file)
+            .map(std::io::BufReader::new)
+            .map_err(|e| PublishError::Internal(format!("opening upload: {e}")))
+    };
+    gomod::check_zip(open()?, module, version)
+        .map_err(|e| PublishError::Invalid(e.to_string()))?;
+    let go_mod = gomod::read_go_mod(open()?, module, version)
+        .map_err(|e| PublishError::Invalid(e.to_string()))?;
+    let go_mod = match go_mod {
+        Some(go_mod) => {
+            if version.ends_with("+incompatible") {
+                return Err(PublishError::Invalid(format!(
+                    "{module}@{version}: a +incompatible version has no go.mod, but the zip has one"
+                )));
+            }
+            let parsed = gomod::ModFile::parse_lax(&go_mod)
+                .map_err(|e| PublishError::Invalid(format!("{module}@{version}: go.mod: {e}")))?;
+            if parsed.module.as_deref() != Some(module) {
+                return Err(PublishError::Invalid(format!(
+                    "{module}@{version}: go.mod declares module {:?}, not {module:?}",
+                    parsed.module.unwrap_or_default()
+                )));
+            }
+            go_mod
+        }
+        // What the go command synthesizes for a module without go.mod (spec 1.3).
+        None => format!("module {module}\n").into_bytes(),
+    };
+    let h1 = gomod::hash_zip(open()?).map_err(|e| PublishError::Internal(format!("hashing upload: {e}")))?;
+    let gomod_h1 = gomod::hash_go_mod(&go_mod);
+    Ok(Checked {
+        go_mod: Bytes::from(go_mod),
+        h1,
+        gomod_h1,
+    })
+}
+
+fn key(module: &str, version: &str, file: VersionFile) -> Result<object_store::path::Path, PublishError> {
+    version_key(module, version, file).map_err(|e| PublishError::Invalid(e.to_string()))
+}
+
+fn ziphash_key(module: &str, version: &str) -> Result<object_store::path::Path, PublishError> {
+    let escaped = gomod::escape_version(version).map_err(|e| PublishError::Invalid(e.to_string()))?;
+    Ok(module_dir(module)
+        .map_err(|e| PublishError::Invalid(e.to_string()))?
+        .child(format!("{escaped}.ziphash")))
+}
+
+/// `.info` as the go command writes it: RFC 3339 in UTC.
+fn info_json(version: &str, time: OffsetDateTime) -> Result<Bytes, PublishError> {
+    let time = time
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(time)
+        .format(&Rfc3339)
+        .map_err(|e| PublishError::Internal(format!("formatting time: {e}")))?;
+    #[derive(serde::Serialize)]
+    struct Info<'a> {
+        #[serde(rename = "Version")]
+        version: &'a str,
+        #[serde(rename = "Time")]
+        time: String,
+    }
+    serde_json::to_vec(&Info { version, time })
+        .map(Bytes::from)
+        .map_err(|e| PublishError::Internal(format!("encoding .info: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_is_utc_rfc3339_without_fraction() {
+        let time = OffsetDateTime::parse("2024-01-02T04:04:05.5+01:00", &Rfc3339).expect("time");
+        let info = info_json("v1.0.0", time).expect("json");
+        assert_eq!(&info[..], br#"{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}"#);
+    }
+}
