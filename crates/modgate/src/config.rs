@@ -288,8 +288,16 @@ impl Config {
             }
         };
 
-        let request_timeout = positive_secs("server.request_timeout_secs", server.request_timeout_secs, 300)?;
-        let shutdown_timeout = positive_secs("server.shutdown_timeout_secs", server.shutdown_timeout_secs, 30)?;
+        let request_timeout = positive_secs(
+            "server.request_timeout_secs",
+            server.request_timeout_secs,
+            300,
+        )?;
+        let shutdown_timeout = positive_secs(
+            "server.shutdown_timeout_secs",
+            server.shutdown_timeout_secs,
+            30,
+        )?;
         let max_header_bytes = server.max_header_bytes.unwrap_or(16 * 1024);
         if !(8192..=1024 * 1024).contains(&max_header_bytes) {
             return Err(invalid(
@@ -304,7 +312,10 @@ impl Config {
         )?;
         let realm = server.realm.unwrap_or_else(|| "modgate".to_owned());
         if realm.is_empty() || realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
-            return Err(invalid("server.realm", "must be non-empty, without quotes, backslashes or control characters"));
+            return Err(invalid(
+                "server.realm",
+                "must be non-empty, without quotes, backslashes or control characters",
+            ));
         }
 
         let raw_tls = raw.tls.unwrap_or_default();
@@ -315,7 +326,11 @@ impl Config {
             (Some(cert), Some(key)) => Some(TlsConfig {
                 cert: existing_file("tls.cert", base_dir.join(cert))?,
                 key: existing_file("tls.key", base_dir.join(key))?,
-                reload_check: positive_secs("tls.reload_check_secs", raw_tls.reload_check_secs, 10)?,
+                reload_check: positive_secs(
+                    "tls.reload_check_secs",
+                    raw_tls.reload_check_secs,
+                    10,
+                )?,
             }),
             (Some(_), None) => return Err(invalid("tls.key", "missing: tls.cert is set")),
             (None, Some(_)) => return Err(invalid("tls.cert", "missing: tls.key is set")),
@@ -342,6 +357,10 @@ impl Config {
             .or(raw.auth.htpasswd)
             .map(|p| existing_file("auth.htpasswd", base_dir.join(p)))
             .transpose()?;
+        if let Some(path) = &htpasswd {
+            crate::auth::check_htpasswd(path)
+                .map_err(|e| invalid("auth.htpasswd", e.to_string()))?;
+        }
         for (group, members) in &raw.auth.groups {
             if members.iter().any(|m| m.is_empty()) {
                 return Err(invalid(format!("auth.groups.{group}"), "empty user name"));
@@ -374,7 +393,10 @@ impl Config {
         let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
         prefixes.sort_unstable();
         if let Some(dup) = prefixes.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid("route.prefix", format!("{:?} appears twice", dup[0])));
+            return Err(invalid(
+                "route.prefix",
+                format!("{:?} appears twice", dup[0]),
+            ));
         }
 
         Ok(Config {
@@ -396,12 +418,18 @@ impl Config {
 
 fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, ConfigError> {
     let key = |name: &str| format!("route[{index}].{name}");
-    let prefix = raw.prefix.ok_or_else(|| invalid(key("prefix"), "missing"))?;
+    let prefix = raw
+        .prefix
+        .ok_or_else(|| invalid(key("prefix"), "missing"))?;
     let prefix = if prefix == "*" {
         String::new()
     } else {
-        gomod::check_path(&prefix)
-            .map_err(|e| invalid(key("prefix"), format!("{prefix:?} is not a module path prefix: {e}")))?;
+        gomod::check_path(&prefix).map_err(|e| {
+            invalid(
+                key("prefix"),
+                format!("{prefix:?} is not a module path prefix: {e}"),
+            )
+        })?;
         prefix
     };
     let private = raw.private.unwrap_or(false);
@@ -416,23 +444,43 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
             ));
         }
     };
-    let rights = |names_key: &str, names: Option<Vec<String>>, groups_key: &str, groups: Option<Vec<String>>| {
+    let rights = |names_key: &str,
+                  names: Option<Vec<String>>,
+                  groups_key: &str,
+                  groups: Option<Vec<String>>| {
         let names = names.unwrap_or_default();
         let groups = groups.unwrap_or_default();
         let is_token = |n: &String| auth.tokens.iter().any(|(t, _)| t == n);
-        if let Some(name) = names.iter().find(|n| !is_token(n)) && auth.htpasswd.is_none() {
-            return Err(invalid(key(names_key), format!("names user {name:?} but auth.htpasswd is not set")));
+        if let Some(name) = names.iter().find(|n| !is_token(n))
+            && auth.htpasswd.is_none()
+        {
+            return Err(invalid(
+                key(names_key),
+                format!("names user {name:?} but auth.htpasswd is not set"),
+            ));
         }
         if let Some(unknown) = groups.iter().find(|g| !auth.groups.contains_key(*g)) {
-            return Err(invalid(key(groups_key), format!("unknown group {unknown:?} (see [auth.groups])")));
+            return Err(invalid(
+                key(groups_key),
+                format!("unknown group {unknown:?} (see [auth.groups])"),
+            ));
         }
-        Ok(Rights { anonymous: None, names, groups })
+        Ok(Rights {
+            anonymous: None,
+            names,
+            groups,
+        })
     };
     let read = Rights {
         anonymous: raw.anonymous,
         ..rights("users", raw.users, "groups", raw.groups)?
     };
-    let write = rights("write_users", raw.write_users, "write_groups", raw.write_groups)?;
+    let write = rights(
+        "write_users",
+        raw.write_users,
+        "write_groups",
+        raw.write_groups,
+    )?;
     Ok(RouteConfig {
         prefix,
         private,
@@ -447,13 +495,25 @@ fn tokens(raw: Vec<RawToken>) -> Result<Vec<(String, [u8; 32])>, ConfigError> {
     let mut tokens: Vec<(String, [u8; 32])> = Vec::new();
     for (i, token) in raw.into_iter().enumerate() {
         let key = |name: &str| format!("auth.token[{i}].{name}");
-        let name = token.name.filter(|n| !n.is_empty()).ok_or_else(|| invalid(key("name"), "missing"))?;
+        let name = token
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| invalid(key("name"), "missing"))?;
         if tokens.iter().any(|(n, _)| *n == name) {
             return Err(invalid(key("name"), format!("{name:?} appears twice")));
         }
-        let hex = token.sha256.ok_or_else(|| invalid(key("sha256"), "missing: the digest `modgate token new` printed"))?;
-        let digest = parse_digest(&hex)
-            .ok_or_else(|| invalid(key("sha256"), "expected 64 hex digits (the digest, never the token itself)"))?;
+        let hex = token.sha256.ok_or_else(|| {
+            invalid(
+                key("sha256"),
+                "missing: the digest `modgate token new` printed",
+            )
+        })?;
+        let digest = parse_digest(&hex).ok_or_else(|| {
+            invalid(
+                key("sha256"),
+                "expected 64 hex digits (the digest, never the token itself)",
+            )
+        })?;
         tokens.push((name, digest));
     }
     Ok(tokens)
@@ -533,17 +593,41 @@ mod tests {
             ("[[route]]\nprefix = \"corp.example/\"", "route[0].prefix"),
             ("[[route]]\nprefix = \"Corp.example\"", "route[0].prefix"),
             ("[[route]]\nprivate = true", "route[0].prefix"),
-            ("[[route]]\nprefix = \"a.example\"\nmissing = \"maybe\"", "route[0].missing"),
-            ("[[route]]\nprefix = \"a.example\"\nusers = [\"alice\"]", "route[0].users"),
-            ("[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"", "tls.cert"),
+            (
+                "[[route]]\nprefix = \"a.example\"\nmissing = \"maybe\"",
+                "route[0].missing",
+            ),
+            (
+                "[[route]]\nprefix = \"a.example\"\nusers = [\"alice\"]",
+                "route[0].users",
+            ),
+            (
+                "[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"",
+                "tls.cert",
+            ),
             ("[tls]\ncert = \"/nonexistent/cert.pem\"", "tls.key"),
-            ("[auth]\nhtpasswd = \"/nonexistent/htpasswd\"", "auth.htpasswd"),
-            ("[[auth.token]]\nname = \"ci\"\nsha256 = \"mg_secret\"", "auth.token[0].sha256"),
+            (
+                "[auth]\nhtpasswd = \"/nonexistent/htpasswd\"",
+                "auth.htpasswd",
+            ),
+            (
+                "[[auth.token]]\nname = \"ci\"\nsha256 = \"mg_secret\"",
+                "auth.token[0].sha256",
+            ),
             ("[[auth.token]]\nsha256 = \"00\"", "auth.token[0].name"),
-            ("[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]", "route[0].write_users"),
-            ("[[route]]\nprefix = \"a.example\"\ngroups = [\"nobody\"]", "route[0].groups"),
+            (
+                "[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]",
+                "route[0].write_users",
+            ),
+            (
+                "[[route]]\nprefix = \"a.example\"\ngroups = [\"nobody\"]",
+                "route[0].groups",
+            ),
             ("[storage]\nkind = \"tape\"", "storage.kind"),
-            ("[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"", "route.prefix"),
+            (
+                "[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"",
+                "route.prefix",
+            ),
         ];
         for (text, key) in cases {
             let err = from_text(text).expect_err(text).to_string();
@@ -564,7 +648,8 @@ mod tests {
 
     #[test]
     fn overrides_win_over_the_file() {
-        let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("t")).expect("toml");
+        let raw =
+            RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("t")).expect("toml");
         let over = Overrides {
             listen: Some("127.0.0.1:2".into()),
             ..Overrides::default()

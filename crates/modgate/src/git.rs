@@ -17,8 +17,6 @@ pub struct TaggedTree {
     pub dir: PathBuf,
     /// The version the tag names, e.g. `v1.2.3` for `sub/v1.2.3`.
     pub version: String,
-    /// The subdirectory of the repository the module lives in ("" for the root).
-    pub subdir: String,
     /// The commit time, which the `go` command reports as the version's Time.
     pub commit_time: time::OffsetDateTime,
 }
@@ -32,14 +30,23 @@ pub fn checkout_tag(repo: &Path, tag: &str, into: &Path) -> anyhow::Result<Tagge
     if gomod::canonical(&version).as_deref() != Some(version.as_str()) {
         bail!("tag {tag:?}: {version:?} is not a canonical semantic version (like v1.2.3)");
     }
-    let commit = git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{tag}^{{commit}}")])
-        .with_context(|| format!("tag {tag:?} not found in {}", repo.display()))?;
+    let commit = git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/tags/{tag}^{{commit}}"),
+        ],
+    )
+    .with_context(|| format!("tag {tag:?} not found in {}", repo.display()))?;
     let commit = commit.trim().to_owned();
     let seconds: i64 = git(repo, &["show", "-s", "--format=%ct", &commit])?
         .trim()
         .parse()
         .context("reading the commit time")?;
-    let commit_time = time::OffsetDateTime::from_unix_timestamp(seconds).context("commit time out of range")?;
+    let commit_time =
+        time::OffsetDateTime::from_unix_timestamp(seconds).context("commit time out of range")?;
 
     let files = list_files(repo, &commit)?;
     write_blobs(repo, &files, into)?;
@@ -58,7 +65,6 @@ pub fn checkout_tag(repo: &Path, tag: &str, into: &Path) -> anyhow::Result<Tagge
     Ok(TaggedTree {
         dir,
         version,
-        subdir,
         commit_time,
     })
 }
@@ -69,9 +75,12 @@ fn list_files(repo: &Path, commit: &str) -> anyhow::Result<Vec<(String, String)>
     let listing = git(repo, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
     let mut files = Vec::new();
     for entry in listing.split('\0').filter(|e| !e.is_empty()) {
-        let (meta, path) = entry.split_once('\t').context("unexpected ls-tree output")?;
+        let (meta, path) = entry
+            .split_once('\t')
+            .context("unexpected ls-tree output")?;
         let mut fields = meta.split(' ');
-        let (Some(mode), Some(kind), Some(id)) = (fields.next(), fields.next(), fields.next()) else {
+        let (Some(mode), Some(kind), Some(id)) = (fields.next(), fields.next(), fields.next())
+        else {
             bail!("unexpected ls-tree output: {meta:?}");
         };
         if kind == "blob" && (mode == "100644" || mode == "100755") {
@@ -108,7 +117,8 @@ fn write_blobs(repo: &Path, files: &[(String, String)], into: &Path) -> anyhow::
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let mut file = std::fs::File::create(&target).with_context(|| format!("writing {}", target.display()))?;
+        let mut file = std::fs::File::create(&target)
+            .with_context(|| format!("writing {}", target.display()))?;
         std::io::copy(&mut (&mut stdout).take(size), &mut file)?;
         let mut newline = [0u8; 1];
         stdout.read_exact(&mut newline)?;

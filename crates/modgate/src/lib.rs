@@ -5,14 +5,20 @@
 //! - `storage`: the store over object_store, in the `cache/download` layout.
 //! - `source`: where versions come from (the store today; upstream and git later).
 //! - `service`: routes module paths to sources; answers queries; the not-found policy.
-//! - `auth`: htpasswd users, read rights, IP allow-lists.
+//! - `publish`: checks and stores new versions, immutably.
+//! - `auth`: htpasswd users, CI tokens, read and write rights, IP allow-lists.
 //! - `http`: axum handlers and layers; thin.
+//! - `git`: a module version's tree at a tag, for `modgate publish --git`.
+//! - `commands`: `publish`, `import`, `verify`, `token`.
 //! - `tls`, `telemetry`: certificates with reload; logs and metrics.
 //! - `serve`: wires it all together for `modgate serve`.
 
 mod auth;
+pub mod commands;
 pub mod config;
+mod git;
 mod http;
+pub mod publish;
 mod serve;
 mod service;
 mod source;

@@ -129,22 +129,20 @@ fn main() -> ExitCode {
             report(serve(config))
         }
         Command::Publish(args) => report(publish(args)),
-        Command::Import { source, store } => {
-            report(modgate::commands::import::run(&source, &store).and_then(|summary| {
+        Command::Import { source, store } => report(
+            modgate::commands::import::run(&source, &store).and_then(|summary| {
                 match summary.rejected.len() {
                     0 => Ok(()),
                     n => Err(anyhow::anyhow!("{n} versions rejected")),
                 }
-            }))
-        }
-        Command::Verify { store } => {
-            report(modgate::commands::verify::run(&store).and_then(|problems| {
-                match problems.len() {
-                    0 => Ok(()),
-                    n => Err(anyhow::anyhow!("{n} versions disagree with their files")),
-                }
-            }))
-        }
+            }),
+        ),
+        Command::Verify { store } => report(modgate::commands::verify::run(&store).and_then(
+            |problems| match problems.len() {
+                0 => Ok(()),
+                n => Err(anyhow::anyhow!("{n} versions disagree with their files")),
+            },
+        )),
         Command::Token(TokenCommand::New { name }) => report(modgate::commands::token::new(&name)),
     }
 }

@@ -72,7 +72,8 @@ impl Publisher {
         zip_file: &Path,
         time: Option<OffsetDateTime>,
     ) -> Result<Published, PublishError> {
-        self.publish_expecting(module, version, zip_file, time, None).await
+        self.publish_expecting(module, version, zip_file, time, None)
+            .await
     }
 
     /// Like `publish`, and refuses when the version's go.mod would differ from `go_mod`
@@ -150,7 +151,10 @@ impl Publisher {
     ) -> Result<Published, PublishError> {
         let zip_key = key(module, version, VersionFile::Zip)?;
         let existing_h1 = self.stored_zip_hash(&zip_key).await?;
-        let existing_mod = self.store.read(&key(module, version, VersionFile::Mod)?).await?;
+        let existing_mod = self
+            .store
+            .read(&key(module, version, VersionFile::Mod)?)
+            .await?;
         let same = existing_h1.as_deref() == Some(checked.h1.as_str())
             && existing_mod.as_deref() == Some(&checked.go_mod[..]);
         if !same {
@@ -170,7 +174,10 @@ impl Publisher {
 
     /// The `h1:` of a stored zip, computed from its bytes (a `.ziphash` could be stale or
     /// hand-edited; the zip is the truth). `None` when there is no zip.
-    async fn stored_zip_hash(&self, zip_key: &object_store::path::Path) -> Result<Option<String>, PublishError> {
+    async fn stored_zip_hash(
+        &self,
+        zip_key: &object_store::path::Path,
+    ) -> Result<Option<String>, PublishError> {
         let Some(object) = self.store.open(zip_key).await? else {
             return Ok(None);
         };
@@ -198,7 +205,7 @@ impl Publisher {
         }
         let list_key = module_dir(module)
             .map_err(|e| PublishError::Invalid(e.to_string()))?
-            .child("list");
+            .join("list");
         let current = self.store.read(&list_key).await?.unwrap_or_default();
         let mut versions: Vec<String> = String::from_utf8_lossy(&current)
             .lines()
@@ -218,7 +225,11 @@ impl Publisher {
 
 /// Checks the zip by the module zip rules and reads its go.mod, off the async threads: a zip
 /// can be 500 MiB.
-async fn check_zip_file(module: &str, version: &str, zip_file: PathBuf) -> Result<Checked, PublishError> {
+async fn check_zip_file(
+    module: &str,
+    version: &str,
+    zip_file: PathBuf,
+) -> Result<Checked, PublishError> {
     let module = module.to_owned();
     let version = version.to_owned();
     tokio::task::spawn_blocking(move || check_zip_blocking(&module, &version, &zip_file))
@@ -226,14 +237,17 @@ async fn check_zip_file(module: &str, version: &str, zip_file: PathBuf) -> Resul
         .map_err(|e| PublishError::Internal(e.to_string()))?
 }
 
-fn check_zip_blocking(module: &str, version: &str, zip_file: &Path) -> Result<Checked, PublishError> {
+fn check_zip_blocking(
+    module: &str,
+    version: &str,
+    zip_file: &Path,
+) -> Result<Checked, PublishError> {
     let open = || {
         std::fs::File::open(zip_file)
             .map(std::io::BufReader::new)
             .map_err(|e| PublishError::Internal(format!("opening upload: {e}")))
     };
-    gomod::check_zip(open()?, module, version)
-        .map_err(|e| PublishError::Invalid(e.to_string()))?;
+    gomod::check_zip(open()?, module, version).map_err(|e| PublishError::Invalid(e.to_string()))?;
     let go_mod = gomod::read_go_mod(open()?, module, version)
         .map_err(|e| PublishError::Invalid(e.to_string()))?;
     let go_mod = match go_mod {
@@ -256,7 +270,8 @@ fn check_zip_blocking(module: &str, version: &str, zip_file: &Path) -> Result<Ch
         // What the go command synthesizes for a module without go.mod (spec 1.3).
         None => format!("module {module}\n").into_bytes(),
     };
-    let h1 = gomod::hash_zip(open()?).map_err(|e| PublishError::Internal(format!("hashing upload: {e}")))?;
+    let h1 = gomod::hash_zip(open()?)
+        .map_err(|e| PublishError::Internal(format!("hashing upload: {e}")))?;
     let gomod_h1 = gomod::hash_go_mod(&go_mod);
     Ok(Checked {
         go_mod: Bytes::from(go_mod),
@@ -265,15 +280,20 @@ fn check_zip_blocking(module: &str, version: &str, zip_file: &Path) -> Result<Ch
     })
 }
 
-fn key(module: &str, version: &str, file: VersionFile) -> Result<object_store::path::Path, PublishError> {
+fn key(
+    module: &str,
+    version: &str,
+    file: VersionFile,
+) -> Result<object_store::path::Path, PublishError> {
     version_key(module, version, file).map_err(|e| PublishError::Invalid(e.to_string()))
 }
 
 fn ziphash_key(module: &str, version: &str) -> Result<object_store::path::Path, PublishError> {
-    let escaped = gomod::escape_version(version).map_err(|e| PublishError::Invalid(e.to_string()))?;
+    let escaped =
+        gomod::escape_version(version).map_err(|e| PublishError::Invalid(e.to_string()))?;
     Ok(module_dir(module)
         .map_err(|e| PublishError::Invalid(e.to_string()))?
-        .child(format!("{escaped}.ziphash")))
+        .join(format!("{escaped}.ziphash")))
 }
 
 /// `.info` as the go command writes it: RFC 3339 in UTC.
@@ -304,6 +324,9 @@ mod tests {
     fn info_is_utc_rfc3339_without_fraction() {
         let time = OffsetDateTime::parse("2024-01-02T04:04:05.5+01:00", &Rfc3339).expect("time");
         let info = info_json("v1.0.0", time).expect("json");
-        assert_eq!(&info[..], br#"{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}"#);
+        assert_eq!(
+            &info[..],
+            br#"{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}"#
+        );
     }
 }

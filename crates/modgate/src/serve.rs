@@ -11,6 +11,7 @@ use axum_server::Handle;
 use crate::auth::{Access, Auth};
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::publish::Publisher;
 use crate::service::{Route, Service};
 use crate::source::StoreSource;
 use crate::storage::Store;
@@ -35,6 +36,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         })
         .collect();
     Ok(AppState {
+        publisher: Arc::new(Publisher::new(store.clone())),
         service: Arc::new(Service::new(routes, store)),
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),
@@ -48,7 +50,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = build_state(&config)?;
-    let address = listener.local_addr().context("reading the listener's address")?;
+    let address = listener
+        .local_addr()
+        .context("reading the listener's address")?;
     warn_about_exposure(&config, &state, address);
     let app = http::router(state.clone(), config.request_timeout)
         .into_make_service_with_connect_info::<SocketAddr>();

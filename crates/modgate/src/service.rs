@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::auth::Access;
 use crate::config::Missing;
 use crate::source::{Source, SourceError};
-use crate::storage::{Store, StorageError, StoredObject};
+use crate::storage::{StorageError, Store, StoredObject};
 
 /// How long the list of modules a route holds is reused. It is read only on the not-found
 /// path (to tell an import probe from a leak), so a short reuse keeps a flood of probes off the
@@ -82,12 +82,7 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    pub fn new(
-        prefix: String,
-        missing: Missing,
-        access: Access,
-        source: Arc<dyn Source>,
-    ) -> Route {
+    pub fn new(prefix: String, missing: Missing, access: Access, source: Arc<dyn Source>) -> Route {
         Route {
             prefix,
             missing,
@@ -105,17 +100,20 @@ impl Route {
     }
 }
 
+/// When a route's module list was read, and the list.
+type HeldModules = (Instant, Arc<Vec<String>>);
+
 pub(crate) struct Service {
     /// Longest prefix first, so the first route that covers a module is the one that wins.
     routes: Vec<Route>,
     store: Store,
     /// Per route prefix: when the module list was read, and the list.
-    module_index: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+    module_index: Mutex<HashMap<String, HeldModules>>,
 }
 
 impl Service {
     pub fn new(mut routes: Vec<Route>, store: Store) -> Service {
-        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         Service {
             routes,
             store,
@@ -138,7 +136,12 @@ impl Service {
         self.store.description()
     }
 
-    pub async fn answer(&self, route: &Route, module: &str, query: &Query) -> Result<Answer, Error> {
+    pub async fn answer(
+        &self,
+        route: &Route,
+        module: &str,
+        query: &Query,
+    ) -> Result<Answer, Error> {
         let source = route.source.as_ref();
         let unavailable = |source: SourceError| Error::Unavailable {
             context: module.to_owned(),
@@ -153,7 +156,11 @@ impl Service {
                 let Some(versions) = source.versions(module).await.map_err(unavailable)? else {
                     return Err(self.missing(route, module, None, false).await);
                 };
-                match self.latest(source, module, versions).await.map_err(unavailable)? {
+                match self
+                    .latest(source, module, versions)
+                    .await
+                    .map_err(unavailable)?
+                {
                     Some(info) => Ok(Answer::Info(info)),
                     None => Err(self.missing(route, module, Some("latest"), true).await),
                 }
@@ -189,7 +196,9 @@ impl Service {
     }
 
     /// `@latest`: the highest release, else the highest pre-release, else the newest
-    /// pseudo-version by `.info` Time. `+incompatible` releases count only when no other exists.
+    /// pseudo-version by `.info` Time. `+incompatible` releases count only when no other exists,
+    /// and versions retracted by the go.mod of the highest version are passed over unless
+    /// every version is retracted, as the `go` command chooses.
     async fn latest(
         &self,
         source: &dyn Source,
@@ -200,18 +209,17 @@ impl Service {
             .into_iter()
             .filter(|v| gomod::canonical_version(v).as_deref() == Some(v.as_str()))
             .partition(|v| gomod::is_pseudo_version(v));
-        let highest = |keep: &dyn Fn(&String) -> bool| {
-            tagged
+        let ranked = rank_for_latest(tagged);
+        if let Some(highest) = ranked.first() {
+            let retractions = match source.go_mod(module, highest).await? {
+                Some(go_mod) => gomod::ModFile::parse_lax(&go_mod).unwrap_or_default(),
+                None => gomod::ModFile::default(),
+            };
+            let chosen = ranked
                 .iter()
-                .filter(|v| keep(v))
-                .max_by(|a, b| gomod::compare(a, b))
-                .cloned()
-        };
-        let chosen = highest(&|v| gomod::prerelease(v).is_empty() && !v.ends_with("+incompatible"))
-            .or_else(|| highest(&|v| gomod::prerelease(v).is_empty()))
-            .or_else(|| highest(&|_| true));
-        if let Some(version) = chosen {
-            return source.info(module, &version).await;
+                .find(|v| retractions.is_retracted(v).is_none())
+                .unwrap_or(highest);
+            return source.info(module, chosen).await;
         }
         let mut newest: Option<(String, Bytes)> = None;
         for version in pseudo {
@@ -232,7 +240,13 @@ impl Service {
     }
 
     /// The answer for something this route does not hold.
-    async fn missing(&self, route: &Route, module: &str, version: Option<&str>, known: bool) -> Error {
+    async fn missing(
+        &self,
+        route: &Route,
+        module: &str,
+        version: Option<&str>,
+        known: bool,
+    ) -> Error {
         let what = match version {
             Some(v) => format!("{module}@{v}"),
             None => module.to_owned(),
@@ -256,7 +270,9 @@ impl Service {
         };
         // The go command probes every prefix of an import path (and the import path itself)
         // while looking for the module that provides it; those must be 404 or `go get` fails.
-        let related = held.iter().any(|m| is_path_prefix(module, m) || is_path_prefix(m, module));
+        let related = held
+            .iter()
+            .any(|m| is_path_prefix(module, m) || is_path_prefix(m, module));
         if related {
             Error::NotFound(format!("{what}: not a module in this private proxy"))
         } else {
@@ -279,7 +295,7 @@ impl Service {
         Ok(modules)
     }
 
-    fn module_index_entry(&self, prefix: &str) -> Option<(Instant, Arc<Vec<String>>)> {
+    fn module_index_entry(&self, prefix: &str) -> Option<HeldModules> {
         self.module_index.lock().ok()?.get(prefix).cloned()
     }
 }
@@ -295,9 +311,22 @@ fn check_canonical(module: &str, version: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Tagged versions best first: compatible releases, then `+incompatible` releases, then
+/// pre-releases, each from the highest down.
+fn rank_for_latest(mut tagged: Vec<String>) -> Vec<String> {
+    let tier = |v: &String| match (gomod::prerelease(v).is_empty(), v.ends_with("+incompatible")) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, _) => 2,
+    };
+    tagged.sort_by(|a, b| tier(a).cmp(&tier(b)).then_with(|| gomod::compare(b, a)));
+    tagged
+}
+
 /// Whether `prefix` is a strict path-element prefix of `path`.
 fn is_path_prefix(prefix: &str, path: &str) -> bool {
-    path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Canonical tagged versions, sorted, one per line; pseudo-versions are left out as the
@@ -361,16 +390,35 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        assert_eq!(list_body(versions), "v1.2.0-rc.1\nv1.2.0\nv1.10.0\nv2.0.0+incompatible\n");
+        assert_eq!(
+            list_body(versions),
+            "v1.2.0-rc.1\nv1.2.0\nv1.10.0\nv2.0.0+incompatible\n"
+        );
         assert_eq!(list_body(Vec::new()), "");
     }
 
     #[test]
     fn info_time_prefers_the_info_and_falls_back_to_the_version() {
         let v = "v0.0.0-20230601120000-abcdef123456";
-        assert_eq!(info_time(br#"{"Version":"x","Time":"2024-01-02T03:04:05Z"}"#, v), "20240102030405.000000000");
-        assert_eq!(info_time(br#"{"Version":"x","Time":"2024-01-02T04:04:05+01:00"}"#, v), "20240102030405.000000000");
+        assert_eq!(
+            info_time(br#"{"Version":"x","Time":"2024-01-02T03:04:05Z"}"#, v),
+            "20240102030405.000000000"
+        );
+        assert_eq!(
+            info_time(br#"{"Version":"x","Time":"2024-01-02T04:04:05+01:00"}"#, v),
+            "20240102030405.000000000"
+        );
         assert_eq!(info_time(b"{}", v), "20230601120000.000000000");
+    }
+
+    #[test]
+    fn latest_prefers_releases_then_incompatible_then_prereleases() {
+        let ranked = rank_for_latest(
+            ["v1.2.0-rc.1", "v2.0.0+incompatible", "v1.1.0", "v1.10.0", "v3.0.0-beta"]
+                .map(String::from)
+                .to_vec(),
+        );
+        assert_eq!(ranked, ["v1.10.0", "v1.1.0", "v2.0.0+incompatible", "v3.0.0-beta", "v1.2.0-rc.1"]);
     }
 
     #[test]

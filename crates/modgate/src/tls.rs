@@ -47,7 +47,9 @@ pub async fn watch(config: TlsConfig, rustls: RustlsConfig) {
         match rustls.reload_from_pem_file(&config.cert, &config.key).await {
             Ok(()) => tracing::info!(cert = %config.cert.display(), "TLS certificate reloaded"),
             // Keep serving with the old certificate: a half-written renewal must not take us down.
-            Err(e) => tracing::error!(cert = %config.cert.display(), error = %e, "TLS reload failed; keeping the previous certificate"),
+            Err(e) => {
+                tracing::error!(cert = %config.cert.display(), error = %e, "TLS reload failed; keeping the previous certificate")
+            }
         }
     }
 }

@@ -41,9 +41,9 @@ impl Credentials {
             .map_err(|_| "malformed Authorization header: bad base64".to_owned())?;
         let decoded = String::from_utf8(decoded)
             .map_err(|_| "malformed Authorization header: credentials are not UTF-8".to_owned())?;
-        let (user, password) = decoded
-            .split_once(':')
-            .ok_or_else(|| "malformed Authorization header: no ':' between user and password".to_owned())?;
+        let (user, password) = decoded.split_once(':').ok_or_else(|| {
+            "malformed Authorization header: no ':' between user and password".to_owned()
+        })?;
         if user.is_empty() {
             return Err("malformed Authorization header: empty user name".to_owned());
         }
@@ -64,9 +64,14 @@ mod tests {
             Ok(Presented::Basic(c)) => (c.user, c.password),
             _ => panic!("not basic"),
         };
-        assert_eq!(basic(b"Basic YWxpY2U6czNjcmV0"), ("alice".into(), "s3cret".into()));
+        assert_eq!(
+            basic(b"Basic YWxpY2U6czNjcmV0"),
+            ("alice".into(), "s3cret".into())
+        );
         assert_eq!(basic(b"basic YWxpY2U6czM6Y3JldA==").1, "s3:cret");
-        assert!(matches!(Presented::parse(b"Bearer mg_abc"), Ok(Presented::Bearer(t)) if t == "mg_abc"));
+        assert!(
+            matches!(Presented::parse(b"Bearer mg_abc"), Ok(Presented::Bearer(t)) if t == "mg_abc")
+        );
         for bad in [
             &b"Bearer"[..],
             b"Digest abc",

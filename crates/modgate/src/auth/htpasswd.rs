@@ -15,7 +15,6 @@ use super::Credentials;
 /// flood of wrong passwords queues up instead of starving every other request.
 const CONCURRENT_BCRYPT_CHECKS: usize = 4;
 
-
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum HtpasswdError {
     #[error("reading htpasswd {path}: {source}")]
@@ -43,28 +42,39 @@ pub(crate) struct Users {
     bcrypt_slots: Semaphore,
 }
 
+/// Reads and checks the file without hashing anything: `Config::from_raw` calls this so that a
+/// bad line is a configuration error (exit code 2), not a failure after start-up.
+pub(crate) fn check_file(path: &Path) -> Result<(), HtpasswdError> {
+    read(path).map(|_| ())
+}
+
+fn read(path: &Path) -> Result<HashMap<String, String>, HtpasswdError> {
+    let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text).map_err(|(line, reason)| HtpasswdError::Line {
+        path: path.to_owned(),
+        line,
+        reason,
+    })
+}
+
 impl Users {
     pub fn load(path: &Path, ttl: Duration) -> Result<Users, HtpasswdError> {
-        let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let hashes = parse(&text).map_err(|(line, reason)| HtpasswdError::Line {
-            path: path.to_owned(),
-            line,
-            reason,
-        })?;
+        let hashes = read(path)?;
         let cost = hashes
             .values()
             .next()
             .and_then(|h| h.get(4..6))
             .and_then(|c| c.parse().ok())
             .unwrap_or(bcrypt::DEFAULT_COST);
-        let unknown_user_hash = bcrypt::hash("unknown user", cost).map_err(|e| HtpasswdError::Line {
-            path: path.to_owned(),
-            line: 1,
-            reason: format!("bcrypt cost {cost}: {e}"),
-        })?;
+        let unknown_user_hash =
+            bcrypt::hash("unknown user", cost).map_err(|e| HtpasswdError::Line {
+                path: path.to_owned(),
+                line: 1,
+                reason: format!("bcrypt cost {cost}: {e}"),
+            })?;
         Ok(Users {
             hashes: Arc::new(hashes),
             unknown_user_hash: unknown_user_hash.into(),
@@ -89,7 +99,9 @@ impl Users {
         let user = credentials.user.clone();
         let password = credentials.password.clone();
         let ok = tokio::task::spawn_blocking(move || {
-            let hash = hashes.get(&user).map_or(&*unknown_user_hash, String::as_str);
+            let hash = hashes
+                .get(&user)
+                .map_or(&*unknown_user_hash, String::as_str);
             let matches = bcrypt::verify(password.as_bytes(), hash).unwrap_or(false);
             matches && hashes.contains_key(&user)
         })
@@ -105,9 +117,9 @@ impl Users {
         let Ok(verified) = self.verified.lock() else {
             return false;
         };
-        verified.get(user).is_some_and(|(known, at)| {
-            at.elapsed() < self.ttl && bool::from(known.ct_eq(digest))
-        })
+        verified
+            .get(user)
+            .is_some_and(|(known, at)| at.elapsed() < self.ttl && bool::from(known.ct_eq(digest)))
     }
 }
 
@@ -130,7 +142,9 @@ fn parse(text: &str) -> Result<HashMap<String, String>, (usize, String)> {
             let scheme = scheme_name(hash);
             return Err((
                 number,
-                format!("user {user:?}: unsupported hash scheme {scheme}; only bcrypt is accepted (htpasswd -B)"),
+                format!(
+                    "user {user:?}: unsupported hash scheme {scheme}; only bcrypt is accepted (htpasswd -B)"
+                ),
             ));
         }
         if hash.len() != 60 {
@@ -159,8 +173,10 @@ mod tests {
 
     #[test]
     fn accepts_bcrypt_and_names_other_schemes() {
-        let ok = parse("# users\n\nalice:$2y$05$abcdefghijklmnopqrstuuNl1wOQWbWn/0JfYbkqcYXIyV1N/1gDe\n")
-            .expect("bcrypt");
+        let ok = parse(
+            "# users\n\nalice:$2y$05$abcdefghijklmnopqrstuuNl1wOQWbWn/0JfYbkqcYXIyV1N/1gDe\n",
+        )
+        .expect("bcrypt");
         assert!(ok.contains_key("alice"));
         let cases = [
             ("bob:$apr1$abc$def", "$apr1$"),

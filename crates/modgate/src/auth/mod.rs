@@ -17,11 +17,11 @@ use ipnet::IpNet;
 
 use crate::config::{AuthConfig, Rights as RightsConfig};
 pub(crate) use credentials::{Credentials, Presented};
-pub(crate) use htpasswd::HtpasswdError;
 use htpasswd::Users;
+pub(crate) use htpasswd::{HtpasswdError, check_file as check_htpasswd};
 pub(crate) use network::ClientAddress;
-pub use tokens::generate as generate_token;
 use tokens::Tokens;
+pub use tokens::generate as generate_token;
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,11 @@ struct Rights {
 }
 
 impl Rights {
-    fn allows(&self, principal: &Principal, memberships: &BTreeMap<String, HashSet<String>>) -> bool {
+    fn allows(
+        &self,
+        principal: &Principal,
+        memberships: &BTreeMap<String, HashSet<String>>,
+    ) -> bool {
         if self.anyone {
             return true;
         }
@@ -106,7 +110,9 @@ impl Access {
         let names_someone = !read.names.is_empty() || !read.groups.is_empty();
         Access {
             read: Rights {
-                anyone: read.anonymous.unwrap_or(!identities_configured && !names_someone),
+                anyone: read
+                    .anonymous
+                    .unwrap_or(!identities_configured && !names_someone),
                 any_identity: !names_someone && identities_configured,
                 names: read.names.iter().cloned().collect(),
                 groups: read.groups.iter().cloned().collect(),
@@ -145,7 +151,10 @@ impl Auth {
         let mut memberships: BTreeMap<String, HashSet<String>> = BTreeMap::new();
         for (group, members) in &config.groups {
             for member in members {
-                memberships.entry(member.clone()).or_default().insert(group.clone());
+                memberships
+                    .entry(member.clone())
+                    .or_default()
+                    .insert(group.clone());
             }
         }
         Ok(Auth {
@@ -190,7 +199,9 @@ impl Auth {
             Presented::Basic(credentials) => self.check_password(credentials).await,
             Presented::Bearer(token) => match self.tokens.verify(&token) {
                 Some(name) => Ok(Principal::Token(name.to_owned())),
-                None => Err(Denied::Unauthenticated("unknown or revoked token".to_owned())),
+                None => Err(Denied::Unauthenticated(
+                    "unknown or revoked token".to_owned(),
+                )),
             },
         }
     }
@@ -266,29 +277,67 @@ mod tests {
         let bob = Principal::User("bob".into());
         let ci = Principal::Token("ci".into());
 
-        let open = Access::new(&rights(None, &[], &[]), &rights(None, &[], &[]), Vec::new(), false);
-        assert!(auth.authorize(&open, Action::Read, &Principal::Anonymous, client).is_ok());
+        let open = Access::new(
+            &rights(None, &[], &[]),
+            &rights(None, &[], &[]),
+            Vec::new(),
+            false,
+        );
+        assert!(
+            auth.authorize(&open, Action::Read, &Principal::Anonymous, client)
+                .is_ok()
+        );
         assert!(matches!(
             auth.authorize(&open, Action::Write, &Principal::Anonymous, client),
             Err(Denied::Unauthenticated(_))
         ));
 
-        let any_user = Access::new(&rights(None, &[], &[]), &rights(None, &["ci"], &[]), Vec::new(), true);
-        assert!(auth.authorize(&any_user, Action::Read, &alice, client).is_ok());
+        let any_user = Access::new(
+            &rights(None, &[], &[]),
+            &rights(None, &["ci"], &[]),
+            Vec::new(),
+            true,
+        );
+        assert!(
+            auth.authorize(&any_user, Action::Read, &alice, client)
+                .is_ok()
+        );
         assert!(matches!(
             auth.authorize(&any_user, Action::Read, &Principal::Anonymous, client),
             Err(Denied::Unauthenticated(_))
         ));
-        assert!(auth.authorize(&any_user, Action::Write, &ci, client).is_ok());
-        assert!(matches!(auth.authorize(&any_user, Action::Write, &alice, client), Err(Denied::Forbidden(_))));
+        assert!(
+            auth.authorize(&any_user, Action::Write, &ci, client)
+                .is_ok()
+        );
+        assert!(matches!(
+            auth.authorize(&any_user, Action::Write, &alice, client),
+            Err(Denied::Forbidden(_))
+        ));
 
-        let team = Access::new(&rights(None, &["alice"], &["dev"]), &rights(None, &[], &["dev"]), Vec::new(), true);
+        let team = Access::new(
+            &rights(None, &["alice"], &["dev"]),
+            &rights(None, &[], &["dev"]),
+            Vec::new(),
+            true,
+        );
         assert!(auth.authorize(&team, Action::Read, &alice, client).is_ok());
         assert!(auth.authorize(&team, Action::Read, &bob, client).is_ok());
-        assert!(matches!(auth.authorize(&team, Action::Read, &ci, client), Err(Denied::Forbidden(_))));
+        assert!(matches!(
+            auth.authorize(&team, Action::Read, &ci, client),
+            Err(Denied::Forbidden(_))
+        ));
         assert!(auth.authorize(&team, Action::Write, &bob, client).is_ok());
 
-        let walled = Access::new(&rights(Some(true), &[], &[]), &rights(None, &[], &[]), vec!["10.0.0.0/8".parse().expect("net")], false);
-        assert!(matches!(auth.authorize(&walled, Action::Read, &alice, client), Err(Denied::Forbidden(_))));
+        let walled = Access::new(
+            &rights(Some(true), &[], &[]),
+            &rights(None, &[], &[]),
+            vec!["10.0.0.0/8".parse().expect("net")],
+            false,
+        );
+        assert!(matches!(
+            auth.authorize(&walled, Action::Read, &alice, client),
+            Err(Denied::Forbidden(_))
+        ));
     }
 }

@@ -67,18 +67,29 @@ mod tests {
         let cases = [
             ("192.0.2.1", Some("203.0.113.9"), "192.0.2.1"),
             ("10.0.0.1", Some("203.0.113.9"), "203.0.113.9"),
-            ("10.0.0.1", Some("198.51.100.7, 203.0.113.9, 10.0.0.2"), "203.0.113.9"),
+            (
+                "10.0.0.1",
+                Some("198.51.100.7, 203.0.113.9, 10.0.0.2"),
+                "203.0.113.9",
+            ),
             ("10.0.0.1", Some("not-an-ip"), "10.0.0.1"),
             ("10.0.0.1", None, "10.0.0.1"),
         ];
         for (peer, header, want) in cases {
-            assert_eq!(client_address(ip(peer), header, &trusted), ClientAddress(ip(want)), "{peer} {header:?}");
+            assert_eq!(
+                client_address(ip(peer), header, &trusted),
+                ClientAddress(ip(want)),
+                "{peer} {header:?}"
+            );
         }
     }
 
     #[test]
     fn allow_lists() {
-        let allow: Vec<IpNet> = vec!["127.0.0.0/8".parse().expect("net"), "::1/128".parse().expect("net")];
+        let allow: Vec<IpNet> = vec![
+            "127.0.0.0/8".parse().expect("net"),
+            "::1/128".parse().expect("net"),
+        ];
         assert!(check_allowed(ClientAddress(ip("127.0.0.1")), &allow).is_ok());
         assert!(check_allowed(ClientAddress(ip("::1")), &allow).is_ok());
         assert!(check_allowed(ClientAddress(ip("192.0.2.1")), &allow).is_err());

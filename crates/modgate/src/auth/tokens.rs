@@ -17,7 +17,10 @@ impl Tokens {
     /// `configured`: (name, hex digest) pairs, already validated by the config.
     pub fn new(configured: &[(String, [u8; 32])]) -> Tokens {
         Tokens {
-            known: configured.iter().map(|(name, digest)| (*digest, name.clone())).collect(),
+            known: configured
+                .iter()
+                .map(|(name, digest)| (*digest, name.clone()))
+                .collect(),
         }
     }
 

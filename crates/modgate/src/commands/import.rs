@@ -24,13 +24,18 @@ pub struct Summary {
 pub fn run(source: &Path, store_dir: &Path) -> anyhow::Result<Summary> {
     // A module cache ($GOMODCACHE) holds the proxy tree under cache/download.
     let cache_tree = source.join("cache").join("download");
-    let root = if cache_tree.is_dir() { cache_tree } else { source.to_path_buf() };
+    let root = if cache_tree.is_dir() {
+        cache_tree
+    } else {
+        source.to_path_buf()
+    };
     if !root.is_dir() {
         anyhow::bail!("{}: not a directory", source.display());
     }
     let found = tree::versions(&root)?;
 
-    let store = Store::directory(store_dir).with_context(|| format!("opening store {}", store_dir.display()))?;
+    let store = Store::directory(store_dir)
+        .with_context(|| format!("opening store {}", store_dir.display()))?;
     let publisher = Publisher::new(store);
     let progress = ProgressBar::new(found.len() as u64);
     progress.set_style(

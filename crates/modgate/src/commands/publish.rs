@@ -40,13 +40,21 @@ pub enum Origin {
 pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Result<()> {
     let work = tempfile::tempdir().context("creating a temp directory")?;
     let explicit_time = time
-        .map(|t| OffsetDateTime::parse(&t, &Rfc3339).with_context(|| format!("--time {t:?} is not RFC 3339")))
+        .map(|t| {
+            OffsetDateTime::parse(&t, &Rfc3339)
+                .with_context(|| format!("--time {t:?} is not RFC 3339"))
+        })
         .transpose()?;
     let (dir, module, version, tag_time) = match origin {
-        Origin::Dir { dir, module, version } => {
+        Origin::Dir {
+            dir,
+            module,
+            version,
+        } => {
             let module = match module {
                 Some(module) => module,
-                None => module_of(&dir)?.with_context(|| format!("{}: no go.mod; pass --module", dir.display()))?,
+                None => module_of(&dir)?
+                    .with_context(|| format!("{}: no go.mod; pass --module", dir.display()))?,
             };
             (dir, module, version, None)
         }
@@ -71,9 +79,12 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
                     .await
                     .map_err(anyhow::Error::from)
             }
-            Target::Server { url, token, basic, ca } => {
-                upload(&url, token, basic, ca, &module, &version, &zip_path, time).await
-            }
+            Target::Server {
+                url,
+                token,
+                basic,
+                ca,
+            } => upload(&url, token, basic, ca, &module, &version, &zip_path, time).await,
         }
     })?;
     println!("{}", serde_json::to_string_pretty(&published)?);
@@ -82,14 +93,19 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
 
 /// For a tag of a major version ≥ 2, the module may live in a `vN/` subdirectory, and a tree
 /// without go.mod is a `+incompatible` version (spec 2.5).
-fn locate_in_tree(dir: PathBuf, module: Option<String>, version: String) -> anyhow::Result<(PathBuf, String, String)> {
+fn locate_in_tree(
+    dir: PathBuf,
+    module: Option<String>,
+    version: String,
+) -> anyhow::Result<(PathBuf, String, String)> {
     let major = gomod::major(&version).unwrap_or("v0").to_owned();
     let root_module = module_of(&dir)?;
     if major != "v0" && major != "v1" {
         let suffix = format!("/{major}");
         let major_dir = dir.join(&major);
         let in_root = root_module.as_deref().is_some_and(|m| m.ends_with(&suffix));
-        if !in_root && let Some(sub_module) = module_of(&major_dir)?
+        if !in_root
+            && let Some(sub_module) = module_of(&major_dir)?
             && sub_module.ends_with(&suffix)
         {
             return Ok((major_dir, module.unwrap_or(sub_module), version));
@@ -112,14 +128,21 @@ fn module_of(dir: &Path) -> anyhow::Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}/go.mod", dir.display())),
     };
-    let parsed = gomod::ModFile::parse_lax(&go_mod).with_context(|| format!("{}/go.mod", dir.display()))?;
+    let parsed =
+        gomod::ModFile::parse_lax(&go_mod).with_context(|| format!("{}/go.mod", dir.display()))?;
     Ok(parsed.module)
 }
 
 fn build_zip(dir: &Path, module: &str, version: &str, zip_path: &Path) -> anyhow::Result<()> {
     let file = std::fs::File::create(zip_path).context("creating the zip")?;
-    gomod::create_from_dir(std::io::BufWriter::new(file), module, version, dir)
-        .with_context(|| format!("building the zip of {module}@{version} from {}", dir.display()))?;
+    gomod::create_from_dir(std::io::BufWriter::new(file), module, version, dir).with_context(
+        || {
+            format!(
+                "building the zip of {module}@{version} from {}",
+                dir.display()
+            )
+        },
+    )?;
     Ok(())
 }
 
@@ -147,7 +170,10 @@ async fn upload(
         gomod::escape_version(version)?
     );
     if let Some(time) = time {
-        url.push_str(&format!("?time={}", time.format(&Rfc3339)?.replace('+', "%2B")));
+        url.push_str(&format!(
+            "?time={}",
+            time.format(&Rfc3339)?.replace('+', "%2B")
+        ));
     }
     let file = tokio::fs::File::open(zip_path).await?;
     let length = file.metadata().await?.len();
@@ -162,13 +188,19 @@ async fn upload(
     } else if let Some((user, password)) = basic {
         request = request.basic_auth(user, Some(password));
     }
-    let response = request.send().await.with_context(|| format!("uploading to {server}"))?;
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("uploading to {server}"))?;
     let status = response.status();
     if !status.is_success() {
         let reason = response.text().await.unwrap_or_default();
         bail!("{server} answered {status}: {}", reason.trim());
     }
-    response.json::<Published>().await.context("reading the server's answer")
+    response
+        .json::<Published>()
+        .await
+        .context("reading the server's answer")
 }
 
 /// The file as a stream of chunks, so the upload never holds the zip in memory.

@@ -52,7 +52,9 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<TreeVersion>) -> anyhow::Result
         else {
             continue;
         };
-        for file in std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))? {
+        for file in
+            std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))?
+        {
             let name = file?.file_name();
             let Some(escaped) = name.to_str().and_then(|n| n.strip_suffix(".info")) else {
                 continue;

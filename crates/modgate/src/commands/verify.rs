@@ -22,7 +22,11 @@ pub fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
             });
         }
     }
-    println!("checked {} versions, {} with problems", versions.len(), problems.len());
+    println!(
+        "checked {} versions, {} with problems",
+        versions.len(),
+        problems.len()
+    );
     for problem in &problems {
         println!("  {}: {}", problem.version, problem.reason);
     }
@@ -32,13 +36,20 @@ pub fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
 fn check_version(found: &TreeVersion) -> Result<(), String> {
     let (module, version) = (found.module.as_str(), found.version.as_str());
     let file = |ext: &str| found.file(ext);
-    let open = || std::fs::File::open(file("zip")).map(std::io::BufReader::new).map_err(|e| format!("zip: {e}"));
+    let open = || {
+        std::fs::File::open(file("zip"))
+            .map(std::io::BufReader::new)
+            .map_err(|e| format!("zip: {e}"))
+    };
     gomod::check_zip(open()?, module, version).map_err(|e| e.to_string())?;
     let h1 = gomod::hash_zip(open()?).map_err(|e| format!("hashing zip: {e}"))?;
     if let Ok(recorded) = std::fs::read_to_string(file("ziphash"))
         && recorded.trim() != h1
     {
-        return Err(format!(".ziphash says {} but the zip hashes to {h1}", recorded.trim()));
+        return Err(format!(
+            ".ziphash says {} but the zip hashes to {h1}",
+            recorded.trim()
+        ));
     }
     let stored_mod = std::fs::read(file("mod")).map_err(|e| format!("mod: {e}"))?;
     let zip_mod = gomod::read_go_mod(open()?, module, version)

@@ -77,7 +77,8 @@ impl IntoResponse for HttpError {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(realm) = self.realm
-            && let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
+            && let Ok(value) =
+                HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
         {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }

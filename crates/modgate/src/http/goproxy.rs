@@ -115,10 +115,18 @@ fn respond(answer: Answer, query: &Query, request_headers: &HeaderMap) -> Respon
 }
 
 /// A body held in memory, with a strong ETag from its content.
-fn small(content_type: &'static str, bytes: bytes::Bytes) -> (&'static str, Option<String>, u64, Body) {
+fn small(
+    content_type: &'static str,
+    bytes: bytes::Bytes,
+) -> (&'static str, Option<String>, u64, Body) {
     let digest = Sha256::digest(&bytes);
     let etag = format!("\"{}\"", hex(&digest[..16]));
-    (content_type, Some(etag), bytes.len() as u64, Body::from(bytes))
+    (
+        content_type,
+        Some(etag),
+        bytes.len() as u64,
+        Body::from(bytes),
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -3,6 +3,7 @@
 mod error;
 mod goproxy;
 mod ops;
+mod publish;
 mod request;
 
 use std::net::SocketAddr;
@@ -21,15 +22,20 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::{Auth, ClientAddress, Principal};
+use crate::publish::Publisher;
 use crate::service::Service;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
 const MAX_REQUEST_BODY: usize = 64 * 1024;
 
+/// An upload of up to 500 MiB over a slow link takes longer than a download may.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub service: Arc<Service>,
     pub auth: Arc<Auth>,
+    pub publisher: Arc<Publisher>,
     pub realm: Arc<str>,
     pub metrics: PrometheusHandle,
 }
@@ -51,7 +57,11 @@ async fn identify(
     state.auth.check_address(client).map_err(denied)?;
     let principal = state
         .auth
-        .authenticate(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))
+        .authenticate(
+            headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes),
+        )
         .await
         .map_err(denied)?;
     tracing::Span::current().record("user", principal.name());
@@ -60,16 +70,24 @@ async fn identify(
 
 /// The whole application.
 pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
-    Router::new()
+    // Router::layer wraps what came before: the last layer added is the outermost.
+    let reading = Router::new()
         .merge(ops::router())
         .fallback(goproxy::handle)
-        .with_state(state)
-        // Router::layer wraps what came before: the last layer added is the outermost.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
-        ))
+        ));
+    // Publishing bounds its body itself while streaming it to disk.
+    let publishing = publish::router().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        UPLOAD_TIMEOUT,
+    ));
+    Router::new()
+        .merge(reading)
+        .merge(publishing)
+        .with_state(state)
         .layer(middleware::from_fn(record_metrics))
         .layer(
             TraceLayer::new_for_http()
@@ -114,7 +132,8 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = length {
-        metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint).increment(length);
+        metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint)
+            .increment(length);
     }
     response
 }

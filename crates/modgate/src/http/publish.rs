@@ -41,11 +41,20 @@ async fn upload(
     response
 }
 
-async fn handle(state: &AppState, peer: SocketAddr, request: Request) -> Result<Response, HttpError> {
+async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    request: Request,
+) -> Result<Response, HttpError> {
     let (client, principal) = identify(state, peer, request.headers()).await?;
 
-    let path = request.uri().path().strip_prefix("/api/v1").unwrap_or_default();
-    let parsed = request::parse(path).map_err(|m| HttpError::new(StatusCode::BAD_REQUEST, m.reason))?;
+    let path = request
+        .uri()
+        .path()
+        .strip_prefix("/api/v1")
+        .unwrap_or_default();
+    let parsed =
+        request::parse(path).map_err(|m| HttpError::new(StatusCode::BAD_REQUEST, m.reason))?;
     let Query::Zip(version) = parsed.query else {
         return Err(HttpError::new(
             StatusCode::BAD_REQUEST,
@@ -78,11 +87,12 @@ async fn handle(state: &AppState, peer: SocketAddr, request: Request) -> Result<
             .await
             .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
         let mut got_zip = false;
-        while let Some(field) = form
-            .next_field()
-            .await
-            .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, format!("reading the form: {}", e.body_text())))?
-        {
+        while let Some(field) = form.next_field().await.map_err(|e| {
+            HttpError::new(
+                StatusCode::BAD_REQUEST,
+                format!("reading the form: {}", e.body_text()),
+            )
+        })? {
             match field.name() {
                 Some("zip") => {
                     receive(field.map(|r| r.map_err(std::io::Error::other)), temp.path()).await?;
@@ -90,20 +100,29 @@ async fn handle(state: &AppState, peer: SocketAddr, request: Request) -> Result<
                 }
                 Some("info") => {
                     let text = field.text().await.map_err(|e| {
-                        HttpError::new(StatusCode::BAD_REQUEST, format!("reading info: {}", e.body_text()))
+                        HttpError::new(
+                            StatusCode::BAD_REQUEST,
+                            format!("reading info: {}", e.body_text()),
+                        )
                     })?;
                     time = time_from_info(&text)?.or(time);
                 }
                 other => {
                     return Err(HttpError::new(
                         StatusCode::BAD_REQUEST,
-                        format!("unknown form field {:?}: expected zip and info", other.unwrap_or("")),
+                        format!(
+                            "unknown form field {:?}: expected zip and info",
+                            other.unwrap_or("")
+                        ),
                     ));
                 }
             }
         }
         if !got_zip {
-            return Err(HttpError::new(StatusCode::BAD_REQUEST, "the form has no zip field"));
+            return Err(HttpError::new(
+                StatusCode::BAD_REQUEST,
+                "the form has no zip field",
+            ));
         }
     } else {
         let body = request.into_body().into_data_stream();
@@ -186,7 +205,10 @@ fn parse_time(value: &str) -> Result<OffsetDateTime, HttpError> {
 
 fn internal(reason: String) -> HttpError {
     tracing::error!(%reason, "publish failed");
-    HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error while publishing")
+    HttpError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error while publishing",
+    )
 }
 
 fn publish_error(error: PublishError) -> HttpError {
@@ -195,7 +217,10 @@ fn publish_error(error: PublishError) -> HttpError {
         PublishError::Conflict(reason) => HttpError::new(StatusCode::CONFLICT, reason),
         PublishError::Storage(e) => {
             tracing::error!(cause = %e, "storage failed while publishing");
-            HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable, try again later")
+            HttpError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage unavailable, try again later",
+            )
         }
         PublishError::Internal(reason) => internal(reason),
     }

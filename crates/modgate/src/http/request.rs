@@ -31,7 +31,10 @@ pub(crate) fn parse(raw_path: &str) -> Result<ProxyRequest, Malformed> {
         route_hint: route_hint.map(str::to_owned),
     };
     if raw_path.len() > MAX_PATH_BYTES {
-        return Err(fail(format!("request path longer than {MAX_PATH_BYTES} bytes"), None));
+        return Err(fail(
+            format!("request path longer than {MAX_PATH_BYTES} bytes"),
+            None,
+        ));
     }
     // An encoded slash would smuggle a separator past the split below.
     if raw_path.to_ascii_lowercase().contains("%2f") {
@@ -62,13 +65,22 @@ pub(crate) fn parse(raw_path: &str) -> Result<ProxyRequest, Malformed> {
         Some("list") => Query::List,
         Some(file) => {
             let (escaped_version, extension) = file.rsplit_once('.').ok_or_else(|| {
-                fail(format!("{module}: unknown GOPROXY file {file:?}"), Some(escaped_module))
+                fail(
+                    format!("{module}: unknown GOPROXY file {file:?}"),
+                    Some(escaped_module),
+                )
             })?;
             if escaped_version.contains('/') {
-                return Err(fail(format!("{module}: unknown GOPROXY file {file:?}"), Some(escaped_module)));
+                return Err(fail(
+                    format!("{module}: unknown GOPROXY file {file:?}"),
+                    Some(escaped_module),
+                ));
             }
             let version = gomod::unescape_version(escaped_version).map_err(|e| {
-                fail(format!("{module}@{escaped_version}: {e}"), Some(escaped_module))
+                fail(
+                    format!("{module}@{escaped_version}: {e}"),
+                    Some(escaped_module),
+                )
             })?;
             match extension {
                 "info" => Query::Info(version),
@@ -98,14 +110,46 @@ mod tests {
     #[test]
     fn parses_every_endpoint() {
         let cases = [
-            ("/example.com/hello/@v/list", "example.com/hello", Query::List),
-            ("/example.com/hello/@latest", "example.com/hello", Query::Latest),
-            ("/example.com/hello/@v/v1.0.0.info", "example.com/hello", Query::Info("v1.0.0".into())),
-            ("/example.com/hello/v2/@v/v2.0.0.mod", "example.com/hello/v2", Query::Mod("v2.0.0".into())),
-            ("/example.com/%21upper/@v/v0.1.0-%21r%21c1.zip", "example.com/Upper", Query::Zip("v0.1.0-RC1".into())),
-            ("/example.com/!upper/@v/v0.1.0-!r!c1.info", "example.com/Upper", Query::Info("v0.1.0-RC1".into())),
-            ("/example.com/legacy/@v/v2.0.0+incompatible.info", "example.com/legacy", Query::Info("v2.0.0+incompatible".into())),
-            ("/example.com/hello/@v/main.info", "example.com/hello", Query::Info("main".into())),
+            (
+                "/example.com/hello/@v/list",
+                "example.com/hello",
+                Query::List,
+            ),
+            (
+                "/example.com/hello/@latest",
+                "example.com/hello",
+                Query::Latest,
+            ),
+            (
+                "/example.com/hello/@v/v1.0.0.info",
+                "example.com/hello",
+                Query::Info("v1.0.0".into()),
+            ),
+            (
+                "/example.com/hello/v2/@v/v2.0.0.mod",
+                "example.com/hello/v2",
+                Query::Mod("v2.0.0".into()),
+            ),
+            (
+                "/example.com/%21upper/@v/v0.1.0-%21r%21c1.zip",
+                "example.com/Upper",
+                Query::Zip("v0.1.0-RC1".into()),
+            ),
+            (
+                "/example.com/!upper/@v/v0.1.0-!r!c1.info",
+                "example.com/Upper",
+                Query::Info("v0.1.0-RC1".into()),
+            ),
+            (
+                "/example.com/legacy/@v/v2.0.0+incompatible.info",
+                "example.com/legacy",
+                Query::Info("v2.0.0+incompatible".into()),
+            ),
+            (
+                "/example.com/hello/@v/main.info",
+                "example.com/hello",
+                Query::Info("main".into()),
+            ),
         ];
         for (path, module, query) in cases {
             assert_eq!(ok(path), (module.to_owned(), query), "{path}");
@@ -134,7 +178,11 @@ mod tests {
         ];
         for path in cases {
             let err = parse(path).expect_err(path);
-            assert!(!err.reason.is_empty() && !err.reason.contains('\n'), "{path}: {}", err.reason);
+            assert!(
+                !err.reason.is_empty() && !err.reason.contains('\n'),
+                "{path}: {}",
+                err.reason
+            );
         }
     }
 }

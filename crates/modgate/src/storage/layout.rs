@@ -59,10 +59,15 @@ mod tests {
 
     #[test]
     fn keys_follow_the_module_cache_layout() {
-        let key = version_key("example.com/Corp/Lib", "v1.0.0-RC1", VersionFile::Zip).expect("valid");
+        let key =
+            version_key("example.com/Corp/Lib", "v1.0.0-RC1", VersionFile::Zip).expect("valid");
         assert_eq!(key.as_ref(), "example.com/!corp/!lib/@v/v1.0.0-!r!c1.zip");
-        let key = version_key("example.com/a~b", "v2.0.0+incompatible", VersionFile::Mod).expect("valid");
+        let key =
+            version_key("example.com/a~b", "v2.0.0+incompatible", VersionFile::Mod).expect("valid");
         assert_eq!(key.as_ref(), "example.com/a~b/@v/v2.0.0+incompatible.mod");
-        assert_eq!(module_dir("example.com/x/v2").expect("valid").as_ref(), "example.com/x/v2/@v");
+        assert_eq!(
+            module_dir("example.com/x/v2").expect("valid").as_ref(),
+            "example.com/x/v2/@v"
+        );
     }
 }

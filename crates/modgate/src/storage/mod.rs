@@ -88,7 +88,11 @@ impl Store {
     /// The whole object, for the small files (`.info`, `.mod`, `list`).
     pub async fn read(&self, key: &Path) -> Result<Option<Bytes>, StorageError> {
         match self.objects.get(key).await {
-            Ok(result) => result.bytes().await.map(Some).map_err(|e| StorageError::new(key, e)),
+            Ok(result) => result
+                .bytes()
+                .await
+                .map(Some)
+                .map_err(|e| StorageError::new(key, e)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(StorageError::new(key, e)),
         }
@@ -147,7 +151,11 @@ impl Store {
             mode: PutMode::Create,
             ..PutOptions::default()
         };
-        match self.objects.put_opts(key, PutPayload::from(bytes), options).await {
+        match self
+            .objects
+            .put_opts(key, PutPayload::from(bytes), options)
+            .await
+        {
             Ok(_) => Ok(Created::New),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::Existed),
             Err(e) => Err(StorageError::new(key, e)),
@@ -167,10 +175,15 @@ impl Store {
     /// which is then moved into place without overwriting. Memory stays constant.
     pub async fn put_file_new(&self, key: &Path, file: &FsPath) -> Result<Created, StorageError> {
         let staging = Path::from_iter([STAGING_DIR, &unique_name()]);
-        let io_error = |e: std::io::Error| StorageError::new(key, object_store::Error::Generic {
-            store: "local file",
-            source: Box::new(e),
-        });
+        let io_error = |e: std::io::Error| {
+            StorageError::new(
+                key,
+                object_store::Error::Generic {
+                    store: "local file",
+                    source: Box::new(e),
+                },
+            )
+        };
         let mut reader = tokio::fs::File::open(file).await.map_err(io_error)?;
         let upload = self
             .objects

@@ -1,0 +1,48 @@
+//! The shared harness of modgate's integration tests: module trees written by hand, the real
+//! `modgate` binary on a loopback port, a test CA, the real `go` command in a clean
+//! environment, a stand-in public proxy that logs what it is asked, and raw HTTP helpers.
+//!
+//! Every test binary includes this with `mod support;` and uses a different part of it.
+#![allow(dead_code, unused_imports)]
+
+mod go;
+mod http;
+mod second;
+mod server;
+mod tree;
+
+pub use go::{Downloaded, GoClient, GoEnv, GoOutput, go_clients, parse_download_json};
+pub use http::{Http, Reply, raw_request};
+pub use second::Second;
+pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
+pub use tree::{
+    TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree, write_file,
+};
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A fresh temporary directory, removed when the test ends.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("modgate-it-")
+        .tempdir()
+        .expect("creating a temporary directory")
+}
+
+/// Polls `done` until it holds or `limit` passes; false on timeout.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    done()
+}
+
+/// `file://` URL of a directory, as GOPROXY takes it.
+pub fn file_url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
+}
