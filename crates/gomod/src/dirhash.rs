@@ -9,9 +9,11 @@
 //! A name holding a newline would let one file's line pass for two, so it is refused.
 //!
 //! Which names go in is the caller's business: for a module zip, every entry's full name,
-//! `path@version/` prefix included; for a go.mod, the one name `go.mod` ([`hash_go_mod`]).
+//! `path@version/` prefix included ([`hash_zip`]); for a go.mod, the one name `go.mod`
+//! ([`hash_go_mod`]).
 
-use std::io::{self, Read};
+use std::collections::HashMap;
+use std::io::{self, Read, Seek, SeekFrom};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -24,31 +26,75 @@ use sha2::{Digest, Sha256};
 pub fn hash1<R: Read>(files: impl IntoIterator<Item = (String, R)>) -> io::Result<String> {
     let mut files: Vec<(String, R)> = files.into_iter().collect();
     if files.iter().any(|(name, _)| name.contains('\n')) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "dirhash: filenames with newlines are not supported",
-        ));
+        return Err(newline_error());
     }
     files.sort_by(|(a, _), (b, _)| a.cmp(b));
     let mut summary = Sha256::new();
     for (name, mut contents) in files {
         let mut file = Sha256::new();
         io::copy(&mut contents, &mut file)?;
+        add_line(&mut summary, &file.finalize(), name.as_bytes());
+    }
+    Ok(finish(summary))
+}
+
+/// `dirhash.HashZip` with `Hash1`: the go.sum hash of a module zip, over every entry's full name
+/// and contents. Timestamps, compression and the order of entries do not matter.
+///
+/// Entries are streamed one at a time, so memory does not grow with their size. Every entry
+/// counts, directories included (with empty contents), and names are hashed as the bytes the
+/// zip holds. Each entry is held to the size the zip declares for it, and to its CRC-32, so an
+/// error here on a zip that [`check_zip`](crate::check_zip) accepted means the zip lies about
+/// its contents. x/mod looks contents up by name, so when names repeat, each copy of a name is
+/// hashed with the last entry's contents; `check_zip` rejects such zips anyway.
+pub fn hash_zip<R: Read + Seek>(mut zip: R) -> io::Result<String> {
+    let size = zip.seek(SeekFrom::End(0))?;
+    let mut archive = crate::archive::Archive::new(zip, size)?;
+    let entries = archive.entries();
+    if entries.iter().any(|e| e.name.contains(&b'\n')) {
+        return Err(newline_error());
+    }
+    let last: HashMap<&[u8], usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(index, e)| (e.name.as_slice(), index))
+        .collect();
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| entries[a].name.cmp(&entries[b].name));
+    // The entry whose contents each sorted name gets; entries hold a name equal to their own.
+    let sources: Vec<usize> = order
+        .iter()
+        .map(|&i| last.get(entries[i].name.as_slice()).copied().unwrap_or(i))
+        .collect();
+    let mut summary = Sha256::new();
+    for index in sources {
+        let name = archive.entries()[index].name.clone();
+        let mut file = Sha256::new();
+        io::copy(&mut archive.open(index)?, &mut file)?;
         add_line(&mut summary, &file.finalize(), &name);
     }
     Ok(finish(summary))
 }
 
+fn newline_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "dirhash: filenames with newlines are not supported",
+    )
+}
+
 /// The go.sum `/go.mod` hash: `Hash1` of one file named `go.mod`.
 pub fn hash_go_mod(go_mod: &[u8]) -> String {
     let mut summary = Sha256::new();
-    add_line(&mut summary, &Sha256::digest(go_mod), "go.mod");
+    add_line(&mut summary, &Sha256::digest(go_mod), b"go.mod");
     finish(summary)
 }
 
-/// Go's `fmt.Fprintf(h, "%x  %s\n", sum, name)`.
-fn add_line(summary: &mut Sha256, sum: &sha2::digest::Output<Sha256>, name: &str) {
-    summary.update(format!("{sum:x}  {name}\n"));
+/// Go's `fmt.Fprintf(h, "%x  %s\n", sum, name)`, the name as bytes since Go's strings are.
+fn add_line(summary: &mut Sha256, sum: &sha2::digest::Output<Sha256>, name: &[u8]) {
+    summary.update(format!("{sum:x}  "));
+    summary.update(name);
+    summary.update(b"\n");
 }
 
 fn finish(summary: Sha256) -> String {

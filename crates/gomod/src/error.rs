@@ -104,7 +104,7 @@ pub(crate) fn quote_char(c: char) -> String {
 
 /// Go prints paths and versions with `%s` in `path@version: …`; we do the same unless that would
 /// let a control character (a newline, say) break the one-line rule, and then quote instead.
-fn bare(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn bare(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(needs_escape) {
         quote(s).into()
     } else {
@@ -112,7 +112,7 @@ fn bare(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_control();
     }

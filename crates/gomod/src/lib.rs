@@ -1,5 +1,6 @@
 //! The Go module domain, as `golang.org/x/mod` defines it: module paths and their case-encoding,
-//! semantic versions and pseudo-versions, and `h1:` hashes.
+//! semantic versions and pseudo-versions, module zips, `h1:` hashes, and the part of go.mod a
+//! proxy reads.
 //!
 //! Pure and synchronous: nothing here knows about HTTP, storage or async runtimes.
 //!
@@ -13,7 +14,13 @@
 //!   Security-sensitive: a path accepted here becomes a storage key and a URL.
 //! - Versions ([`is_valid`], [`compare`], [`canonical_version`], [`is_pseudo_version`], …): Go's
 //!   semver, with its leading `v` and `v1`/`v1.2` shorthands, and pseudo-versions.
-//! - Hashes ([`hash1`], [`hash_go_mod`]): the `h1:` lines of go.sum and the checksum database.
+//! - Zips ([`create`], [`create_from_dir`], [`check_zip`], [`unzip`], …): which files go into a
+//!   module zip and what a valid one looks like, with x/mod's limits ([`MAX_ZIP_FILE`],
+//!   [`MAX_GO_MOD`], [`MAX_LICENSE`]). Every problem is reported, in a [`CheckedFiles`].
+//! - Hashes ([`hash1`], [`hash_zip`], [`hash_go_mod`]): the `h1:` lines of go.sum and the
+//!   checksum database.
+//! - go.mod ([`ModFile::parse_lax`]): the module path, the go version and the retractions, read
+//!   as leniently as the go command reads a dependency's go.mod.
 //!
 //! # Example: escape a module path
 //!
@@ -81,15 +88,54 @@
 //! assert_eq!(zip_hash, "h1:YdH98tGxleleSc0AoVVCSWC4I2WDc1g0KPMQj//W6lY=");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Example: build, check and hash a zip
+//!
+//! The files can come from a directory ([`create_from_dir`]), or from anywhere as
+//! [`ModuleFile`]s, such as blobs read from a git tag ([`MemFile`]):
+//!
+//! ```
+//! use std::io::Cursor;
+//! use gomod::MemFile;
+//!
+//! let files = [
+//!     MemFile::new("go.mod", b"module example.com/hello\n\ngo 1.19\n".to_vec()),
+//!     MemFile::new("hello.go", b"package hello\n\nfunc Hello() string { return \"hello\" }\n".to_vec()),
+//!     // Another module: left out, and reported as omitted.
+//!     MemFile::new("tools/go.mod", b"module example.com/hello/tools\n".to_vec()),
+//! ];
+//! let mut zip = Cursor::new(Vec::new());
+//! let created = gomod::create(&mut zip, "example.com/hello", "v1.0.0", &files)?;
+//! assert_eq!(created.valid, ["go.mod", "hello.go"]);
+//! assert_eq!(created.omitted[0].to_string(), "tools/go.mod: file is in another module");
+//!
+//! // What a proxy does with an upload: check it, then hash it for go.sum.
+//! let zip = zip.into_inner();
+//! gomod::check_zip(Cursor::new(&zip), "example.com/hello", "v1.0.0")?;
+//! assert_eq!(
+//!     gomod::hash_zip(Cursor::new(&zip))?,
+//!     "h1:YdH98tGxleleSc0AoVVCSWC4I2WDc1g0KPMQj//W6lY="
+//! );
+//!
+//! // Invalid files are all reported, not only the first.
+//! let bad = [MemFile::new("m.go", vec![]), MemFile::new("M.GO", vec![]), MemFile::new("bad'.go", vec![])];
+//! let err = gomod::create(Cursor::new(Vec::new()), "example.com/m", "v1.0.0", &bad).unwrap_err();
+//! assert_eq!(err.checked_files().map(|c| c.invalid.len()), Some(2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
+mod archive;
 mod dirhash;
 mod error;
+mod modfile;
 mod path;
 mod version;
+mod zip;
 
-pub use dirhash::{hash_go_mod, hash1};
+pub use dirhash::{hash_go_mod, hash_zip, hash1};
 pub use error::{ModuleError, ModuleErrorKind};
+pub use modfile::{ModFile, ModFileError, ModFileErrors, Retraction};
 pub use path::{
     check, check_file_path, check_import_path, check_path, check_path_major, escape_path,
     escape_version, split_path_version, unescape_path, unescape_version,
@@ -97,4 +143,9 @@ pub use path::{
 pub use version::{
     canonical, canonical_version, compare, is_pseudo_version, is_valid, major, prerelease,
     pseudo_version_time, sort,
+};
+pub use zip::{
+    CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, MAX_GO_MOD, MAX_LICENSE,
+    MAX_ZIP_FILE, MemFile, ModuleFile, SizeError, ZipError, ZipErrorKind, check_dir, check_files,
+    check_zip, create, create_from_dir, read_go_mod, unzip,
 };

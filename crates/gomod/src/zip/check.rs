@@ -1,0 +1,490 @@
+//! Which files belong in a module zip (x/mod `checkFiles`) and whether a zip is valid
+//! (x/mod `checkZip`).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Seek, SeekFrom};
+
+use super::fold::str_to_fold;
+use super::{
+    CheckedFiles, FileError, FileErrorKind, FileKind, MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE,
+    ModuleFile, SizeError, ZipError, ZipErrorKind, check_module_version, clean,
+};
+use crate::archive::Archive;
+use crate::{ModuleError, ModuleErrorKind, check_file_path};
+
+/// Sorts `files` into valid, omitted and invalid, as [`create`](super::create) would
+/// (x/mod `CheckFiles`). Opens nothing, so `create` can still fail on a read error or a file
+/// longer than it said.
+///
+/// `Err` when the files do not make a valid module; its
+/// [`checked_files`](ZipError::checked_files) is the full report.
+pub fn check_files<F: ModuleFile>(files: &[F]) -> Result<CheckedFiles, ZipError> {
+    let (checked, _) = check_file_list(files);
+    into_result(checked, "", "")
+}
+
+pub(super) fn into_result(
+    checked: CheckedFiles,
+    module: &str,
+    version: &str,
+) -> Result<CheckedFiles, ZipError> {
+    if checked.is_valid() {
+        Ok(checked)
+    } else {
+        Err(ZipError::new(
+            module,
+            version,
+            ZipErrorKind::Invalid(Box::new(checked)),
+        ))
+    }
+}
+
+/// A file that passed: its index in the input and its declared size.
+pub(super) struct ValidFile {
+    pub(super) index: usize,
+    pub(super) size: u64,
+}
+
+/// x/mod `checkFiles`: the report, and the valid files for `create` to write.
+pub(super) fn check_file_list<F: ModuleFile>(files: &[F]) -> (CheckedFiles, Vec<ValidFile>) {
+    let mut checked = CheckedFiles::default();
+    // x/mod reports each path once: a third `valid.go` adds nothing to the second's error.
+    let mut reported: HashSet<String> = HashSet::new();
+    let mut report = |checked: &mut CheckedFiles, path: &str, omitted: bool, kind| {
+        if !reported.insert(path.to_owned()) {
+            return;
+        }
+        let error = FileError {
+            path: path.to_owned(),
+            kind,
+        };
+        if omitted {
+            checked.omitted.push(error);
+        } else {
+            checked.invalid.push(error);
+        }
+    };
+
+    // Directories below the root that hold a go.mod are other modules.
+    let mut go_mod_dirs: HashSet<&str> = HashSet::new();
+    for f in files {
+        let p = f.path();
+        let (dir, base) = split(p);
+        if is_go_mod_name(base) {
+            match f.info() {
+                Err(e) => report(&mut checked, p, false, FileErrorKind::Io(e)),
+                Ok(info) if info.kind == FileKind::Regular => {
+                    go_mod_dirs.insert(dir);
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    let in_submodule = |mut p: &str| loop {
+        let (dir, _) = split(p);
+        if dir.is_empty() {
+            return false;
+        }
+        if go_mod_dirs.contains(dir) {
+            return true;
+        }
+        p = &dir[..dir.len() - 1];
+    };
+
+    let mut collisions = Collisions::default();
+    let mut valid = Vec::new();
+    let mut room = MAX_ZIP_FILE;
+    for (index, f) in files.iter().enumerate() {
+        let p = f.path();
+        if clean(p) != p {
+            report(&mut checked, p, false, FileErrorKind::PathNotClean);
+            continue;
+        }
+        if p.starts_with('/') {
+            report(&mut checked, p, false, FileErrorKind::PathNotRelative);
+            continue;
+        }
+        if is_vendored_package(p) {
+            report(&mut checked, p, true, FileErrorKind::Vendored);
+            continue;
+        }
+        if in_submodule(p) {
+            report(&mut checked, p, true, FileErrorKind::SubmoduleFile);
+            continue;
+        }
+        if p == ".hg_archival.txt" {
+            // hg archive adds it; the go command drops it whatever the VCS.
+            report(&mut checked, p, true, FileErrorKind::HgArchival);
+            continue;
+        }
+        if let Err(e) = check_file_path(p) {
+            report(&mut checked, p, false, FileErrorKind::InvalidPath(e));
+            continue;
+        }
+        if is_go_mod_name(p) && p != "go.mod" {
+            report(&mut checked, p, false, FileErrorKind::GoModCase);
+            continue;
+        }
+        let info = match f.info() {
+            Ok(info) => info,
+            Err(e) => {
+                report(&mut checked, p, false, FileErrorKind::Io(e));
+                continue;
+            }
+        };
+        // Before the kind checks, as in x/mod: a symlink still claims its name.
+        if let Err(kind) = collisions.check(p, info.kind == FileKind::Dir) {
+            report(&mut checked, p, false, kind);
+            continue;
+        }
+        match info.kind {
+            FileKind::Regular => {}
+            FileKind::Symlink => {
+                // golang.org/issue/27093
+                report(&mut checked, p, true, FileErrorKind::Symlink);
+                continue;
+            }
+            FileKind::Dir | FileKind::Other => {
+                report(&mut checked, p, true, FileErrorKind::NotRegular);
+                continue;
+            }
+        }
+        // Too large is a module-wide error, but the file itself stays valid.
+        match room.checked_sub(info.size) {
+            Some(left) => room = left,
+            None => {
+                checked.size_error.get_or_insert(SizeError::SourceTree);
+            }
+        }
+        if p == "go.mod" && info.size > MAX_GO_MOD {
+            report(&mut checked, p, false, FileErrorKind::GoModSize);
+            continue;
+        }
+        if p == "LICENSE" && info.size > MAX_LICENSE {
+            report(&mut checked, p, false, FileErrorKind::LicenseSize);
+            continue;
+        }
+        checked.valid.push(p.to_owned());
+        valid.push(ValidFile {
+            index,
+            size: info.size,
+        });
+    }
+    (checked, valid)
+}
+
+/// Checks a module zip's names and declared sizes without extracting it (x/mod `CheckZip`);
+/// [`unzip`](super::unzip) and [`hash_zip`](crate::hash_zip) hold each entry to its declared
+/// size when they read it.
+///
+/// Directory entries are allowed and skipped, as in x/mod, but take part in the collision
+/// checks. `Err` for an invalid module path or version, an unreadable zip, or a zip that breaks
+/// the rules, in which case [`checked_files`](ZipError::checked_files) lists every problem.
+///
+/// ```
+/// use std::io::{Cursor, Write};
+///
+/// // Two entries that collide on a case-insensitive file system.
+/// let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+/// for name in ["example.com/m@v1.0.0/m.go", "example.com/m@v1.0.0/M.GO"] {
+///     zip.start_file(name, zip::write::SimpleFileOptions::default())?;
+///     zip.write_all(b"package m\n")?;
+/// }
+/// let zip = zip.finish()?;
+///
+/// let err = gomod::check_zip(zip, "example.com/m", "v1.0.0").unwrap_err();
+/// let report = err.checked_files().expect("a report");
+/// assert_eq!(report.valid, ["example.com/m@v1.0.0/m.go"]);
+/// assert_eq!(
+///     err.to_string(),
+///     r#"example.com/m@v1.0.0: example.com/m@v1.0.0/M.GO: case-insensitive file name collision: "m.go" and "M.GO""#
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_zip<R: Read + Seek>(
+    zip: R,
+    module: &str,
+    version: &str,
+) -> Result<CheckedFiles, ZipError> {
+    let (_, checked) = open_checked(zip, module, version)?;
+    into_result(checked, module, version)
+}
+
+/// The module's `go.mod`, read from its zip: `None` when the zip has none. Checks nothing but
+/// its size ([`MAX_GO_MOD`]); call [`check_zip`] first.
+pub fn read_go_mod<R: Read + Seek>(
+    zip: R,
+    module: &str,
+    version: &str,
+) -> Result<Option<Vec<u8>>, ZipError> {
+    let fail = |kind| ZipError::new(module, version, kind);
+    let name = format!("{module}@{version}/go.mod");
+    let mut archive = open_archive(zip).map_err(|e| fail(ZipErrorKind::Archive(e)))?;
+    // After check_zip there is at most one; with several, hash_zip (like x/mod's HashZip)
+    // hashes the last one's contents, so that is the one to read.
+    let Some(index) = archive
+        .entries()
+        .iter()
+        .rposition(|e| e.name == name.as_bytes())
+    else {
+        return Ok(None);
+    };
+    if archive.entries()[index].uncompressed_size > MAX_GO_MOD {
+        let checked = CheckedFiles {
+            invalid: vec![FileError {
+                path: name,
+                kind: FileErrorKind::GoModSize,
+            }],
+            ..CheckedFiles::default()
+        };
+        return Err(fail(ZipErrorKind::Invalid(Box::new(checked))));
+    }
+    let read_error = |source| ZipErrorKind::Read {
+        name: name.clone(),
+        source,
+    };
+    let mut go_mod = Vec::new();
+    archive
+        .open(index)
+        .and_then(|mut r| r.read_to_end(&mut go_mod))
+        .map_err(|e| fail(read_error(e)))?;
+    Ok(Some(go_mod))
+}
+
+fn open_archive<R: Read + Seek>(mut zip: R) -> io::Result<Archive<R>> {
+    let size = zip.seek(SeekFrom::End(0))?;
+    Archive::new(zip, size)
+}
+
+/// x/mod `checkZip`: the open archive (for `unzip`) and the report. `Err` only for the module
+/// path and version or an unreadable archive; the report says whether the zip is valid.
+pub(super) fn open_checked<R: Read + Seek>(
+    mut zip: R,
+    module: &str,
+    version: &str,
+) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
+    check_module_version(module, version)?;
+    let fail = |e| ZipError::new(module, version, ZipErrorKind::Archive(e));
+    let size = zip.seek(SeekFrom::End(0)).map_err(fail)?;
+    if size > MAX_ZIP_FILE {
+        let checked = CheckedFiles {
+            size_error: Some(SizeError::ZipFile { size }),
+            ..CheckedFiles::default()
+        };
+        return Ok((None, checked));
+    }
+    let archive = Archive::new(zip, size).map_err(fail)?;
+
+    let mut checked = CheckedFiles::default();
+    let prefix = format!("{module}@{version}/");
+    let mut collisions = Collisions::default();
+    let mut total = 0u64;
+    for entry in archive.entries() {
+        // Names are bytes; a name that is not UTF-8 can only be invalid, and is shown lossily.
+        let full = String::from_utf8_lossy(&entry.name).into_owned();
+        let outcome = check_entry(entry, &prefix, &mut collisions, &mut total, &mut checked);
+        match outcome {
+            Ok(true) => checked.valid.push(full),
+            Ok(false) => {}
+            Err(kind) => checked.invalid.push(FileError { path: full, kind }),
+        }
+    }
+    Ok((Some(archive), checked))
+}
+
+/// One entry of x/mod `checkZip`: `Ok(true)` for a valid file, `Ok(false)` for an entry that is
+/// skipped (a directory, or the bare prefix).
+fn check_entry(
+    entry: &crate::archive::Entry,
+    prefix: &str,
+    collisions: &mut Collisions,
+    total: &mut u64,
+    checked: &mut CheckedFiles,
+) -> Result<bool, FileErrorKind> {
+    let rest =
+        entry
+            .name
+            .strip_prefix(prefix.as_bytes())
+            .ok_or_else(|| FileErrorKind::MissingPrefix {
+                prefix: prefix.to_owned(),
+            })?;
+    if rest.is_empty() {
+        return Ok(false);
+    }
+    let (rest, is_dir) = match rest.strip_suffix(b"/") {
+        Some(dir) => (dir, true),
+        None => (rest, false),
+    };
+    // Replacing bad bytes with U+FFFD keeps every `/` and `.`, so cleanliness is unchanged.
+    let lossy = String::from_utf8_lossy(rest);
+    if clean(&lossy) != lossy {
+        return Err(FileErrorKind::PathNotClean);
+    }
+    let name = std::str::from_utf8(rest).map_err(|_| {
+        FileErrorKind::InvalidPath(ModuleError::new(
+            &lossy,
+            "",
+            ModuleErrorKind::InvalidFilePath("invalid UTF-8".into()),
+        ))
+    })?;
+    check_file_path(name).map_err(FileErrorKind::InvalidPath)?;
+    collisions.check(name, is_dir)?;
+    if is_dir {
+        return Ok(false);
+    }
+    let (_, base) = split(name);
+    if is_go_mod_name(base) {
+        if base != name {
+            return Err(FileErrorKind::GoModNotRoot);
+        }
+        if name != "go.mod" {
+            return Err(FileErrorKind::GoModCase);
+        }
+    }
+    let size = entry.uncompressed_size;
+    match total.checked_add(size).filter(|&t| t <= MAX_ZIP_FILE) {
+        Some(t) => *total = t,
+        None => {
+            checked.size_error.get_or_insert(SizeError::Contents);
+        }
+    }
+    if name == "go.mod" && size > MAX_GO_MOD {
+        return Err(FileErrorKind::GoModSize);
+    }
+    if name == "LICENSE" && size > MAX_LICENSE {
+        return Err(FileErrorKind::LicenseSize);
+    }
+    Ok(true)
+}
+
+/// x/mod `collisionChecker`: finds case-fold collisions, and names used both as a file and as
+/// a directory, across a path and all its parents.
+#[derive(Default)]
+struct Collisions {
+    /// Folded path → (path as first seen, whether it is a directory).
+    seen: HashMap<String, (String, bool)>,
+}
+
+impl Collisions {
+    fn check(&mut self, path: &str, is_dir: bool) -> Result<(), FileErrorKind> {
+        let mut p = path.to_owned();
+        let mut is_dir = is_dir;
+        loop {
+            match self.seen.get(&str_to_fold(&p)) {
+                Some((other, other_is_dir)) => {
+                    if *other != p {
+                        return Err(FileErrorKind::CaseCollision {
+                            first: other.clone(),
+                            second: p,
+                        });
+                    }
+                    if is_dir != *other_is_dir {
+                        return Err(FileErrorKind::FileAndDirectory { path: p });
+                    }
+                    if !is_dir {
+                        return Err(FileErrorKind::Duplicate { path: p });
+                    }
+                    // The same directory again: every file in it checks it.
+                }
+                None => {
+                    self.seen.insert(str_to_fold(&p), (p.clone(), is_dir));
+                }
+            }
+            let parent = dir(&p);
+            if parent == "." || parent == p {
+                return Ok(());
+            }
+            p = parent;
+            is_dir = true;
+        }
+    }
+}
+
+/// x/mod 0.7.0 `isVendoredPackage`: whether the file is in a vendored package.
+///
+/// For paths under `vendor/`, true below `vendor/<dir>/`. For `…/vendor/` deeper in the tree
+/// x/mod counts its offset from the start of the path instead of from the match, and since the
+/// match starts at 1 or later the rest always holds a `/`: every file below a nested `vendor`
+/// directory is dropped. Fixing that would change existing modules' checksums
+/// (golang.org/issue/31562, golang.org/issue/37397), so it stays.
+pub(super) fn is_vendored_package(name: &str) -> bool {
+    let offset = if name.starts_with("vendor/") {
+        "vendor/".len()
+    } else if name.contains("/vendor/") {
+        "/vendor/".len()
+    } else {
+        return false;
+    };
+    // Bytes, as in Go: the buggy offset need not fall on a character boundary.
+    name.as_bytes()[offset..].contains(&b'/')
+}
+
+/// Go's `path.Split`: the directory with its trailing slash, and the base name.
+fn split(p: &str) -> (&str, &str) {
+    match p.rfind('/') {
+        Some(i) => (&p[..=i], &p[i + 1..]),
+        None => ("", p),
+    }
+}
+
+/// Go's `path.Dir`.
+fn dir(p: &str) -> String {
+    match p.rfind('/') {
+        Some(i) => clean(&p[..=i]),
+        None => ".".to_owned(),
+    }
+}
+
+/// x/mod's `strings.EqualFold(base, "go.mod")`, also its `strings.ToLower(p) == "go.mod"`: no
+/// character outside ASCII folds or lower-cases to one of `go.mod`'s letters, so ASCII case
+/// folding gives the same answer.
+fn is_go_mod_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("go.mod")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (name, vendored) for x/mod 0.7.0 `isVendoredPackage`, including the kept bug.
+    const VENDOR_CASES: &[(&str, bool)] = &[
+        ("vendor/modules.txt", false),
+        ("vendor/x.go", false),
+        ("vendor/a/b.go", true),
+        ("vendor/example.com/x/x.go", true),
+        ("vendored/a/b.go", false),
+        ("a/vendor", false),
+        ("sub/vendor/sub.txt", true),
+        ("inner/vendor/x.go", true),
+        ("inner/vendor/deep/y.go", true),
+        ("é/vendor/x.go", true),
+        ("a.go", false),
+    ];
+
+    #[test]
+    fn vendored_like_x_mod() {
+        for &(name, want) in VENDOR_CASES {
+            assert_eq!(is_vendored_package(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn collisions() {
+        let mut c = Collisions::default();
+        assert!(c.check("a/b.go", false).is_ok());
+        assert!(c.check("a/c.go", false).is_ok());
+        assert_eq!(
+            c.check("A/d.go", false).unwrap_err().to_string(),
+            r#"case-insensitive file name collision: "a" and "A""#
+        );
+        assert_eq!(
+            c.check("a", false).unwrap_err().to_string(),
+            r#"entry "a" is both a file and a directory"#
+        );
+        assert_eq!(
+            c.check("a/b.go", false).unwrap_err().to_string(),
+            r#"multiple entries for file "a/b.go""#
+        );
+        assert!(c.check("a", true).is_ok());
+    }
+}

@@ -1,0 +1,122 @@
+//! Extracting a module zip (x/mod `Unzip`).
+
+use std::fs;
+use std::io::{self, Read, Seek, Write};
+use std::path::Path;
+
+use super::check::{into_result, open_checked};
+use super::{MAX_ZIP_FILE, SizeError, ZipError, ZipErrorKind};
+
+/// Extracts the module zip of `module@version` into `dir` (x/mod `Unzip`).
+///
+/// `dir` may be missing (it is created, with its parents) or empty; anything in it is an
+/// error. The zip is checked first as [`check_zip`](super::check_zip) does, and nothing is
+/// written if that fails. Files are created read-only. An entry that holds more than its
+/// declared size fails the extraction, which may then leave some files behind.
+pub fn unzip<R: Read + Seek>(
+    dir: &Path,
+    module: &str,
+    version: &str,
+    zip: R,
+) -> Result<(), ZipError> {
+    let fail = |kind| ZipError::new(module, version, kind);
+    // Only a readable, non-empty directory is refused, as in x/mod; the errors come later.
+    if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(fail(ZipErrorKind::NotEmpty {
+            dir: dir.to_owned(),
+        }));
+    }
+    let (archive, checked) = open_checked(zip, module, version)?;
+    into_result(checked, module, version)?;
+    let Some(mut archive) = archive else {
+        // Only a zip over the size limit comes back unopened, and that is invalid.
+        return Ok(());
+    };
+
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ZipErrorKind::Io { path, source }
+    };
+    fs::create_dir_all(dir).map_err(|e| fail(io_error(dir)(e)))?;
+    let prefix_len = module.len() + 1 + version.len() + 1;
+    // check_zip held the declared sizes to the limit, and each read is held to its declared
+    // size; this running total is a second guard on the same limit.
+    let mut total = 0u64;
+    for index in 0..archive.entries().len() {
+        let entry = &archive.entries()[index];
+        // check_zip refused any entry without the prefix; skipping one here just keeps this
+        // loop panic-free on its own.
+        let Some(raw) = entry.name.get(prefix_len..) else {
+            continue;
+        };
+        if raw.is_empty() || raw.ends_with(b"/") {
+            continue;
+        }
+        // check_zip accepted the name, so it is UTF-8 and a clean relative path.
+        let name = String::from_utf8_lossy(raw).into_owned();
+        let full_name = String::from_utf8_lossy(&entry.name).into_owned();
+        let declared = entry.uncompressed_size;
+        let dst = dir.join(&name);
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent).map_err(|e| fail(io_error(parent)(e)))?;
+        }
+        let mut out = create_read_only(&dst).map_err(|e| fail(io_error(&dst)(e)))?;
+        let read_error = |source| {
+            fail(ZipErrorKind::Read {
+                name: full_name.clone(),
+                source,
+            })
+        };
+        let mut contents = archive
+            .open(index)
+            .map_err(read_error)?
+            .take(declared.saturating_add(1));
+        let mut buf = vec![0u8; 64 << 10];
+        let mut written = 0u64;
+        loop {
+            let n = match contents.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e)),
+            };
+            written += n as u64;
+            total += n as u64;
+            if written > declared {
+                return Err(fail(ZipErrorKind::LargerThanDeclared {
+                    name: full_name,
+                    declared,
+                }));
+            }
+            if total > MAX_ZIP_FILE {
+                let checked = super::CheckedFiles {
+                    size_error: Some(SizeError::Contents),
+                    ..Default::default()
+                };
+                return Err(fail(ZipErrorKind::Invalid(Box::new(checked))));
+            }
+            out.write_all(&buf[..n])
+                .map_err(|e| fail(io_error(&dst)(e)))?;
+        }
+    }
+    Ok(())
+}
+
+/// A new file, never an existing one, with mode 0444: the module cache is read-only.
+fn create_read_only(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o444);
+    }
+    let file = options.open(path)?;
+    #[cfg(not(unix))]
+    {
+        let mut permissions = file.metadata()?.permissions();
+        permissions.set_readonly(true);
+        file.set_permissions(permissions)?;
+    }
+    Ok(file)
+}

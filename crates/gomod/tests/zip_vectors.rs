@@ -1,0 +1,851 @@
+//! x/mod's own module zip test vectors, run against gomod as `zip/zip_test.go` runs them.
+//!
+//! The vectors are read at test time from Debian's golang-golang-x-mod-dev (x/mod 0.7.0), one
+//! txtar file per case, one directory per function: `create`, `create_from_dir`, `unzip`,
+//! `check_files`, `check_dir` and `check_zip`. A header of `key=value` lines gives the module
+//! `path=` and `version=`, and either `wantErr=` (a substring of the error) or `hash=` (the
+//! exact `h1:` of the result); the `check_*` cases hold a `want` file with the report.
+//!
+//! Each directory is one test that runs every case and then fails naming every case that
+//! failed. Three vectors use a module path that is not UTF-8 (`invalid_utf8_mod_path`), which
+//! gomod cannot even be called with, since it takes `&str`: for those the test checks that the
+//! vector expects x/mod's "invalid UTF-8" and that the lossy form of the path is refused.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gomod::{CheckedFiles, FileInfo, FileKind, MemFile, ModuleFile, ZipError};
+
+const TESTDATA: &str = "/usr/share/gocode/src/golang.org/x/mod/zip/testdata";
+const EMPTY_HASH: &str = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+// ---------------------------------------------------------------------------------------------
+// The runners, one per vector directory.
+
+#[test]
+fn create() {
+    run_dir("create", |case| {
+        let files: Vec<MemFile> = case
+            .files
+            .iter()
+            .map(|f| MemFile::new(f.name_str(), f.data.clone()))
+            .collect();
+        let (module, version) = case.module_version()?;
+        let mut zip = Cursor::new(Vec::new());
+        let result = gomod::create(&mut zip, module, version, &files);
+        case.check_result(result.map(drop), || hash_zip_bytes(zip.into_inner()))
+    });
+}
+
+#[test]
+fn create_from_dir() {
+    run_dir("create_from_dir", |case| {
+        let dir = TempDir::new();
+        case.extract_to(dir.path(), &[])?;
+        let (module, version) = case.module_version()?;
+        // A real file, as x/mod's test uses: create_from_dir must work on any Write + Seek.
+        let zip_path = TempDir::new();
+        let zip_file = zip_path.path().join("out.zip");
+        let out = fs::File::create(&zip_file).map_err(|e| e.to_string())?;
+        let result = gomod::create_from_dir(out, module, version, dir.path());
+        case.check_result(result.map(drop), || {
+            let zip = fs::File::open(&zip_file).map_err(|e| e.to_string())?;
+            gomod::hash_zip(zip).map_err(|e| e.to_string())
+        })
+    });
+}
+
+#[test]
+fn unzip() {
+    run_dir("unzip", |case| {
+        let zip = Cursor::new(write_stored_zip(&case.files));
+        let (module, version) = case.module_version()?;
+        let dir = TempDir::new();
+        // x/mod's test extracts into an existing, empty directory; so does this.
+        let target = dir.path().join("out");
+        fs::create_dir(&target).map_err(|e| e.to_string())?;
+        let result = gomod::unzip(&target, module, version, zip);
+        case.check_result(result, || hash_dir(&target, &format!("{module}@{version}")))
+    });
+}
+
+#[test]
+fn check_files() {
+    run_dir("check_files", |case| {
+        let files: Vec<MemFile> = case
+            .files
+            .iter()
+            .filter(|f| f.name != b"want")
+            .map(|f| MemFile::new(f.name_str(), f.data.clone()))
+            .collect();
+        check_report(case, gomod::check_files(&files), None)
+    });
+}
+
+#[test]
+fn check_dir() {
+    run_dir("check_dir", |case| {
+        let dir = TempDir::new();
+        case.extract_to(dir.path(), &[b"want"])?;
+        check_report(case, gomod::check_dir(dir.path()), Some(dir.path()))
+    });
+}
+
+#[test]
+fn check_zip() {
+    run_dir("check_zip", |case| {
+        let files: Vec<TxtarFile> = case
+            .files
+            .iter()
+            .filter(|f| f.name != b"want")
+            .cloned()
+            .collect();
+        let zip = Cursor::new(write_stored_zip(&files));
+        let (module, version) = case.module_version()?;
+        check_report(case, gomod::check_zip(zip, module, version), None)
+    });
+}
+
+/// x/mod's `TestCreateFromDirSpecial`.
+#[test]
+fn create_from_dir_special() {
+    let dir = TempDir::new();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    assert_eq!(
+        create_from_dir_hash(dir.path()),
+        EMPTY_HASH,
+        "ignore_empty_dir"
+    );
+
+    #[cfg(unix)]
+    {
+        let dir = TempDir::new();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("link")).unwrap();
+        assert_eq!(
+            create_from_dir_hash(dir.path()),
+            EMPTY_HASH,
+            "ignore_symlink"
+        );
+    }
+
+    let dir = TempDir::new();
+    let vendor = dir.path().join("vendor");
+    fs::create_dir(&vendor).unwrap();
+    fs::write(vendor.join("go.mod"), "module example.com/m\n\ngo 1.13\n").unwrap();
+    assert_eq!(
+        create_from_dir_hash(&vendor),
+        "h1:XduFAgX/GaspZa8Jv4pfzoGEzNaU/r88PiCunijw5ok=",
+        "dir_is_vendor"
+    );
+}
+
+fn create_from_dir_hash(dir: &Path) -> String {
+    let mut zip = Cursor::new(Vec::new());
+    gomod::create_from_dir(&mut zip, "example.com/m", "v1.0.0", dir).unwrap();
+    hash_zip_bytes(zip.into_inner()).unwrap()
+}
+
+/// A file whose declared size is not its real size: x/mod's `fakeFile`, with zeros for data
+/// unless given.
+struct FakeFile {
+    name: &'static str,
+    size: u64,
+    data: Option<&'static [u8]>,
+}
+
+impl ModuleFile for FakeFile {
+    fn path(&self) -> &str {
+        self.name
+    }
+    fn info(&self) -> std::io::Result<FileInfo> {
+        Ok(FileInfo {
+            kind: FileKind::Regular,
+            size: self.size,
+        })
+    }
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        match self.data {
+            Some(data) => Ok(Box::new(data)),
+            None => Ok(Box::new(std::io::repeat(0).take(self.size))),
+        }
+    }
+}
+
+/// x/mod's `TestCreateSizeLimits`, for the cases that need not write 500 MiB (those are in
+/// `create_size_limits_full`).
+#[test]
+fn create_size_limits() {
+    const MAX: u64 = gomod::MAX_ZIP_FILE;
+    let fake = |name, size| FakeFile {
+        name,
+        size,
+        data: None,
+    };
+    // (description, files, error from check_files and create, or "")
+    let cases: Vec<(&str, Vec<FakeFile>, &str)> = vec![
+        (
+            "one_too_large",
+            vec![fake("large.go", MAX + 1)],
+            "module source tree too large",
+        ),
+        (
+            "total_too_large",
+            vec![fake("small.go", 10), fake("large.go", MAX - 9)],
+            "module source tree too large",
+        ),
+        (
+            "too_large_gomod",
+            vec![fake("go.mod", gomod::MAX_GO_MOD + 1)],
+            "go.mod file too large",
+        ),
+        (
+            "too_large_license",
+            vec![fake("LICENSE", gomod::MAX_LICENSE + 1)],
+            "LICENSE file too large",
+        ),
+        (
+            "negative",
+            vec![fake("neg.go", 0x8000_0000_0000_0000)],
+            "module source tree too large",
+        ),
+    ];
+    for (desc, files, want) in &cases {
+        let err = gomod::check_files(files).unwrap_err();
+        assert!(err.to_string().contains(want), "{desc}: check_files: {err}");
+        let err = gomod::create(
+            Cursor::new(Vec::new()),
+            "example.com/large",
+            "v1.0.0",
+            files,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(want), "{desc}: create: {err}");
+    }
+    // Sizes at the limits are fine for the checks.
+    for files in [
+        vec![fake("large.go", MAX)],
+        vec![fake("small.go", 10), fake("large.go", MAX - 10)],
+        vec![fake("go.mod", gomod::MAX_GO_MOD)],
+        vec![fake("LICENSE", gomod::MAX_LICENSE)],
+    ] {
+        gomod::check_files(&files).unwrap();
+    }
+    // size_is_a_lie: create reads the file and finds more than it declared.
+    let lie = [FakeFile {
+        name: "lie.go",
+        size: 1,
+        data: Some(b"package large"),
+    }];
+    gomod::check_files(&lie).unwrap();
+    let err =
+        gomod::create(Cursor::new(Vec::new()), "example.com/large", "v1.0.0", &lie).unwrap_err();
+    assert!(
+        err.to_string().contains("larger than declared size"),
+        "{err}"
+    );
+}
+
+/// x/mod's `TestCreateSizeLimits` and `TestUnzipSizeLimits` at full size: writes and reads
+/// zips of up to 500 MiB. The zips for the unzip side are deflated at the fastest level, to
+/// keep a debug build's run short; `create` itself runs once, at exactly the limit.
+#[test]
+#[ignore = "slow: writes 500 MiB zips"]
+fn size_limits_full() {
+    const MAX: u64 = gomod::MAX_ZIP_FILE;
+    let fake = |name, size| FakeFile {
+        name,
+        size,
+        data: None,
+    };
+
+    let tmp = TempDir::new();
+    let zip_path = tmp.path().join("created.zip");
+    let out = std::io::BufWriter::new(fs::File::create(&zip_path).unwrap());
+    let files = [fake("small.go", 10), fake("large.go", MAX - 10)];
+    gomod::create(out, "example.com/large", "v1.0.0", &files).unwrap();
+    gomod::check_zip(
+        fs::File::open(&zip_path).unwrap(),
+        "example.com/large",
+        "v1.0.0",
+    )
+    .unwrap();
+    drop(tmp);
+
+    // (files, error from check_zip and unzip, or "")
+    let cases: Vec<(Vec<FakeFile>, &str)> = vec![
+        (vec![fake("large.go", MAX)], ""),
+        (
+            vec![fake("large.go", MAX + 1)],
+            "total uncompressed size of module contents too large",
+        ),
+        (vec![fake("small.go", 10), fake("large.go", MAX - 10)], ""),
+        (
+            vec![fake("small.go", 10), fake("large.go", MAX - 9)],
+            "total uncompressed size of module contents too large",
+        ),
+        (vec![fake("go.mod", gomod::MAX_GO_MOD)], ""),
+        (
+            vec![fake("go.mod", gomod::MAX_GO_MOD + 1)],
+            "go.mod file too large",
+        ),
+        (vec![fake("LICENSE", gomod::MAX_LICENSE)], ""),
+        (
+            vec![fake("LICENSE", gomod::MAX_LICENSE + 1)],
+            "LICENSE file too large",
+        ),
+    ];
+    for (files, want) in &cases {
+        let tmp = TempDir::new();
+        let zip_path = tmp.path().join("big.zip");
+        // As x/mod's test does, with a plain zip writer: create refuses some of these.
+        let out = fs::File::create(&zip_path).unwrap();
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(out));
+        for f in files {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(1));
+            zip.start_file(format!("example.com/large@v1.0.0/{}", f.name), options)
+                .unwrap();
+            std::io::copy(&mut f.open().unwrap(), &mut zip).unwrap();
+        }
+        zip.finish().unwrap();
+        let open = || fs::File::open(&zip_path).unwrap();
+        let check = gomod::check_zip(open(), "example.com/large", "v1.0.0");
+        let unzip = gomod::unzip(
+            &tmp.path().join("out"),
+            "example.com/large",
+            "v1.0.0",
+            open(),
+        );
+        if want.is_empty() {
+            check.unwrap();
+            unzip.unwrap();
+        } else {
+            assert!(check.unwrap_err().to_string().contains(want));
+            assert!(unzip.unwrap_err().to_string().contains(want));
+        }
+    }
+}
+
+/// x/mod's `TestUnzipSizeLimitsSpecial`.
+#[test]
+fn unzip_size_limits_special() {
+    let m = ("example.com/m", "v1.0.0");
+    // large_zip / too_large_zip: the size is checked before the zip is parsed. Sparse files,
+    // so nothing is written.
+    for (len, want) in [
+        (gomod::MAX_ZIP_FILE, "not a valid zip file"),
+        (gomod::MAX_ZIP_FILE + 1, "module zip file is too large"),
+    ] {
+        let tmp = TempDir::new();
+        let zip_path = tmp.path().join("sparse.zip");
+        fs::File::create(&zip_path).unwrap().set_len(len).unwrap();
+        let err = gomod::unzip(
+            &tmp.path().join("out"),
+            m.0,
+            m.1,
+            fs::File::open(&zip_path).unwrap(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(want), "{len}: {err}");
+    }
+
+    // size_is_a_lie: a deflated go.mod of 0xBAD zero bytes whose sizes say 0xAC. Go 1.19's
+    // archive/zip says "not a valid zip file"; so does gomod, from the same check.
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    zip.start_file(
+        "example.com/m@v1.0.0/go.mod",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(&[0u8; 0x0BAD]).unwrap();
+    let mut data = zip.finish().unwrap().into_inner();
+    let replaced = replace_all(&mut data, &[0xAD, 0x0B, 0, 0], &[0xAC, 0x00, 0, 0]);
+    assert_eq!(
+        replaced, 2,
+        "the size is in the local header and the central directory"
+    );
+    gomod::check_zip(Cursor::new(&data), m.0, m.1).unwrap();
+    let tmp = TempDir::new();
+    let err = gomod::unzip(&tmp.path().join("out"), m.0, m.1, Cursor::new(&data)).unwrap_err();
+    assert!(err.to_string().contains("not a valid zip file"), "{err}");
+    let err = gomod::hash_zip(Cursor::new(&data)).unwrap_err();
+    assert!(err.to_string().contains("not a valid zip file"), "{err}");
+}
+
+/// A zip bomb: 100 MiB of zeros deflate to about 100 KiB, and the central directory says the
+/// entry holds 10 bytes. check_zip believes it (the declared total is tiny), and every reader
+/// stops at byte 11.
+#[test]
+fn zip_bomb_that_lies_about_sizes() {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("example.com/m@v1.0.0/bomb.go", options)
+        .unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..100 {
+        zip.write_all(&chunk).unwrap();
+    }
+    let mut data = zip.finish().unwrap().into_inner();
+    assert!(data.len() < 1 << 20);
+    let size = (100u32 << 20).to_le_bytes();
+    assert_eq!(replace_all(&mut data, &size, &10u32.to_le_bytes()), 2);
+
+    let checked = gomod::check_zip(Cursor::new(&data), "example.com/m", "v1.0.0").unwrap();
+    assert_eq!(checked.valid, ["example.com/m@v1.0.0/bomb.go"]);
+    let tmp = TempDir::new();
+    let err = gomod::unzip(
+        &tmp.path().join("out"),
+        "example.com/m",
+        "v1.0.0",
+        Cursor::new(&data),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not a valid zip file"), "{err}");
+    let written = fs::metadata(tmp.path().join("out/bomb.go")).unwrap().len();
+    assert!(written <= 10, "wrote {written} bytes");
+    let err = gomod::hash_zip(Cursor::new(&data)).unwrap_err();
+    assert!(err.to_string().contains("not a valid zip file"), "{err}");
+}
+
+fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= data.len() {
+        if &data[i..i + from.len()] == from {
+            data[i..i + from.len()].copy_from_slice(to);
+            n += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a directory of cases.
+
+/// Runs `run` on every `.txt` case in `dir`, prints the tally, and fails naming every case
+/// that failed.
+fn run_dir(dir: &str, run: impl Fn(&Case) -> Result<(), String>) {
+    let path = Path::new(TESTDATA).join(dir);
+    let entries = match fs::read_dir(&path) {
+        Ok(entries) => entries,
+        Err(e) => panic!(
+            "the x/mod zip test vectors are missing ({}: {e}); install the Debian package \
+             golang-golang-x-mod-dev (apt-get install golang-golang-x-mod-dev)",
+            path.display()
+        ),
+    };
+    let mut names: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no vectors in {}", path.display());
+    let mut failures = Vec::new();
+    let mut not_utf8 = 0;
+    for file in &names {
+        let case = Case::read(file);
+        match run(&case) {
+            Ok(()) => {}
+            Err(e) if e == SKIP_NOT_UTF8 => not_utf8 += 1,
+            Err(e) => failures.push(format!("{dir}/{}: {e}", case.name)),
+        }
+    }
+    eprintln!(
+        "x/mod zip vectors {dir}: {} of {} passed ({not_utf8} of them by refusing a non-UTF-8 path)",
+        names.len() - failures.len(),
+        names.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A test case: the header (x/mod's `testParams`) and the files.
+struct Case {
+    name: String,
+    path: Vec<u8>,
+    version: Vec<u8>,
+    want_err: String,
+    hash: String,
+    files: Vec<TxtarFile>,
+}
+
+impl Case {
+    /// x/mod's `readTest`.
+    fn read(file: &Path) -> Self {
+        let data = fs::read(file).unwrap();
+        let archive = parse_txtar(&data);
+        let mut case = Case {
+            name: file.file_stem().unwrap().to_string_lossy().into_owned(),
+            path: Vec::new(),
+            version: Vec::new(),
+            want_err: String::new(),
+            hash: String::new(),
+            files: archive.files,
+        };
+        for (n, line) in archive.comment.split(|&b| b == b'\n').enumerate() {
+            let line = match line.iter().position(|&b| b == b'#') {
+                Some(i) => &line[..i],
+                None => line,
+            };
+            let line = line.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            let eq = line
+                .iter()
+                .position(|&b| b == b'=')
+                .unwrap_or_else(|| panic!("{}:{}: missing = separator", file.display(), n + 1));
+            let (key, value) = (
+                line[..eq].trim_ascii(),
+                line[eq + 1..].trim_ascii().to_vec(),
+            );
+            let text = || String::from_utf8(value.clone()).unwrap();
+            match key {
+                b"path" => case.path = value,
+                b"version" => case.version = value,
+                b"wantErr" => case.want_err = text(),
+                b"hash" => case.hash = text(),
+                _ => panic!(
+                    "{}:{}: unknown key {:?}",
+                    file.display(),
+                    n + 1,
+                    String::from_utf8_lossy(key)
+                ),
+            }
+        }
+        case
+    }
+
+    /// The module path and version as `&str`. A path that is not UTF-8 cannot be passed to
+    /// gomod at all; the vector must then expect x/mod's "invalid UTF-8", and gomod must refuse
+    /// the path's lossy form, which is as close as it can be asked. That ends the case.
+    fn module_version(&self) -> Result<(&str, &str), String> {
+        let version = std::str::from_utf8(&self.version).map_err(|e| e.to_string())?;
+        match std::str::from_utf8(&self.path) {
+            Ok(path) => Ok((path, version)),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(&self.path);
+                if !self.want_err.contains("invalid UTF-8") {
+                    return Err(format!(
+                        "non-UTF-8 path, but wantErr is {:?}",
+                        self.want_err
+                    ));
+                }
+                if gomod::check(&lossy, version).is_ok() {
+                    return Err(format!("{lossy:?} accepted"));
+                }
+                Err(SKIP_NOT_UTF8.to_owned())
+            }
+        }
+    }
+
+    /// zip_test.go's check of an operation's outcome: the error must contain `wantErr`, or the
+    /// result must hash to `hash`.
+    fn check_result(
+        &self,
+        result: Result<(), ZipError>,
+        hash: impl FnOnce() -> Result<String, String>,
+    ) -> Result<(), String> {
+        match result {
+            Err(e) if self.want_err.is_empty() => Err(format!("unexpected error: {e}")),
+            Err(e) if !e.to_string().contains(&self.want_err) => Err(format!(
+                "got error {:?}; want error containing {:?}",
+                e.to_string(),
+                self.want_err
+            )),
+            Err(_) => Ok(()),
+            Ok(()) if !self.want_err.is_empty() => Err(format!(
+                "unexpected success; want error containing {:?}",
+                self.want_err
+            )),
+            Ok(()) => {
+                let got = hash()?;
+                if got == self.hash {
+                    Ok(())
+                } else {
+                    Err(format!("got hash {got:?}, want {:?}", self.hash))
+                }
+            }
+        }
+    }
+
+    /// x/mod's `extractTxtarToTempDir`, leaving out the files named in `skip`.
+    fn extract_to(&self, dir: &Path, skip: &[&[u8]]) -> Result<(), String> {
+        for f in self
+            .files
+            .iter()
+            .filter(|f| !skip.contains(&f.name.as_slice()))
+        {
+            let path = dir.join(f.name_str());
+            fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
+            fs::write(&path, &f.data).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// What `module_version` returns for a case that ends at the type system; `run_dir` counts it
+/// as passed.
+const SKIP_NOT_UTF8: &str = "<not UTF-8>";
+
+/// Compares a check's report with the case's `want` file (x/mod's `formatCheckedFiles`), and
+/// checks that the error, if any, is the list of invalid files and nothing else.
+fn check_report(
+    case: &Case,
+    result: Result<CheckedFiles, ZipError>,
+    dir: Option<&Path>,
+) -> Result<(), String> {
+    let checked = match result {
+        Ok(checked) => checked,
+        Err(e) => {
+            // The report's part of the message; the whole error adds `module@version: `.
+            let message = e.kind.to_string();
+            let checked = e
+                .into_checked_files()
+                .ok_or_else(|| format!("error without a report: {message}"))?;
+            let want_message: Vec<String> =
+                checked.invalid.iter().map(ToString::to_string).collect();
+            if checked.size_error.is_some() || message != want_message.join("; ") {
+                return Err(format!("error is not the list of invalid files: {message}"));
+            }
+            checked
+        }
+    };
+    let mut got = String::from("valid:\n");
+    for path in &checked.valid {
+        writeln!(got, "{path}").unwrap();
+    }
+    got.push_str("\nomitted:\n");
+    for e in &checked.omitted {
+        writeln!(got, "{}: {}", e.path, e.kind).unwrap();
+    }
+    got.push_str("\ninvalid:\n");
+    for e in &checked.invalid {
+        writeln!(got, "{}: {}", e.path, e.kind).unwrap();
+    }
+    if let Some(dir) = dir {
+        got = got.replace(&dir.display().to_string(), "$work");
+    }
+    let want = case
+        .files
+        .iter()
+        .find(|f| f.name == b"want")
+        .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+        .ok_or("no want file")?;
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("got:\n{got}\nwant:\n{want}"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// txtar (golang.org/x/tools/txtar), zips, hashes and temporary directories.
+
+#[derive(Clone)]
+struct TxtarFile {
+    name: Vec<u8>,
+    data: Vec<u8>,
+}
+
+impl TxtarFile {
+    fn name_str(&self) -> String {
+        String::from_utf8(self.name.clone()).expect("a UTF-8 file name")
+    }
+}
+
+struct Txtar {
+    comment: Vec<u8>,
+    files: Vec<TxtarFile>,
+}
+
+/// `txtar.Parse`: a comment, then files each introduced by a `-- name --` line. A file's data
+/// runs to the next marker line; a final newline is added if missing.
+fn parse_txtar(data: &[u8]) -> Txtar {
+    let (comment, mut name, mut rest) = find_file_marker(data);
+    let mut files = Vec::new();
+    while let Some(n) = name {
+        let (data, next, after) = find_file_marker(rest);
+        files.push(TxtarFile { name: n, data });
+        name = next;
+        rest = after;
+    }
+    Txtar { comment, files }
+}
+
+/// txtar's `findFileMarker`: the data before the next marker line, that marker's name, and the
+/// data after it.
+fn find_file_marker(data: &[u8]) -> (Vec<u8>, Option<Vec<u8>>, &[u8]) {
+    let mut i = 0;
+    loop {
+        if let Some((name, after)) = is_marker(&data[i..]) {
+            return (data[..i].to_vec(), Some(name), after);
+        }
+        match find(&data[i..], b"\n-- ") {
+            Some(j) => i += j + 1,
+            None => {
+                let mut before = data.to_vec();
+                if !before.is_empty() && !before.ends_with(b"\n") {
+                    before.push(b'\n');
+                }
+                return (before, None, &[]);
+            }
+        }
+    }
+}
+
+/// txtar's `isMarker`: whether `data` starts with a `-- name --` line.
+fn is_marker(data: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    if !data.starts_with(b"-- ") {
+        return None;
+    }
+    let (line, after) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &data[data.len()..]),
+    };
+    if !(line.ends_with(b" --") && line.len() >= 6) {
+        return None;
+    }
+    Some((line[3..line.len() - 3].trim_ascii().to_vec(), after))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A zip of stored entries with exactly the given names, duplicates and all, as x/mod's
+/// `extractTxtarToTempZip` makes (it deflates; the hash does not care).
+fn write_stored_zip(files: &[TxtarFile]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for f in files {
+        let offset = out.len() as u32;
+        let crc = crc32(&f.data);
+        let size = f.data.len() as u32;
+        let utf8_flag: u16 = if f.name.is_ascii() { 0 } else { 0x800 };
+        let name_len = f.name.len() as u16;
+        // Local header: signature, version 2.0, flags, stored, 1980-01-01, CRC, sizes, lengths.
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        for v in [20u16, utf8_flag, 0, 0, 0x21] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [crc, size, size] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&name_len.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&f.name);
+        out.extend_from_slice(&f.data);
+        // Central directory header.
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        for v in [20u16, 20, utf8_flag, 0, 0, 0x21] {
+            central.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [crc, size, size] {
+            central.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [name_len, 0, 0, 0, 0] {
+            central.extend_from_slice(&v.to_le_bytes());
+        }
+        central.extend_from_slice(&0u32.to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(&f.name);
+    }
+    let directory_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    let count = files.len() as u16;
+    for v in [0u16, 0, count, count] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&directory_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn hash_zip_bytes(zip: Vec<u8>) -> Result<String, String> {
+    gomod::hash_zip(Cursor::new(zip)).map_err(|e| e.to_string())
+}
+
+/// x/mod's `dirhash.HashDir`: `Hash1` over every file below `dir`, named `prefix/relpath`.
+fn hash_dir(dir: &Path, prefix: &str) -> Result<String, String> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type()?.is_dir() {
+                walk(&entry.path(), &rel, out)?;
+            } else {
+                out.push((rel, fs::read(entry.path())?));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, "", &mut files).map_err(|e| e.to_string())?;
+    gomod::hash1(
+        files
+            .iter()
+            .map(|(rel, data)| (format!("{prefix}/{rel}"), data.as_slice())),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "gomod-zip-vectors-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
