@@ -84,6 +84,11 @@ pub struct RawTls {
 pub struct RawStorage {
     pub kind: Option<String>,
     pub path: Option<PathBuf>,
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub path_style: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,9 +146,35 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub realm: String,
     pub tls: Option<TlsConfig>,
-    pub store_dir: PathBuf,
+    pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub routes: Vec<RouteConfig>,
+}
+
+/// Where the store lives. Object stores take credentials from their usual environment and
+/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from this file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// A `cache/download`-layout directory.
+    Dir(PathBuf),
+    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+        region: Option<String>,
+        endpoint: Option<String>,
+        path_style: bool,
+    },
+    /// A Google Cloud Storage bucket.
+    Gcs {
+        bucket: String,
+        prefix: Option<String>,
+    },
+    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
+    Azure {
+        container: String,
+        prefix: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,14 +349,17 @@ impl Config {
             ));
         }
 
+        // Paths in the file are relative to the file; paths from flags and the environment to
+        // the working directory.
+        let in_file = |p: PathBuf| base_dir.join(p);
         let raw_tls = raw.tls.unwrap_or_default();
-        let cert = overrides.tls_cert.or(raw_tls.cert);
-        let key = overrides.tls_key.or(raw_tls.key);
+        let cert = overrides.tls_cert.or(raw_tls.cert.map(in_file));
+        let key = overrides.tls_key.or(raw_tls.key.map(in_file));
         let tls = match (cert, key) {
             (None, None) => None,
             (Some(cert), Some(key)) => Some(TlsConfig {
-                cert: existing_file("tls.cert", base_dir.join(cert))?,
-                key: existing_file("tls.key", base_dir.join(key))?,
+                cert: existing_file("tls.cert", cert)?,
+                key: existing_file("tls.key", key)?,
                 reload_check: positive_secs(
                     "tls.reload_check_secs",
                     raw_tls.reload_check_secs,
@@ -336,26 +370,12 @@ impl Config {
             (None, Some(_)) => return Err(invalid("tls.cert", "missing: tls.key is set")),
         };
 
-        match raw.storage.kind.as_deref() {
-            None | Some("dir") => {}
-            Some(other) => {
-                return Err(invalid(
-                    "storage.kind",
-                    format!("{other:?}: expected \"dir\""),
-                ));
-            }
-        }
-        let store_dir = base_dir.join(
-            overrides
-                .store
-                .or(raw.storage.path)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
-        );
+        let storage = storage(raw.storage, overrides.store, base_dir)?;
 
         let htpasswd = overrides
             .htpasswd
-            .or(raw.auth.htpasswd)
-            .map(|p| existing_file("auth.htpasswd", base_dir.join(p)))
+            .or(raw.auth.htpasswd.map(in_file))
+            .map(|p| existing_file("auth.htpasswd", p))
             .transpose()?;
         if let Some(path) = &htpasswd {
             crate::auth::check_htpasswd(path)
@@ -409,7 +429,7 @@ impl Config {
             trusted_proxies,
             realm,
             tls,
-            store_dir,
+            storage,
             auth,
             routes,
         })
@@ -489,6 +509,90 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
         write,
         allow: parse_nets(&key("allow"), raw.allow.unwrap_or_default())?,
     })
+}
+
+fn storage(
+    raw: RawStorage,
+    store_flag: Option<PathBuf>,
+    base_dir: &Path,
+) -> Result<StorageConfig, ConfigError> {
+    // `--store DIR` (and MODGATE_STORE) always means a directory: scripts rely on it.
+    if let Some(dir) = store_flag {
+        return Ok(StorageConfig::Dir(dir));
+    }
+    let kind = raw.kind.as_deref().unwrap_or("dir");
+    let only_for = |key: &str, set: bool, kinds: &str| {
+        if set {
+            Err(invalid(
+                format!("storage.{key}"),
+                format!("not used with kind = {kind:?} (only with {kinds})"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let object_store = kind != "dir";
+    only_for("path", raw.path.is_some() && object_store, "\"dir\"")?;
+    only_for(
+        "bucket",
+        raw.bucket.is_some() && !object_store,
+        "an object store",
+    )?;
+    only_for(
+        "prefix",
+        raw.prefix.is_some() && !object_store,
+        "an object store",
+    )?;
+    let s3_only = kind != "s3";
+    only_for("region", raw.region.is_some() && s3_only, "\"s3\"")?;
+    only_for("endpoint", raw.endpoint.is_some() && s3_only, "\"s3\"")?;
+    only_for("path_style", raw.path_style.is_some() && s3_only, "\"s3\"")?;
+    let bucket = || {
+        raw.bucket.clone().filter(|b| !b.is_empty()).ok_or_else(|| {
+            invalid(
+                "storage.bucket",
+                format!("missing: kind = {kind:?} needs a bucket"),
+            )
+        })
+    };
+    let prefix = raw
+        .prefix
+        .clone()
+        .filter(|p| !p.trim_matches('/').is_empty());
+    match kind {
+        "dir" => Ok(StorageConfig::Dir(
+            base_dir.join(raw.path.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))),
+        )),
+        "s3" => {
+            if let Some(endpoint) = &raw.endpoint
+                && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+            {
+                return Err(invalid(
+                    "storage.endpoint",
+                    format!("{endpoint:?}: expected an http:// or https:// URL"),
+                ));
+            }
+            Ok(StorageConfig::S3 {
+                bucket: bucket()?,
+                prefix,
+                region: raw.region,
+                endpoint: raw.endpoint,
+                path_style: raw.path_style.unwrap_or(false),
+            })
+        }
+        "gcs" => Ok(StorageConfig::Gcs {
+            bucket: bucket()?,
+            prefix,
+        }),
+        "azure" => Ok(StorageConfig::Azure {
+            container: bucket()?,
+            prefix,
+        }),
+        other => Err(invalid(
+            "storage.kind",
+            format!("{other:?}: expected \"dir\", \"s3\", \"gcs\" or \"azure\""),
+        )),
+    }
 }
 
 fn tokens(raw: Vec<RawToken>) -> Result<Vec<(String, [u8; 32])>, ConfigError> {
@@ -624,6 +728,20 @@ mod tests {
                 "route[0].groups",
             ),
             ("[storage]\nkind = \"tape\"", "storage.kind"),
+            ("[storage]\nkind = \"s3\"", "storage.bucket"),
+            (
+                "[storage]\nkind = \"s3\"\nbucket = \"b\"\npath = \"x\"",
+                "storage.path",
+            ),
+            ("[storage]\nbucket = \"b\"", "storage.bucket"),
+            (
+                "[storage]\nkind = \"gcs\"\nbucket = \"b\"\nendpoint = \"http://x\"",
+                "storage.endpoint",
+            ),
+            (
+                "[storage]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"127.0.0.1:9000\"",
+                "storage.endpoint",
+            ),
             (
                 "[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"",
                 "route.prefix",

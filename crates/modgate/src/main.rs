@@ -27,9 +27,15 @@ enum Command {
     Import {
         /// The tree to import: a cache/download directory or a $GOMODCACHE.
         source: PathBuf,
-        /// The directory store to import into.
-        #[arg(long, env = "MODGATE_STORE")]
-        store: PathBuf,
+        #[command(flatten)]
+        target: StoreArgs,
+    },
+    /// Copy a store (a bucket, say) into a directory, as a cache/download tree.
+    Export {
+        /// The directory to write.
+        dest: PathBuf,
+        #[command(flatten)]
+        source: StoreArgs,
     },
     /// Re-hash every version in a store and report those whose files disagree.
     Verify {
@@ -40,6 +46,31 @@ enum Command {
     /// Manage CI tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// A store: a directory, or the one a config file names.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("which_store").required(true).args(["store", "config"])))]
+struct StoreArgs {
+    /// A directory store.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// A config file whose [storage] names the store (a bucket, say).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn storage(self) -> anyhow::Result<config::StorageConfig> {
+        let config = load(
+            self.config,
+            Overrides {
+                store: self.store,
+                ..Overrides::default()
+            },
+        )?;
+        Ok(config.storage)
+    }
 }
 
 #[derive(Subcommand)]
@@ -129,13 +160,19 @@ fn main() -> ExitCode {
             report(serve(config))
         }
         Command::Publish(args) => report(publish(args)),
-        Command::Import { source, store } => report(
-            modgate::commands::import::run(&source, &store).and_then(|summary| {
-                match summary.rejected.len() {
+        Command::Import { source, target } => report(
+            target
+                .storage()
+                .and_then(|storage| modgate::commands::import::run(&source, &storage))
+                .and_then(|summary| match summary.rejected.len() {
                     0 => Ok(()),
                     n => Err(anyhow::anyhow!("{n} versions rejected")),
-                }
-            }),
+                }),
+        ),
+        Command::Export { dest, source } => report(
+            source
+                .storage()
+                .and_then(|storage| modgate::commands::export::run(&storage, &dest).map(|_| ())),
         ),
         Command::Verify { store } => report(modgate::commands::verify::run(&store).and_then(
             |problems| match problems.len() {
@@ -195,15 +232,6 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 }
 
 fn load_config(args: ServeArgs) -> anyhow::Result<Config> {
-    let (path, required) = match args.config {
-        Some(path) => (path, true),
-        None => (PathBuf::from(config::DEFAULT_CONFIG_FILE), false),
-    };
-    let raw = RawConfig::load(&path, required)?.unwrap_or_default();
-    let base_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
     let flags = Overrides {
         listen: args.listen,
         store: args.store,
@@ -212,6 +240,21 @@ fn load_config(args: ServeArgs) -> anyhow::Result<Config> {
         tls_key: args.tls_key,
         htpasswd: args.htpasswd,
     };
+    load(args.config, flags)
+}
+
+/// The config file (`--config`, else `modgate.toml` if present), then the environment, then
+/// `flags`, validated together.
+fn load(config: Option<PathBuf>, flags: Overrides) -> anyhow::Result<Config> {
+    let (path, required) = match config {
+        Some(path) => (path, true),
+        None => (PathBuf::from(config::DEFAULT_CONFIG_FILE), false),
+    };
+    let raw = RawConfig::load(&path, required)?.unwrap_or_default();
+    let base_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
     let overrides = Overrides::from_env().overlay(flags);
     Ok(Config::from_raw(raw, overrides, &base_dir)?)
 }

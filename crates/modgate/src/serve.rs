@@ -19,8 +19,7 @@ use crate::{telemetry, tls};
 
 /// Builds everything the config describes, failing on the first thing that cannot be used.
 pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
-    let store = Store::directory(&config.store_dir)
-        .with_context(|| format!("opening store directory {}", config.store_dir.display()))?;
+    let store = Store::from_config(&config.storage)?;
     let auth = Auth::new(
         &config.auth,
         config.allow.clone(),
@@ -54,6 +53,10 @@ pub async fn run(
         .local_addr()
         .context("reading the listener's address")?;
     warn_about_exposure(&config, &state, address);
+    if let Err(e) = state.service.ready().await {
+        // Keep going: /readyz reports it, and requests recover once the store is back.
+        tracing::warn!(store = state.service.store_description(), cause = %e, "store unreachable at start");
+    }
     let app = http::router(state.clone(), config.request_timeout)
         .into_make_service_with_connect_info::<SocketAddr>();
 

@@ -314,7 +314,10 @@ fn check_canonical(module: &str, version: &str) -> Result<(), Error> {
 /// Tagged versions best first: compatible releases, then `+incompatible` releases, then
 /// pre-releases, each from the highest down.
 fn rank_for_latest(mut tagged: Vec<String>) -> Vec<String> {
-    let tier = |v: &String| match (gomod::prerelease(v).is_empty(), v.ends_with("+incompatible")) {
+    let tier = |v: &String| match (
+        gomod::prerelease(v).is_empty(),
+        v.ends_with("+incompatible"),
+    ) {
         (true, false) => 0,
         (true, true) => 1,
         (false, _) => 2,
@@ -414,11 +417,26 @@ mod tests {
     #[test]
     fn latest_prefers_releases_then_incompatible_then_prereleases() {
         let ranked = rank_for_latest(
-            ["v1.2.0-rc.1", "v2.0.0+incompatible", "v1.1.0", "v1.10.0", "v3.0.0-beta"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "v1.2.0-rc.1",
+                "v2.0.0+incompatible",
+                "v1.1.0",
+                "v1.10.0",
+                "v3.0.0-beta",
+            ]
+            .map(String::from)
+            .to_vec(),
         );
-        assert_eq!(ranked, ["v1.10.0", "v1.1.0", "v2.0.0+incompatible", "v3.0.0-beta", "v1.2.0-rc.1"]);
+        assert_eq!(
+            ranked,
+            [
+                "v1.10.0",
+                "v1.1.0",
+                "v2.0.0+incompatible",
+                "v3.0.0-beta",
+                "v1.2.0-rc.1"
+            ]
+        );
     }
 
     #[test]

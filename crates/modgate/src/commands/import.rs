@@ -1,5 +1,6 @@
 //! `modgate import SRC`: bulk-import a `cache/download` tree (or a whole module cache) into a
-//! store, each version checked and re-hashed like a publish; what is there already is skipped.
+//! store (a directory or a bucket), each version checked and re-hashed like a publish; what is
+//! there already is skipped.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::tree::{self, TreeVersion};
+use crate::config::StorageConfig;
 use crate::publish::{PublishError, Publisher};
 use crate::storage::Store;
 
@@ -21,7 +23,7 @@ pub struct Summary {
     pub rejected: Vec<(String, String)>,
 }
 
-pub fn run(source: &Path, store_dir: &Path) -> anyhow::Result<Summary> {
+pub fn run(source: &Path, storage: &StorageConfig) -> anyhow::Result<Summary> {
     // A module cache ($GOMODCACHE) holds the proxy tree under cache/download.
     let cache_tree = source.join("cache").join("download");
     let root = if cache_tree.is_dir() {
@@ -34,8 +36,7 @@ pub fn run(source: &Path, store_dir: &Path) -> anyhow::Result<Summary> {
     }
     let found = tree::versions(&root)?;
 
-    let store = Store::directory(store_dir)
-        .with_context(|| format!("opening store {}", store_dir.display()))?;
+    let store = Store::from_config(storage)?;
     let publisher = Publisher::new(store);
     let progress = ProgressBar::new(found.len() as u64);
     progress.set_style(

@@ -1,5 +1,6 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
 
+pub mod export;
 pub mod import;
 pub mod publish;
 pub mod token;

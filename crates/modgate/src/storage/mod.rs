@@ -8,19 +8,46 @@ mod layout;
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use object_store::aws::{AmazonS3Builder, S3CopyIfNotExists};
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ClientOptions, RetryConfig};
 use object_store::{
     GetOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RenameOptions,
     RenameTargetMode, WriteMultipart,
 };
 use tokio::io::AsyncReadExt;
 
+use crate::config::StorageConfig;
+
 pub(crate) use layout::{VersionFile, module_dir, version_key};
+
+/// A store that cannot be set up from its config.
+#[derive(Debug, thiserror::Error)]
+#[error("opening the store: {0}")]
+pub struct StoreOpenError(String);
+
+fn retry() -> RetryConfig {
+    RetryConfig {
+        retry_timeout: OBJECT_STORE_RETRY,
+        max_retries: 3,
+        ..RetryConfig::default()
+    }
+}
+
+fn client_options() -> ClientOptions {
+    ClientOptions::new()
+        .with_timeout(OBJECT_STORE_TIMEOUT)
+        .with_connect_timeout(OBJECT_STORE_CONNECT_TIMEOUT)
+}
 
 /// A storage failure, with the object key it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +97,90 @@ pub(crate) struct Store {
     description: String,
 }
 
+/// Object-store requests give up after this, so an outage answers 503 within seconds instead
+/// of holding the `go` command for minutes of retries.
+const OBJECT_STORE_RETRY: Duration = Duration::from_secs(10);
+const OBJECT_STORE_TIMEOUT: Duration = Duration::from_secs(60);
+const OBJECT_STORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Store {
+    /// The store the config names. Object stores are not contacted here: a bucket that is down
+    /// at start shows in `/readyz` and recovers by itself, like one that goes down later.
+    pub fn from_config(config: &StorageConfig) -> Result<Store, StoreOpenError> {
+        let (objects, description, prefix): (Arc<dyn ObjectStore>, String, &Option<String>) =
+            match config {
+                StorageConfig::Dir(dir) => {
+                    return Store::directory(dir)
+                        .map_err(|e| StoreOpenError(format!("directory {}: {e}", dir.display())));
+                }
+                StorageConfig::S3 {
+                    bucket,
+                    prefix,
+                    region,
+                    endpoint,
+                    path_style,
+                } => {
+                    let mut builder = AmazonS3Builder::from_env()
+                        .with_bucket_name(bucket)
+                        .with_virtual_hosted_style_request(!path_style)
+                        .with_retry(retry())
+                        .with_client_options(client_options())
+                        // S3 has no create-only copy; a conditional multipart completion is one.
+                        .with_copy_if_not_exists(S3CopyIfNotExists::Multipart);
+                    if let Some(region) = region {
+                        builder = builder.with_region(region);
+                    }
+                    if let Some(endpoint) = endpoint {
+                        builder = builder
+                            .with_endpoint(endpoint)
+                            .with_allow_http(endpoint.starts_with("http://"));
+                    }
+                    let store = builder
+                        .build()
+                        .map_err(|e| StoreOpenError(format!("s3 bucket {bucket}: {e}")))?;
+                    let at = endpoint.as_deref().unwrap_or("AWS");
+                    (
+                        Arc::new(store),
+                        format!("s3 bucket {bucket} at {at}"),
+                        prefix,
+                    )
+                }
+                StorageConfig::Gcs { bucket, prefix } => {
+                    let store = GoogleCloudStorageBuilder::from_env()
+                        .with_bucket_name(bucket)
+                        .with_retry(retry())
+                        .with_client_options(client_options())
+                        .build()
+                        .map_err(|e| StoreOpenError(format!("gcs bucket {bucket}: {e}")))?;
+                    (Arc::new(store), format!("gcs bucket {bucket}"), prefix)
+                }
+                StorageConfig::Azure { container, prefix } => {
+                    let store = MicrosoftAzureBuilder::from_env()
+                        .with_container_name(container)
+                        .with_retry(retry())
+                        .with_client_options(client_options())
+                        .build()
+                        .map_err(|e| StoreOpenError(format!("azure container {container}: {e}")))?;
+                    (
+                        Arc::new(store),
+                        format!("azure container {container}"),
+                        prefix,
+                    )
+                }
+            };
+        let (objects, description): (Arc<dyn ObjectStore>, String) = match prefix {
+            Some(prefix) => (
+                Arc::new(PrefixStore::new(objects, prefix.trim_matches('/'))),
+                format!("{description}, under {prefix}"),
+            ),
+            None => (objects, description),
+        };
+        Ok(Store {
+            objects,
+            description,
+        })
+    }
+
     /// A directory store; the directory is created if missing.
     pub fn directory(dir: &FsPath) -> std::io::Result<Store> {
         std::fs::create_dir_all(dir)?;
@@ -255,6 +365,13 @@ pub(crate) async fn copy_to_file(object: StoredObject, path: &FsPath) -> std::io
         file.write_all(&chunk).await?;
     }
     file.flush().await
+}
+
+/// Whether `key` is an upload still being assembled (or abandoned by a crash).
+pub(crate) fn is_staging(key: &Path) -> bool {
+    key.parts()
+        .next()
+        .is_some_and(|first| first.as_ref() == STAGING_DIR)
 }
 
 /// A name no other upload uses: time, process and a counter.
