@@ -3,17 +3,22 @@
 //!
 //! Order of writes: `.zip`, `.mod` and `.ziphash` first, `.info` last (a version is visible only
 //! with its `.info`), each atomic and create-only; then `list`. A crash at any point leaves an
-//! invisible version whose leftovers the next publish of that version replaces.
+//! invisible version whose leftovers a later publish of that version replaces.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::storage::{Created, StorageError, Store, VersionFile, module_dir, version_key};
+
+/// A version's zip without its `.info` older than this was left by a publish that died: the
+/// zip-to-info window of a live publish is a few small writes long.
+const ABANDONED_AFTER: Duration = Duration::from_secs(30);
 
 /// What was published, as the HTTP API and the CLI report it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,9 +55,9 @@ struct Checked {
 
 pub struct Publisher {
     store: Store,
-    /// One lock per module: publishes of one module run one at a time in this process, so the
-    /// leftovers of a crashed publish can be told from a publish in progress, and `list`
-    /// updates do not lose versions. Entries stay; there is one per module ever published.
+    /// One lock per module: publishes of one module run one at a time in this process, so
+    /// `list` updates do not lose versions. Entries stay; there is one per module ever
+    /// published. Across processes, create-only writes decide.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -102,12 +107,28 @@ impl Publisher {
         }
 
         let zip_key = key(module, version, VersionFile::Zip)?;
-        if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed {
-            // Invisible (no .info) and we hold the module's lock: a crashed publish left it.
-            // Keep it if it is ours byte for byte, else replace it.
-            if self.stored_zip_hash(&zip_key).await?.as_deref() != Some(checked.h1.as_str()) {
-                self.store.delete(&zip_key).await?;
-                self.store.put_file_new(&zip_key, zip_file).await?;
+        if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed
+            && self.stored_zip_hash(&zip_key).await?.as_deref() != Some(checked.h1.as_str())
+        {
+            // An invisible zip with other bytes: another replica is publishing this version
+            // right now, or a publish died between the zip and the .info. Only an old one is
+            // taken over; a young one makes this publish lose the race.
+            let abandoned = self
+                .store
+                .age(&zip_key)
+                .await?
+                .is_some_and(|age| age > ABANDONED_AFTER);
+            if !abandoned {
+                return Err(PublishError::Conflict(format!(
+                    "{module}@{version} is being published with other bytes (or an interrupted publish left it less than {}s ago); try again",
+                    ABANDONED_AFTER.as_secs()
+                )));
+            }
+            self.store.delete(&zip_key).await?;
+            if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed {
+                return Err(PublishError::Conflict(format!(
+                    "{module}@{version} is being published with other bytes; try again"
+                )));
             }
         }
         let mod_key = key(module, version, VersionFile::Mod)?;

@@ -339,6 +339,21 @@ impl Store {
         }
     }
 
+    /// How long ago the object was last written; `None` when it does not exist.
+    pub async fn age(&self, key: &Path) -> Result<Option<Duration>, StorageError> {
+        match self.objects.head(key).await {
+            Ok(meta) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let written = u64::try_from(meta.last_modified.timestamp()).unwrap_or(0);
+                Ok(Some(Duration::from_secs(now.saturating_sub(written))))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StorageError::new(key, e)),
+        }
+    }
+
     pub async fn delete(&self, key: &Path) -> Result<(), StorageError> {
         match self.objects.delete(key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
