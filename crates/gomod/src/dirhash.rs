@@ -70,7 +70,13 @@ pub fn hash_zip<R: Read + Seek>(mut zip: R) -> io::Result<String> {
     for index in sources {
         let name = archive.entries()[index].name.clone();
         let mut file = Sha256::new();
-        io::copy(&mut archive.open(index)?, &mut file)?;
+        // The entry's name in the error: "not a valid zip file" alone does not say which one
+        // lies about its size or CRC-32.
+        let named = |e: io::Error| {
+            let name = crate::error::quote(&String::from_utf8_lossy(&name));
+            io::Error::new(e.kind(), format!("reading {name}: {e}"))
+        };
+        io::copy(&mut archive.open(index).map_err(named)?, &mut file).map_err(named)?;
         add_line(&mut summary, &file.finalize(), &name);
     }
     Ok(finish(summary))

@@ -21,6 +21,10 @@
 //!   checksum database.
 //! - go.mod ([`ModFile::parse_lax`]): the module path, the go version and the retractions, read
 //!   as leniently as the go command reads a dependency's go.mod.
+//! - The checksum database, as two modules named after x/mod's packages: [`note`] (Ed25519 keys,
+//!   signed notes) and [`tlog`] (the transparency log: record and tree hashes, proofs, tiles,
+//!   tree heads and lookup records), with storage behind the sync [`tlog::HashReader`] and
+//!   [`tlog::TileReader`] traits.
 //!
 //! # Example: escape a module path
 //!
@@ -128,8 +132,11 @@
 mod archive;
 mod dirhash;
 mod error;
+mod gobase64;
 mod modfile;
+pub mod note;
 mod path;
+pub mod tlog;
 mod version;
 mod zip;
 
@@ -147,5 +154,5 @@ pub use version::{
 pub use zip::{
     CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, MAX_GO_MOD, MAX_LICENSE,
     MAX_ZIP_FILE, MemFile, ModuleFile, SizeError, ZipError, ZipErrorKind, check_dir, check_files,
-    check_zip, create, create_from_dir, read_go_mod, unzip,
+    check_zip, check_zip_strict, create, create_from_dir, read_go_mod, unzip,
 };

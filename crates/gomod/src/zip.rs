@@ -26,6 +26,8 @@
 //! - **Only regular files.** [`create`] omits symbolic links and other irregular files, and writes
 //!   no directory entries: [`hash_zip`](crate::hash_zip) hashes every entry, so a directory entry
 //!   would change the hash. Empty directories, permissions and timestamps are not kept.
+//!   [`check_zip`] tolerates directory entries, as x/mod does when reading; [`check_zip_strict`],
+//!   for zips a proxy accepts for publishing, refuses them.
 //! - **What is left out when building a zip** (reported as omitted, not as errors):
 //!   - files in vendored packages, by x/mod 0.7.0's `isVendoredPackage`: under `vendor/`,
 //!     anything deeper than `vendor/<file>` (`vendor/modules.txt` stays), and, because of a bug
@@ -52,7 +54,7 @@ mod create;
 mod fold;
 mod unzip;
 
-pub use check::{check_files, check_zip, read_go_mod};
+pub use check::{check_files, check_zip, check_zip_strict, read_go_mod};
 pub use create::{check_dir, create, create_from_dir};
 pub use unzip::unzip;
 
@@ -315,6 +317,11 @@ pub enum FileErrorKind {
     /// Omitted: neither a regular file nor a directory.
     #[error("not a regular file")]
     NotRegular,
+    /// A zip entry for a directory, refused by [`check_zip_strict`].
+    #[error(
+        "directory entries are not allowed: they change the zip's h1 (build it with files only, like zip -D)"
+    )]
+    DirectoryEntry,
 }
 
 /// A module over the size limit.

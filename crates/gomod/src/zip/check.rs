@@ -210,6 +210,40 @@ pub fn check_zip<R: Read + Seek>(
     into_result(checked, module, version)
 }
 
+/// Like [`check_zip`], and refuses directory entries too (the bare `<module>@<version>/` one
+/// included), each reported as [`FileErrorKind::DirectoryEntry`]. Not in x/mod: for zips a proxy
+/// accepts for publishing.
+///
+/// x/mod skips directory entries when reading a zip, but [`hash_zip`](crate::hash_zip) hashes
+/// every entry, so a zip with one has another `h1:` than the zip the `go` command builds from the
+/// same files in direct mode (spec 3.1): go.sum lines made from the source would not match it.
+///
+/// ```
+/// use std::io::{Cursor, Write};
+///
+/// let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+/// let options = zip::write::SimpleFileOptions::default();
+/// zip.add_directory("example.com/m@v1.0.0/sub/", options)?;
+/// zip.start_file("example.com/m@v1.0.0/sub/s.go", options)?;
+/// zip.write_all(b"package sub\n")?;
+/// let zip = zip.finish()?.into_inner();
+///
+/// gomod::check_zip(Cursor::new(&zip), "example.com/m", "v1.0.0")?;
+/// let err = gomod::check_zip_strict(Cursor::new(&zip), "example.com/m", "v1.0.0").unwrap_err();
+/// assert!(err.to_string().starts_with(
+///     "example.com/m@v1.0.0: example.com/m@v1.0.0/sub/: directory entries are not allowed"
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_zip_strict<R: Read + Seek>(
+    zip: R,
+    module: &str,
+    version: &str,
+) -> Result<CheckedFiles, ZipError> {
+    let (_, checked) = open_checked_as(zip, module, version, true)?;
+    into_result(checked, module, version)
+}
+
 /// The module's `go.mod`, read from its zip: `None` when the zip has none. Checks nothing but
 /// its size ([`MAX_GO_MOD`]); call [`check_zip`] first.
 pub fn read_go_mod<R: Read + Seek>(
@@ -259,9 +293,19 @@ fn open_archive<R: Read + Seek>(mut zip: R) -> io::Result<Archive<R>> {
 /// x/mod `checkZip`: the open archive (for `unzip`) and the report. `Err` only for the module
 /// path and version or an unreadable archive; the report says whether the zip is valid.
 pub(super) fn open_checked<R: Read + Seek>(
+    zip: R,
+    module: &str,
+    version: &str,
+) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
+    open_checked_as(zip, module, version, false)
+}
+
+/// `open_checked`; `strict` refuses directory entries instead of skipping them.
+fn open_checked_as<R: Read + Seek>(
     mut zip: R,
     module: &str,
     version: &str,
+    strict: bool,
 ) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
     check_module_version(module, version)?;
     let fail = |e| ZipError::new(module, version, ZipErrorKind::Archive(e));
@@ -282,7 +326,14 @@ pub(super) fn open_checked<R: Read + Seek>(
     for entry in archive.entries() {
         // Names are bytes; a name that is not UTF-8 can only be invalid, and is shown lossily.
         let full = String::from_utf8_lossy(&entry.name).into_owned();
-        let outcome = check_entry(entry, &prefix, &mut collisions, &mut total, &mut checked);
+        let outcome = check_entry(
+            entry,
+            &prefix,
+            strict,
+            &mut collisions,
+            &mut total,
+            &mut checked,
+        );
         match outcome {
             Ok(true) => checked.valid.push(full),
             Ok(false) => {}
@@ -293,10 +344,11 @@ pub(super) fn open_checked<R: Read + Seek>(
 }
 
 /// One entry of x/mod `checkZip`: `Ok(true)` for a valid file, `Ok(false)` for an entry that is
-/// skipped (a directory, or the bare prefix).
+/// skipped (a directory, or the bare prefix; with `strict`, those are errors).
 fn check_entry(
     entry: &crate::archive::Entry,
     prefix: &str,
+    strict: bool,
     collisions: &mut Collisions,
     total: &mut u64,
     checked: &mut CheckedFiles,
@@ -309,7 +361,11 @@ fn check_entry(
                 prefix: prefix.to_owned(),
             })?;
     if rest.is_empty() {
-        return Ok(false);
+        return if strict {
+            Err(FileErrorKind::DirectoryEntry)
+        } else {
+            Ok(false)
+        };
     }
     let (rest, is_dir) = match rest.strip_suffix(b"/") {
         Some(dir) => (dir, true),
@@ -328,6 +384,10 @@ fn check_entry(
         ))
     })?;
     check_file_path(name).map_err(FileErrorKind::InvalidPath)?;
+    // Before the collision check, so a refused directory does not also collide with its files.
+    if is_dir && strict {
+        return Err(FileErrorKind::DirectoryEntry);
+    }
     collisions.check(name, is_dir)?;
     if is_dir {
         return Ok(false);
@@ -465,6 +525,41 @@ mod tests {
     fn vendored_like_x_mod() {
         for &(name, want) in VENDOR_CASES {
             assert_eq!(is_vendored_package(name), want, "{name}");
+        }
+    }
+
+    /// A zip of `names`, each with empty contents (a trailing `/` makes a directory entry).
+    fn zip_of(names: &[&str]) -> std::io::Cursor<Vec<u8>> {
+        let mut zip = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = ::zip::write::SimpleFileOptions::default();
+        for name in names {
+            match name.strip_suffix('/') {
+                Some(dir) => zip.add_directory(dir, options).expect("directory entry"),
+                None => zip.start_file(*name, options).expect("file entry"),
+            }
+        }
+        let mut zip = zip.finish().expect("zip");
+        zip.set_position(0);
+        zip
+    }
+
+    #[test]
+    fn strict_check_refuses_every_directory_entry() {
+        let (m, v) = ("example.com/m", "v1.0.0");
+        let files = ["example.com/m@v1.0.0/go.mod", "example.com/m@v1.0.0/a/b.go"];
+        assert!(check_zip_strict(zip_of(&files), m, v).is_ok());
+        for dir in ["example.com/m@v1.0.0/", "example.com/m@v1.0.0/a/"] {
+            let zip = || zip_of(&[files[0], dir, files[1]]);
+            assert!(check_zip(zip(), m, v).is_ok(), "{dir}");
+            let err = check_zip_strict(zip(), m, v).expect_err(dir);
+            let report = err.checked_files().expect("a report");
+            assert_eq!(report.invalid.len(), 1, "{dir}: {err}");
+            assert_eq!(report.invalid[0].path, dir);
+            assert!(matches!(
+                report.invalid[0].kind,
+                FileErrorKind::DirectoryEntry
+            ));
+            assert_eq!(report.valid, files, "{dir}");
         }
     }
 
