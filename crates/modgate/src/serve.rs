@@ -53,6 +53,15 @@ pub async fn run(
         .local_addr()
         .context("reading the listener's address")?;
     warn_about_exposure(&config, &state, address);
+    // In the background: a bucket's listing can be slow, and serving need not wait for it.
+    let publisher = state.publisher.clone();
+    tokio::spawn(async move {
+        match publisher.clean_staging().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed uploads abandoned by a crash"),
+            Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
+        }
+    });
     if let Err(e) = state.service.ready().await {
         // Keep going: /readyz reports it, and requests recover once the store is back.
         tracing::warn!(store = state.service.store_description(), cause = %e, "store unreachable at start");

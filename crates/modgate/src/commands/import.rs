@@ -79,7 +79,7 @@ async fn import_one(publisher: &Publisher, found: &TreeVersion) -> Result<bool, 
     let info = std::fs::read(file("info")).map_err(|e| format!("reading .info: {e}"))?;
     let time = info_time(&info);
     match publisher
-        .publish_expecting(&found.module, &found.version, &zip, time, Some(&go_mod))
+        .publish_expecting(&found.module, &found.version, &zip, time, &go_mod)
         .await
     {
         Ok(published) => Ok(published.created),

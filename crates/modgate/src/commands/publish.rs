@@ -60,7 +60,10 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
         }
         Origin::Git { repo, tag, module } => {
             let tree = crate::git::checkout_tag(&repo, &tag, &work.path().join("tree"))?;
-            let (dir, module, version) = locate_in_tree(tree.dir, module, tree.version)?;
+            let (dir, module, version) =
+                locate_in_tree(tree.dir.clone(), module, tree.version.clone())?;
+            // After locating: a vN/ major-version directory is a subdirectory too.
+            tree.copy_root_license(&dir)?;
             (dir, module, version, Some(tree.commit_time))
         }
     };
@@ -74,7 +77,12 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
             Target::Store(store_dir) => {
                 let store = Store::directory(&store_dir)
                     .with_context(|| format!("opening store {}", store_dir.display()))?;
-                Publisher::new(store)
+                let publisher = Publisher::new(store);
+                // A store that only this command writes to has no server start to clean it.
+                if let Err(e) = publisher.clean_staging().await {
+                    eprintln!("modgate: cleaning the staging area: {e}");
+                }
+                publisher
                     .publish(&module, &version, &zip_path, time)
                     .await
                     .map_err(anyhow::Error::from)

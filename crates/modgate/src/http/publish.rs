@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
@@ -24,8 +24,20 @@ use crate::service::Query;
 /// x/mod's `MaxZipFile`: the go command refuses larger zips, so accepting one is pointless.
 pub(crate) const MAX_UPLOAD_BYTES: u64 = 500 << 20;
 
+/// A form's `info` part is a line of JSON; it is read into memory, so it is kept small.
+const MAX_INFO_BYTES: usize = 64 << 10;
+
+/// What a form may hold besides the zip: the info part, boundaries and part headers.
+const MAX_FORM_OVERHEAD: u64 = 1 << 20;
+
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/{*path}", put(upload).post(upload))
+    Router::new()
+        .route("/api/v1/{*path}", put(upload).post(upload))
+        // axum's Multipart stops forms at 2 MiB by default; `receive` counts the zip's bytes
+        // itself, and this bounds the form as a whole.
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(MAX_UPLOAD_BYTES + MAX_FORM_OVERHEAD).unwrap_or(usize::MAX),
+        ))
 }
 
 async fn upload(
@@ -75,13 +87,28 @@ async fn handle(
         .map_err(|d| HttpError::from_denied(d, &state.realm))?;
 
     let mut time = time_from_query(request.uri().query())?;
-    let temp = tempfile::NamedTempFile::new()
-        .map_err(|e| internal(format!("creating a temp file: {e}")))?;
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
+    // An announced length over the limit is refused before a byte is spooled; a chunked body
+    // is counted as it comes.
+    let limit = if is_form {
+        MAX_UPLOAD_BYTES + MAX_FORM_OVERHEAD
+    } else {
+        MAX_UPLOAD_BYTES
+    };
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let temp = tempfile::NamedTempFile::new()
+        .map_err(|e| internal(format!("creating a temp file: {e}")))?;
     if is_form {
         let mut form = Multipart::from_request(request, state)
             .await
@@ -99,12 +126,7 @@ async fn handle(
                     got_zip = true;
                 }
                 Some("info") => {
-                    let text = field.text().await.map_err(|e| {
-                        HttpError::new(
-                            StatusCode::BAD_REQUEST,
-                            format!("reading info: {}", e.body_text()),
-                        )
-                    })?;
+                    let text = read_info(field).await?;
                     time = time_from_info(&text)?.or(time);
                 }
                 other => {
@@ -157,10 +179,7 @@ async fn receive(
         })?;
         received += chunk.len() as u64;
         if received > MAX_UPLOAD_BYTES {
-            return Err(HttpError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("zip larger than {MAX_UPLOAD_BYTES} bytes, the go command's limit"),
-            ));
+            return Err(too_large());
         }
         file.write_all(&chunk)
             .await
@@ -169,6 +188,34 @@ async fn receive(
     file.flush()
         .await
         .map_err(|e| internal(format!("writing a temp file: {e}")))
+}
+
+fn too_large() -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("zip larger than {MAX_UPLOAD_BYTES} bytes, the go command's limit"),
+    )
+}
+
+/// The `info` part as text, refused past `MAX_INFO_BYTES` instead of read whole into memory.
+async fn read_info(mut field: axum::extract::multipart::Field<'_>) -> Result<String, HttpError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        HttpError::new(
+            StatusCode::BAD_REQUEST,
+            format!("reading info: {}", e.body_text()),
+        )
+    })? {
+        if bytes.len() + chunk.len() > MAX_INFO_BYTES {
+            return Err(HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("info larger than {MAX_INFO_BYTES} bytes: it holds one line of JSON"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| HttpError::new(StatusCode::BAD_REQUEST, "info is not UTF-8"))
 }
 
 fn time_from_query(query: Option<&str>) -> Result<Option<OffsetDateTime>, HttpError> {

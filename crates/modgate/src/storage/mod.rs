@@ -95,6 +95,9 @@ pub(crate) struct StoredObject {
 pub(crate) struct Store {
     objects: Arc<dyn ObjectStore>,
     description: String,
+    /// The staging directory on disk, for a directory store: object_store's listing hides the
+    /// `name#N` files that an interrupted local upload leaves, so cleaning needs the path.
+    local_staging: Option<std::path::PathBuf>,
 }
 
 /// Object-store requests give up after this, so an outage answers 503 within seconds instead
@@ -178,6 +181,7 @@ impl Store {
         Ok(Store {
             objects,
             description,
+            local_staging: None,
         })
     }
 
@@ -188,6 +192,7 @@ impl Store {
         Ok(Store {
             objects: Arc::new(objects),
             description: format!("directory {}", dir.display()),
+            local_staging: Some(dir.join(STAGING_DIR)),
         })
     }
 
@@ -354,6 +359,49 @@ impl Store {
         }
     }
 
+    /// Deletes what uploads left in the staging area more than `older_than` ago, and returns
+    /// how many. A process killed while streaming a zip into the store leaves its partial
+    /// object there, invisible to readers and to later publishes, and nothing else would ever
+    /// remove it; uploads still in progress are younger than `older_than`.
+    pub async fn clean_staging(&self, older_than: Duration) -> Result<usize, StorageError> {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let staging = Path::from(STAGING_DIR);
+        if let Some(dir) = &self.local_staging {
+            let dir = dir.clone();
+            return tokio::task::spawn_blocking(move || clean_local_staging(&dir, cutoff))
+                .await
+                .map_err(|e| {
+                    StorageError::new(&staging, object_store::Error::JoinError { source: e })
+                })?
+                .map_err(|e| {
+                    StorageError::new(
+                        &staging,
+                        object_store::Error::Generic {
+                            store: "local staging",
+                            source: Box::new(e),
+                        },
+                    )
+                });
+        }
+        let cutoff = cutoff
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let old: Vec<Path> = self
+            .objects
+            .list(Some(&staging))
+            .try_filter(|meta| futures::future::ready(meta.last_modified.timestamp() < cutoff))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|e| StorageError::new(&staging, e))?;
+        for key in &old {
+            self.delete(key).await?;
+        }
+        Ok(old.len())
+    }
+
     pub async fn delete(&self, key: &Path) -> Result<(), StorageError> {
         match self.objects.delete(key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -387,6 +435,30 @@ pub(crate) fn is_staging(key: &Path) -> bool {
     key.parts()
         .next()
         .is_some_and(|first| first.as_ref() == STAGING_DIR)
+}
+
+/// `Store::clean_staging` for a directory store: every file in `dir` last written before
+/// `cutoff`, the `#N` partial files included.
+fn clean_local_staging(dir: &FsPath, cutoff: std::time::SystemTime) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let metadata = entry.metadata()?;
+        if metadata.is_file() && metadata.modified()? < cutoff {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                // Another server on the same directory got there first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// A name no other upload uses: time, process and a counter.

@@ -65,12 +65,26 @@ impl Http {
 
     /// One request; `path` starts with `/`.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send_body(method, path, headers, None)
+    }
+
+    /// One request with a body (an upload); `path` starts with `/`.
+    pub fn send_body(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let url = format!("{}{path}", self.base);
         self.runtime.block_on(async {
             let mut request = self.client.request(method, &url);
             for (name, value) in headers {
                 request = request.header(*name, *value);
+            }
+            if let Some(body) = body {
+                request = request.body(body);
             }
             let response = request
                 .send()

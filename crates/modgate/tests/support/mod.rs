@@ -1,18 +1,26 @@
 //! The shared harness of modgate's integration tests: module trees written by hand, the real
 //! `modgate` binary on a loopback port, a test CA, the real `go` command in a clean
-//! environment, a stand-in public proxy that logs what it is asked, and raw HTTP helpers.
+//! environment, a stand-in public proxy that logs what it is asked, raw HTTP helpers, zips and
+//! multipart bodies for the publishing API, and git repositories served by `git daemon`.
 //!
 //! Every test binary includes this with `mod support;` and uses a different part of it.
 #![allow(dead_code, unused_imports)]
 
+mod git;
 mod go;
 mod http;
+mod publish;
 mod second;
 mod server;
 mod tree;
 
+pub use git::{GitDaemon, GitRepo, git, git_command};
 pub use go::{Downloaded, GoClient, GoEnv, GoOutput, go_clients, parse_download_json};
 pub use http::{Http, Reply, raw_request};
+pub use publish::{
+    Published, Token, api_path, describe, files_below, module_zip, multipart, new_token,
+    publish_command, published_by, write_module, zip_of, zip_with,
+};
 pub use second::Second;
 pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
 pub use tree::{

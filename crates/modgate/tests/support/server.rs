@@ -40,11 +40,23 @@ impl Modgate {
         ca: Option<&Path>,
         args: &[&str],
     ) -> Modgate {
+        Self::start_with_env(store, config, ca, args, &[])
+    }
+
+    /// Like `start_with_args`, with extra environment variables (say `TMPDIR`, so that what a
+    /// killed server leaves in its temp directory is removed with the test's directory).
+    pub fn start_with_env(
+        store: &Path,
+        config: Option<&Path>,
+        ca: Option<&Path>,
+        args: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Modgate {
         // The port is picked by binding :0 and released before modgate binds it, so another
         // process can take it in between; a few retries make that race harmless.
         let mut last_error = String::new();
         for _ in 0..3 {
-            match Self::try_start(store, config, ca, args) {
+            match Self::try_start(store, config, ca, args, env) {
                 Ok(server) => return server,
                 Err(e) => last_error = e,
             }
@@ -57,6 +69,7 @@ impl Modgate {
         config: Option<&Path>,
         ca: Option<&Path>,
         args: &[&str],
+        env: &[(&str, &Path)],
     ) -> Result<Modgate, String> {
         let port = free_port();
         let dir = temp_dir();
@@ -71,6 +84,7 @@ impl Modgate {
             .arg("--store")
             .arg(store)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(stderr);
         if let Some(config) = config {
@@ -145,6 +159,12 @@ impl Modgate {
             .status()
             .expect("running kill");
         assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// SIGKILL (std's `Child::kill`), the crash no code of ours gets to react to, and reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("killing modgate");
+        self.child.wait().expect("reaping modgate");
     }
 
     /// Waits for the process to end by itself.

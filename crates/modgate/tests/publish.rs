@@ -1,0 +1,675 @@
+//! Publishing, checked with the real `go` command (issue #3), with every client `go_clients()`
+//! finds (Go 1.19 and a current Go in CI): `go mod download -json` must report exactly the
+//! `h1:` hashes a publish announced and a program importing the published modules must build;
+//! a tag published with `modgate publish --git` must hash as `go mod download` in direct mode
+//! hashes the same repository; retractions in the newest go.mod must hide versions from
+//! `go list -m -versions` and from `@latest`; and an imported module cache must serve the
+//! hashes it was downloaded with. These need `go`, so they are ignored by default; CI runs
+//! them with `--include-ignored`.
+//!
+//! The checks that need no go command are in `publish_api.rs`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use support::{
+    GitDaemon, GitRepo, GoEnv, Modgate, Published, Token, api_path, describe, escape, file_url,
+    go_clients, modgate_command, module_zip, multipart, new_token, public_tree, publish_command,
+    published_by, temp_dir, write_file, write_htpasswd, write_module,
+};
+
+/// A token for CI and a user, both allowed to publish to corp.example, which anyone may read
+/// (the go command sends no credentials over http).
+fn config(ci: &Token) -> String {
+    format!(
+        r#"
+[auth]
+htpasswd = "htpasswd"
+
+{}
+[[route]]
+prefix = "corp.example"
+anonymous = true
+write_users = ["ci", "alice"]
+"#,
+        ci.config
+    )
+}
+
+/// A server on a new store, and the token that may publish to it.
+struct Setup {
+    dir: tempfile::TempDir,
+    server: Modgate,
+    ci: Token,
+}
+
+impl Setup {
+    fn start() -> Setup {
+        let dir = temp_dir();
+        let ci = new_token("ci");
+        write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
+        let config_path = dir.path().join("modgate.toml");
+        write_file(&config_path, config(&ci));
+        let server = Modgate::start(&dir.path().join("store"), Some(&config_path), None);
+        Setup { dir, server, ci }
+    }
+
+    fn store(&self) -> std::path::PathBuf {
+        self.dir.path().join("store")
+    }
+
+    fn tmp(&self) -> std::path::PathBuf {
+        self.dir.path().join("tmp")
+    }
+
+    /// `PUT` of a zip, or a multipart `POST` with an info part, through the API.
+    fn upload(&self, module: &str, version: &str, zip: Vec<u8>, info: Option<&str>) -> Published {
+        let authorization = format!("Bearer {}", self.ci.secret);
+        let path = api_path(module, version);
+        let reply = match info {
+            None => self.server.http().send_body(
+                "PUT",
+                &path,
+                &[("authorization", &authorization)],
+                Some(zip),
+            ),
+            Some(info) => {
+                let (content_type, body) = multipart(&zip, Some(info));
+                self.server.http().send_body(
+                    "POST",
+                    &path,
+                    &[
+                        ("authorization", &authorization),
+                        ("content-type", &content_type),
+                    ],
+                    Some(body),
+                )
+            }
+        };
+        let published = Published::from_reply(&reply, &format!("{module}@{version}"));
+        assert!(published.created, "{module}@{version} existed");
+        published
+    }
+
+    /// `modgate publish ARGS… --server URL` with the CI token.
+    fn publish_cli(&self, args: &[&str]) -> Published {
+        let url = self.server.url();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--server", &url, "--token", &self.ci.secret]);
+        published_by(&publish_command(&all, &self.tmp()))
+    }
+}
+
+/// `.info` Time of a version in a go environment's module cache.
+fn cached_time(env: &GoEnv, module: &str, version: &str) -> String {
+    let path = env
+        .download_cache()
+        .join(escape(module))
+        .join("@v")
+        .join(format!("{}.info", escape(version)));
+    let info = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: serde_json::Value = serde_json::from_slice(&info).expect(".info JSON");
+    value["Time"].as_str().expect("Time").to_owned()
+}
+
+const MAIN_GO: &str = r#"package main
+
+import (
+	greet "corp.example/greet"
+	greet2 "corp.example/greet/v2"
+	"corp.example/Upper/Lib"
+	"corp.example/direct"
+	"corp.example/legacy"
+	"corp.example/pseudo"
+	"corp.example/stamp"
+)
+
+func main() {
+	println(greet.Hello(), greet2.Hello(), lib.Name, direct.Direct, legacy.Old, pseudo.P, stamp.S)
+}
+"#;
+
+#[test]
+#[ignore = "needs go"]
+fn published_versions_download_with_the_announced_hashes_and_build() {
+    let setup = Setup::start();
+    let sources = temp_dir();
+    let src = |name: &str| sources.path().join(name);
+    let mut published: BTreeMap<String, Published> = BTreeMap::new();
+    let mut remember = |p: Published| {
+        published.insert(format!("{}@{}", p.module, p.version), p);
+    };
+
+    // The CLI from a directory with a token: what create_from_dir leaves out must not count.
+    write_module(
+        &src("greet"),
+        &[
+            ("go.mod", "module corp.example/greet\n\ngo 1.19\n"),
+            (
+                "greet.go",
+                "package greet\n\nfunc Hello() string { return \"hello\" }\n",
+            ),
+            ("vendor/modules.txt", "# corp.example/dep v1.0.0\n"),
+            ("vendor/corp.example/dep/dep.go", "package dep\n"),
+            ("tools/go.mod", "module corp.example/greet/tools\n"),
+            ("tools/tools.go", "package tools\n"),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+        ],
+    );
+    remember(setup.publish_cli(&[
+        &src("greet").display().to_string(),
+        "--version",
+        "v1.0.0",
+        "--time",
+        "2024-02-03T04:05:06Z",
+    ]));
+    // The CLI with a user's password, and --module.
+    write_module(
+        &src("greet2"),
+        &[
+            ("go.mod", "module corp.example/greet/v2\n\ngo 1.19\n"),
+            (
+                "greet.go",
+                "package greet\n\nfunc Hello() string { return \"hello v2\" }\n",
+            ),
+        ],
+    );
+    let url = setup.server.url();
+    remember(published_by(&publish_command(
+        &[
+            &src("greet2").display().to_string(),
+            "--module",
+            "corp.example/greet/v2",
+            "--version",
+            "v2.1.0",
+            "--server",
+            &url,
+            "--user",
+            "alice:s3cret",
+        ],
+        &setup.tmp(),
+    )));
+    // The API: a raw zip with upper case in path and version, a form with a time, a version
+    // without go.mod, a pseudo-version.
+    let upper = "corp.example/Upper/Lib";
+    remember(setup.upload(
+        upper,
+        "v1.0.0-RC1",
+        module_zip(
+            upper,
+            "v1.0.0-RC1",
+            &[
+                ("go.mod", "module corp.example/Upper/Lib\n\ngo 1.19\n"),
+                ("lib.go", "package lib\n\nconst Name = \"Upper\"\n"),
+            ],
+        ),
+        None,
+    ));
+    remember(setup.upload(
+        "corp.example/stamp",
+        "v0.3.0",
+        module_zip(
+            "corp.example/stamp",
+            "v0.3.0",
+            &[
+                ("go.mod", "module corp.example/stamp\n\ngo 1.19\n"),
+                ("s.go", "package stamp\n\nconst S = \"stamp\"\n"),
+            ],
+        ),
+        Some(r#"{"Time":"2023-09-08T07:06:05Z"}"#),
+    ));
+    remember(setup.upload(
+        "corp.example/legacy",
+        "v2.0.0+incompatible",
+        module_zip(
+            "corp.example/legacy",
+            "v2.0.0+incompatible",
+            &[("legacy.go", "package legacy\n\nconst Old = \"old\"\n")],
+        ),
+        None,
+    ));
+    let pseudo = "v0.0.0-20240101120000-abcdef123456";
+    remember(setup.upload(
+        "corp.example/pseudo",
+        pseudo,
+        module_zip(
+            "corp.example/pseudo",
+            pseudo,
+            &[
+                ("go.mod", "module corp.example/pseudo\n\ngo 1.19\n"),
+                ("p.go", "package pseudo\n\nconst P = \"pseudo\"\n"),
+            ],
+        ),
+        None,
+    ));
+    // The CLI straight into the store the server is serving.
+    write_module(
+        &src("direct"),
+        &[
+            ("go.mod", "module corp.example/direct\n\ngo 1.19\n"),
+            ("d.go", "package direct\n\nconst Direct = \"direct\"\n"),
+        ],
+    );
+    let store = setup.store();
+    remember(published_by(&publish_command(
+        &[
+            &src("direct").display().to_string(),
+            "--version",
+            "v0.1.0",
+            "--store",
+            &store.display().to_string(),
+        ],
+        &setup.tmp(),
+    )));
+
+    let specs: Vec<&String> = published.keys().collect();
+    let specs: Vec<&str> = specs.iter().map(|s| s.as_str()).collect();
+    let requires: String = published
+        .values()
+        .map(|p| format!("\t{} {}\n", p.module, p.version))
+        .collect();
+    for go in go_clients() {
+        let env = GoEnv::new(&go, &setup.server.url());
+        for downloaded in env.download(&specs) {
+            let p = &published[&format!("{}@{}", downloaded.path, downloaded.version)];
+            assert_eq!(
+                (&downloaded.sum, &downloaded.go_mod_sum),
+                (&p.h1, &p.gomod_h1),
+                "{}: {}@{}",
+                go.version,
+                p.module,
+                p.version
+            );
+        }
+        // Times from --time, from the info part, and from the pseudo-version's own commit.
+        assert_eq!(
+            cached_time(&env, "corp.example/greet", "v1.0.0"),
+            "2024-02-03T04:05:06Z"
+        );
+        assert_eq!(
+            cached_time(&env, "corp.example/stamp", "v0.3.0"),
+            "2023-09-08T07:06:05Z"
+        );
+
+        let app = env.app(&[("main.go", MAIN_GO)]);
+        write_file(
+            &app.join("go.mod"),
+            format!("module example.com/app\n\ngo 1.19\n\nrequire (\n{requires})\n"),
+        );
+        env.run(Some(&app), &["build", "-o", "app", "."]).success();
+        let output = std::process::Command::new(app.join("app"))
+            .output()
+            .expect("running the app");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr).trim(),
+            "hello hello v2 Upper direct old pseudo stamp",
+            "{}",
+            go.version
+        );
+        // go.sum holds what the publishes announced.
+        let go_sum = std::fs::read_to_string(app.join("go.sum")).expect("go.sum");
+        for p in published.values() {
+            assert!(
+                go_sum.contains(&format!("{} {} {}\n", p.module, p.version, p.h1)),
+                "{}: go.sum lacks {}@{}:\n{go_sum}",
+                go.version,
+                p.module,
+                p.version
+            );
+        }
+    }
+}
+
+/// The repository of `tag_publish_hashes_like_go_direct_mode`: a root module and a module in
+/// `sub/`, and each thing the go command treats specially when it zips a tag.
+fn module_repo(dir: &Path) -> GitRepo {
+    let repo = GitRepo::init(dir);
+    repo.write(&[
+        ("go.mod", "module corp.example/Repo.git\n\ngo 1.19\n"),
+        ("LICENSE", "Copyright 2024 Corp\n"),
+        ("repo.go", "package repo\n\nconst Name = \"root\"\n"),
+        ("Internal/Upper.go", "package internal\n"),
+        (
+            ".gitattributes",
+            "ignored.txt export-ignore\nsubst.txt export-subst\n\
+             *.bat text eol=crlf\nid.txt ident\nLICENSE text eol=crlf\n",
+        ),
+        // export-ignore is off in the go command's archives, so this stays in the zip.
+        ("ignored.txt", "in the zip all the same\n"),
+        // And export-subst is off: the placeholder stays as it is.
+        ("subst.txt", "commit $Format:%H$\n"),
+        // Conversions stay on: CRLF line endings and an expanded $Id$ in the zip.
+        ("run.bat", "echo one\necho two\n"),
+        ("id.txt", "$Id$\n"),
+        // vendor/modules.txt and files directly in vendor/ stay; vendored packages go.
+        (
+            "vendor/modules.txt",
+            "# example.org/dep v1.0.0\n## explicit\nexample.org/dep\n",
+        ),
+        ("vendor/example.org/dep/dep.go", "package dep\n"),
+        // Below any other vendor directory, everything goes (the kept x/mod bug).
+        ("inner/vendor/x.go", "package x\n"),
+        ("inner/inner.go", "package inner\n"),
+        // A nested module, never published: left out of the root's zip.
+        (
+            "nested/go.mod",
+            "module corp.example/Repo.git/nested\n\ngo 1.19\n",
+        ),
+        ("nested/n.go", "package nested\n"),
+        // The module of the sub/ tags: left out of the root's zip, and has no LICENSE of its
+        // own, so the root's is copied into its zip.
+        (
+            "sub/go.mod",
+            "module corp.example/Repo.git/sub\n\ngo 1.19\n",
+        ),
+        ("sub/sub.go", "package sub\n"),
+        (
+            "sub/deeper/go.mod",
+            "module corp.example/Repo.git/sub/deeper\n",
+        ),
+        ("sub/deeper/d.go", "package deeper\n"),
+        // A major-version directory: tag v2.0.0 means this module, which gets the root's
+        // LICENSE too (as stored, so with LF line endings where the root zip has CRLF).
+        ("v2/go.mod", "module corp.example/Repo.git/v2\n\ngo 1.19\n"),
+        ("v2/v2.go", "package repo\n"),
+    ]);
+    repo.symlink("link.go", "repo.go");
+    repo.commit("first", "2024-03-01T10:00:00Z");
+    repo.tag("v1.0.0").tag("sub/v1.0.0").tag("v2.0.0");
+    repo.write(&[("repo.go", "package repo\n\nconst Name = \"root v1.1\"\n")]);
+    repo.commit("second", "2024-04-02T11:30:00Z");
+    repo.tag("v1.1.0");
+    repo
+}
+
+#[test]
+#[ignore = "needs go"]
+fn tag_publish_hashes_like_go_direct_mode() {
+    let dir = temp_dir();
+    let repo = module_repo(&dir.path().join("work"));
+    // What a git server holds, served by git daemon; the go command reaches it through a URL
+    // rewrite, since a module path cannot name a loopback address.
+    repo.bare_clone(&dir.path().join("served/Repo.git"));
+    let daemon = GitDaemon::start(&dir.path().join("served"));
+    let git_config = dir.path().join("gitconfig");
+    daemon.rewrite_config("corp.example", &git_config);
+
+    // modgate publish --git: the root module's tags through the API, the sub/ tag straight
+    // into a store. No go binary involved.
+    let setup = Setup::start();
+    let work = repo.dir().display().to_string();
+    let mut published = Vec::new();
+    for tag in ["v1.0.0", "v1.1.0", "v2.0.0"] {
+        published.push((tag, setup.publish_cli(&["--git", &work, "--tag", tag])));
+    }
+    let store = setup.store().display().to_string();
+    let sub = published_by(&publish_command(
+        &["--git", &work, "--tag", "sub/v1.0.0", "--store", &store],
+        &setup.tmp(),
+    ));
+    assert_eq!(
+        (sub.module.as_str(), sub.version.as_str()),
+        ("corp.example/Repo.git/sub", "v1.0.0")
+    );
+    published.push(("sub/v1.0.0", sub));
+
+    // The root zip holds what the go command's would: export-ignored and export-subst files
+    // as they are, no nested modules, vendored packages or symlinks.
+    let zip = std::fs::read(support::TreeBuilder::new(setup.store()).file(
+        "corp.example/Repo.git",
+        "v1.0.0",
+        "zip",
+    ))
+    .expect("the root zip");
+    let mut names = zip_names(&zip);
+    names.sort();
+    let prefix = "corp.example/Repo.git@v1.0.0/";
+    assert_eq!(
+        names,
+        [
+            ".gitattributes",
+            "Internal/Upper.go",
+            "LICENSE",
+            "go.mod",
+            "id.txt",
+            "ignored.txt",
+            "inner/inner.go",
+            "repo.go",
+            "run.bat",
+            "subst.txt",
+            "vendor/modules.txt",
+        ]
+        .map(|n| format!("{prefix}{n}"))
+    );
+    assert_eq!(
+        zip_file(&zip, &format!("{prefix}run.bat")),
+        "echo one\r\necho two\r\n"
+    );
+    assert!(zip_file(&zip, &format!("{prefix}id.txt")).starts_with("$Id: "));
+    assert_eq!(
+        zip_file(&zip, &format!("{prefix}LICENSE")),
+        "Copyright 2024 Corp\r\n"
+    );
+    assert_eq!(
+        zip_file(&zip, &format!("{prefix}subst.txt")),
+        "commit $Format:%H$\n"
+    );
+    let sub_zip = std::fs::read(support::TreeBuilder::new(setup.store()).file(
+        "corp.example/Repo.git/sub",
+        "v1.0.0",
+        "zip",
+    ))
+    .expect("the sub zip");
+    let mut names = zip_names(&sub_zip);
+    names.sort();
+    let prefix = "corp.example/Repo.git/sub@v1.0.0/";
+    assert_eq!(
+        names,
+        ["LICENSE", "go.mod", "sub.go"].map(|n| format!("{prefix}{n}"))
+    );
+    assert_eq!(
+        zip_file(&sub_zip, &format!("{prefix}LICENSE")),
+        "Copyright 2024 Corp\n"
+    );
+
+    for go in go_clients() {
+        let mut env = GoEnv::new(&go, "direct");
+        env.set("GOPRIVATE", "corp.example")
+            .set("GONOSUMDB", "corp.example")
+            .set("GONOPROXY", "corp.example")
+            .set("GIT_CONFIG_GLOBAL", &git_config.display().to_string())
+            .set("GIT_CONFIG_NOSYSTEM", "1");
+        let specs: Vec<String> = published
+            .iter()
+            .map(|(_, p)| format!("{}@{}", p.module, p.version))
+            .collect();
+        let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        let downloaded = env.download(&specs);
+        for ((tag, p), d) in published.iter().zip(&downloaded) {
+            assert_eq!(
+                (&d.path, &d.version),
+                (&p.module, &p.version),
+                "{}",
+                go.version
+            );
+            assert_eq!(
+                (&d.sum, &d.go_mod_sum),
+                (&p.h1, &p.gomod_h1),
+                "{}: tag {tag}: direct mode and modgate publish --git disagree",
+                go.version
+            );
+        }
+        // The version's time is the tag's commit time, as in direct mode.
+        assert_eq!(
+            cached_time(&env, "corp.example/Repo.git", "v1.1.0"),
+            "2024-04-02T11:30:00Z"
+        );
+        let served = setup
+            .server
+            .http()
+            .get("/corp.example/!repo.git/@v/v1.1.0.info");
+        assert_eq!(
+            served.text(),
+            r#"{"Version":"v1.1.0","Time":"2024-04-02T11:30:00Z"}"#
+        );
+    }
+}
+
+fn zip_names(zip: &[u8]) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+    archive.file_names().map(str::to_owned).collect()
+}
+
+fn zip_file(zip: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(name).expect(name), &mut text)
+        .expect("reading a zip entry");
+    text
+}
+
+#[test]
+#[ignore = "needs go"]
+fn retractions_in_the_newest_go_mod_hide_versions() {
+    let setup = Setup::start();
+    // v1.2.0 retracts v1.1.0; in the second module the highest version retracts itself.
+    let versions = [
+        ("corp.example/retract", "v1.0.0", ""),
+        ("corp.example/retract", "v1.1.0", ""),
+        (
+            "corp.example/retract",
+            "v1.2.0",
+            "retract v1.1.0 // broken\n",
+        ),
+        ("corp.example/oops", "v1.0.0", ""),
+        (
+            "corp.example/oops",
+            "v1.1.0",
+            "retract v1.1.0 // published by mistake\n",
+        ),
+    ];
+    for (module, version, retract) in versions {
+        let go_mod = format!("module {module}\n\ngo 1.19\n\n{retract}");
+        let name = module.rsplit('/').next().expect("a last element");
+        let source = format!("package {name}\n\nconst V = \"{version}\"\n");
+        setup.upload(
+            module,
+            version,
+            module_zip(module, version, &[("go.mod", &go_mod), ("v.go", &source)]),
+            None,
+        );
+    }
+    // modgate's own @latest honours them.
+    for (module, want) in [
+        ("corp.example/retract", "v1.2.0"),
+        ("corp.example/oops", "v1.0.0"),
+    ] {
+        let reply = setup.server.http().get(&format!("/{module}/@latest"));
+        let info: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON");
+        assert_eq!(info["Version"], want, "{module}/@latest");
+    }
+
+    for go in go_clients() {
+        let env = GoEnv::new(&go, &setup.server.url());
+        let app = env.app(&[]);
+        let list = |args: &[&str]| {
+            let mut all = vec!["list", "-m"];
+            all.extend_from_slice(args);
+            env.run(Some(&app), &all).success().stdout.trim().to_owned()
+        };
+        assert_eq!(
+            list(&["-versions", "corp.example/retract"]),
+            "corp.example/retract v1.0.0 v1.2.0",
+            "{}",
+            go.version
+        );
+        assert_eq!(
+            list(&["-retracted", "-versions", "corp.example/retract"]),
+            "corp.example/retract v1.0.0 v1.1.0 v1.2.0",
+            "{}",
+            go.version
+        );
+        assert_eq!(
+            list(&["-versions", "corp.example/oops"]),
+            "corp.example/oops v1.0.0",
+            "{}",
+            go.version
+        );
+
+        env.run(Some(&app), &["get", "corp.example/retract@latest"])
+            .success();
+        env.run(Some(&app), &["get", "corp.example/oops@latest"])
+            .success();
+        assert_eq!(
+            list(&["corp.example/retract", "corp.example/oops"]),
+            "corp.example/retract v1.2.0\ncorp.example/oops v1.0.0",
+            "{}",
+            go.version
+        );
+        // A retracted version can still be had on purpose, with the rationale as a warning.
+        let out = env
+            .run(Some(&app), &["get", "corp.example/retract@v1.1.0"])
+            .success();
+        assert!(
+            out.stderr.contains("retracted by module author: broken"),
+            "{}",
+            out.describe()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs go"]
+fn an_imported_module_cache_serves_the_hashes_it_was_downloaded_with() {
+    let dir = temp_dir();
+    let tree = public_tree(&dir.path().join("tree"));
+    let specs = [
+        "example.com/Corp/Lib@v1.0.0",
+        "example.com/hello/v2@v2.0.0",
+        "example.com/legacy@v2.0.0+incompatible",
+        "example.com/hello@v1.3.0-rc.1",
+        "example.com/Upper@v0.1.0-RC1",
+        "example.com/nover@v0.0.0-20230601120000-abcdef123456",
+    ];
+    for go in go_clients() {
+        // A developer's module cache, filled by the go command from a file:// proxy.
+        let first = GoEnv::new(&go, &file_url(tree.root()));
+        let want = first.download(&specs);
+        let store = dir
+            .path()
+            .join(format!("store-{}", go.version.replace(' ', "_")));
+        let import = || {
+            modgate_command()
+                .arg("import")
+                .arg(first.path().join("gopath/pkg/mod"))
+                .arg("--store")
+                .arg(&store)
+                .output()
+                .expect("running modgate import")
+        };
+        let output = import();
+        assert!(output.status.success(), "{}", describe(&output));
+        let summary = format!(
+            "imported {}, skipped 0 (already there), rejected 0",
+            specs.len()
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(&summary),
+            "{}",
+            describe(&output)
+        );
+        let again = import();
+        let summary = format!("imported 0, skipped {}", specs.len());
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains(&summary),
+            "{}",
+            describe(&again)
+        );
+
+        let server = Modgate::start(&store, None, None);
+        let got = GoEnv::new(&go, &server.url()).download(&specs);
+        assert_eq!(got, want, "{}", go.version);
+    }
+}
