@@ -260,7 +260,7 @@ fn load(config: Option<PathBuf>, flags: Overrides) -> anyhow::Result<Config> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
-    modgate::telemetry::init_logs(config.log_format);
+    let _logs = modgate::telemetry::init_logs(config.log_format);
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("listening on {}", config.listen))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -13,12 +14,19 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-/// Logs to stderr; `RUST_LOG` refines the default of `info`.
-pub fn init_logs(format: LogFormat) {
+/// Logs to stderr; `RUST_LOG` refines the default of `info`. Lines are written by a
+/// background thread, so a request never waits on the terminal or the log collector; keep the
+/// guard until exit, it flushes what is left.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init_logs(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Not lossy: under a flood, requests slow down rather than lose their log lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colour codes only for a person at a terminal, never into log files.
         .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests starting several servers in one process) keeps the first.
@@ -26,6 +34,7 @@ pub fn init_logs(format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    guard
 }
 
 /// The process-wide metrics recorder; installed on first use, shared afterwards.

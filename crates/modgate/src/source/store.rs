@@ -1,23 +1,56 @@
 //! Serving from the store as it is: a `cache/download` tree, ours or copied from a module cache.
+//!
+//! A version is served only once its `.info` exists (publishing writes it last). `.info` and
+//! `.mod` of visible versions never change, so they are kept in memory: the `go` command asks
+//! for them far more often than for zips, and a hit costs no storage round trip at all.
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use object_store::path::Path;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
 
 use super::{Source, SourceError};
 use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key};
 
+/// Memory for cached `.info` and `.mod` files: thousands of versions, well inside the RSS a
+/// proxy should need.
+const SMALL_FILE_CACHE_BYTES: u64 = 8 << 20;
+/// Larger files are read from the store each time rather than crowd out the rest.
+const MAX_CACHED_FILE: usize = 64 << 10;
+/// How many entries to plan for: sizes the cache's tables, not its memory bound.
+const ESTIMATED_ENTRIES: usize = 16 * 1024;
+
+/// Weighs an entry by its key and bytes.
+#[derive(Clone)]
+struct ByteWeight;
+
+impl Weighter<String, Bytes> for ByteWeight {
+    fn weight(&self, key: &String, value: &Bytes) -> u64 {
+        (key.len() + value.len()) as u64
+    }
+}
+
 pub(crate) struct StoreSource {
     store: Store,
+    small_files: Cache<String, Bytes, ByteWeight>,
 }
 
 impl StoreSource {
     pub fn new(store: Store) -> Self {
-        StoreSource { store }
+        StoreSource {
+            store,
+            small_files: Cache::with_weighter(
+                ESTIMATED_ENTRIES,
+                SMALL_FILE_CACHE_BYTES,
+                ByteWeight,
+            ),
+        }
     }
 
+    /// A small immutable file, from memory when it was read before.
     async fn small_file(
         &self,
         module: &str,
@@ -28,7 +61,23 @@ impl StoreSource {
         let Ok(key) = version_key(module, version, file) else {
             return Ok(None);
         };
-        Ok(self.store.read(&key).await?)
+        if let Some(bytes) = self.small_files.get(key.as_ref()) {
+            return Ok(Some(bytes));
+        }
+        let read = self.store.read(&key).await?;
+        if let Some(bytes) = &read
+            && bytes.len() <= MAX_CACHED_FILE
+        {
+            self.small_files.insert(key.to_string(), bytes.clone());
+        }
+        Ok(read)
+    }
+
+    async fn is_visible(&self, module: &str, version: &str) -> Result<bool, SourceError> {
+        Ok(self
+            .small_file(module, version, VersionFile::Info)
+            .await?
+            .is_some())
     }
 }
 
@@ -50,10 +99,16 @@ impl Source for StoreSource {
     }
 
     async fn go_mod(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
+        if !self.is_visible(module, version).await? {
+            return Ok(None);
+        }
         self.small_file(module, version, VersionFile::Mod).await
     }
 
     async fn zip(&self, module: &str, version: &str) -> Result<Option<StoredObject>, SourceError> {
+        if !self.is_visible(module, version).await? {
+            return Ok(None);
+        }
         let Ok(key) = version_key(module, version, VersionFile::Zip) else {
             return Ok(None);
         };
