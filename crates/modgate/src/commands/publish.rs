@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::publish::{Published, Publisher};
-use crate::storage::Store;
+use crate::storage::{self, Store};
 
 /// Where the version goes.
 pub enum Target {
@@ -185,7 +185,7 @@ async fn upload(
     }
     let file = tokio::fs::File::open(zip_path).await?;
     let length = file.metadata().await?.len();
-    let body = reqwest::Body::wrap_stream(tokio_util_stream(file));
+    let body = reqwest::Body::wrap_stream(storage::file_chunks(file));
     let mut request = client
         .put(&url)
         .header(reqwest::header::CONTENT_LENGTH, length)
@@ -209,22 +209,4 @@ async fn upload(
         .json::<Published>()
         .await
         .context("reading the server's answer")
-}
-
-/// The file as a stream of chunks, so the upload never holds the zip in memory.
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
-    futures::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buffer = vec![0u8; 256 * 1024];
-        match file.read(&mut buffer).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buffer.truncate(n);
-                Some((Ok(bytes::Bytes::from(buffer)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
 }
