@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use support::{
-    GoEnv, Modgate, Second, TestCa, copy_tree, digest_tree, file_url, go_clients, private_tree,
-    public_tree, temp_dir, write_file, write_htpasswd,
+    Backend, GoEnv, Modgate, Second, Storage, TestCa, copy_tree, digest_tree, file_url, go_clients,
+    private_tree, public_tree, temp_dir, write_htpasswd,
 };
 
 /// An upper-case path, a `/v2` module, `+incompatible` without a go.mod, and pre-releases
@@ -54,23 +54,31 @@ import (
 func main() { println(util.Twice("c"), b.B()) }
 "#;
 
-/// A private setup: store, CA, users and config in one directory, modgate serving it.
+/// A private setup: store, CA, users and config in one directory, modgate serving it (for
+/// S3, the store is imported into a bucket prefix and the bucket is served).
 struct PrivateProxy {
-    dir: tempfile::TempDir,
-    ca: TestCa,
+    // Field order is drop order: modgate before the S3 server it uses.
     server: Modgate,
+    _backend: Backend,
+    ca: TestCa,
+    dir: tempfile::TempDir,
 }
 
 impl PrivateProxy {
-    fn start() -> PrivateProxy {
+    fn start(storage: Storage, prefix: &str) -> PrivateProxy {
+        let backend = Backend::new(storage, prefix);
         let dir = temp_dir();
         let store = private_tree(&dir.path().join("store"));
         let ca = TestCa::create(dir.path());
         write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
         let config = dir.path().join("modgate.toml");
-        write_file(&config, PRIVATE_CONFIG);
-        let server = Modgate::start(store.root(), Some(&config), Some(&ca.ca));
-        PrivateProxy { dir, ca, server }
+        let server = backend.serve(store.root(), &config, PRIVATE_CONFIG, Some(&ca.ca));
+        PrivateProxy {
+            server,
+            _backend: backend,
+            ca,
+            dir,
+        }
     }
 
     fn store(&self) -> std::path::PathBuf {
@@ -88,15 +96,27 @@ impl PrivateProxy {
 #[test]
 #[ignore = "needs go"]
 fn downloads_hash_the_same_as_from_a_file_proxy() {
+    downloads_hash_the_same_as_from_a_file_proxy_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn downloads_hash_the_same_as_from_a_file_proxy_on_s3() {
+    downloads_hash_the_same_as_from_a_file_proxy_with(Storage::S3);
+}
+
+fn downloads_hash_the_same_as_from_a_file_proxy_with(storage: Storage) {
+    let backend = Backend::new(storage, "goproxy-downloads");
     let dir = temp_dir();
     let tree = public_tree(&dir.path().join("tree"));
     let before = digest_tree(tree.root());
-    let server = Modgate::start(tree.root(), None, None);
+    let server = backend.serve(tree.root(), &dir.path().join("modgate.toml"), "", None);
     for go in go_clients() {
         let want = GoEnv::new(&go, &file_url(tree.root())).download(ODD_VERSIONS);
         let got = GoEnv::new(&go, &server.url()).download(ODD_VERSIONS);
         assert_eq!(got, want, "{}", go.version);
     }
+    // Only a directory store is on disk to compare; the tree is just import's source for S3.
     assert_eq!(
         digest_tree(tree.root()),
         before,
@@ -107,9 +127,20 @@ fn downloads_hash_the_same_as_from_a_file_proxy() {
 #[test]
 #[ignore = "needs go"]
 fn versions_and_latest_are_what_go_expects() {
+    versions_and_latest_are_what_go_expects_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn versions_and_latest_are_what_go_expects_on_s3() {
+    versions_and_latest_are_what_go_expects_with(Storage::S3);
+}
+
+fn versions_and_latest_are_what_go_expects_with(storage: Storage) {
+    let backend = Backend::new(storage, "goproxy-versions");
     let dir = temp_dir();
     let tree = public_tree(&dir.path().join("tree"));
-    let server = Modgate::start(tree.root(), None, None);
+    let server = backend.serve(tree.root(), &dir.path().join("modgate.toml"), "", None);
     for go in go_clients() {
         let env = GoEnv::new(&go, &server.url());
         let app = env.app(&[]);
@@ -156,7 +187,17 @@ fn versions_and_latest_are_what_go_expects() {
 #[test]
 #[ignore = "needs go"]
 fn private_modules_build_over_https_with_credentials() {
-    let proxy = PrivateProxy::start();
+    private_modules_build_over_https_with_credentials_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn private_modules_build_over_https_with_credentials_on_s3() {
+    private_modules_build_over_https_with_credentials_with(Storage::S3);
+}
+
+fn private_modules_build_over_https_with_credentials_with(storage: Storage) {
+    let proxy = PrivateProxy::start(storage, "goproxy-private");
     let server = &proxy.server;
     for go in go_clients() {
         let from_netrc = {
@@ -196,7 +237,17 @@ fn private_modules_build_over_https_with_credentials() {
 #[test]
 #[ignore = "needs go"]
 fn public_modules_fall_through_and_private_names_never_leak() {
-    let proxy = PrivateProxy::start();
+    public_modules_fall_through_and_private_names_never_leak_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn public_modules_fall_through_and_private_names_never_leak_on_s3() {
+    public_modules_fall_through_and_private_names_never_leak_with(Storage::S3);
+}
+
+fn public_modules_fall_through_and_private_names_never_leak_with(storage: Storage) {
+    let proxy = PrivateProxy::start(storage, "goproxy-fallthrough");
     let server = &proxy.server;
     let dir = temp_dir();
     let public = public_tree(&dir.path().join("public"));
@@ -272,6 +323,8 @@ fn assert_private_never_asked(paths: &[String]) {
     assert!(leaked.is_empty(), "SECOND was asked for {leaked:?}");
 }
 
+/// Directory store only: the point is that a GOMODCACHE copied as it is (with `.lock`,
+/// `.ziphash` and `list` files) serves unchanged, and that is about files on disk.
 #[test]
 #[ignore = "needs go"]
 fn a_module_cache_is_served_as_it_is() {

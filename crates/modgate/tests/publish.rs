@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use support::{
-    GitDaemon, GitRepo, GoEnv, Modgate, Published, Token, api_path, describe, escape, file_url,
-    go_clients, modgate_command, module_zip, multipart, new_token, public_tree, publish_command,
-    published_by, temp_dir, write_file, write_htpasswd, write_module,
+    Backend, GitDaemon, GitRepo, GoEnv, Modgate, Published, Storage, Token, api_path, describe,
+    escape, file_url, go_clients, modgate_command, module_zip, multipart, new_token, public_tree,
+    publish_command, published_by, temp_dir, write_file, write_htpasswd, write_module,
 };
 
 /// A token for CI and a user, both allowed to publish to corp.example, which anyone may read
@@ -38,26 +38,55 @@ write_users = ["ci", "alice"]
     )
 }
 
-/// A server on a new store, and the token that may publish to it.
+/// A server on a new store (a directory, or a prefix in a bucket), and the token that may
+/// publish to it.
 struct Setup {
-    dir: tempfile::TempDir,
+    // Field order is drop order: modgate before the S3 server it uses.
     server: Modgate,
+    backend: Backend,
+    dir: tempfile::TempDir,
     ci: Token,
 }
 
 impl Setup {
     fn start() -> Setup {
+        Setup::start_on(Storage::Dir, "")
+    }
+
+    fn start_on(storage: Storage, prefix: &str) -> Setup {
+        let backend = Backend::new(storage, prefix);
         let dir = temp_dir();
         let ci = new_token("ci");
         write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
-        let config_path = dir.path().join("modgate.toml");
-        write_file(&config_path, config(&ci));
-        let server = Modgate::start(&dir.path().join("store"), Some(&config_path), None);
-        Setup { dir, server, ci }
+        let server = backend.serve(
+            &dir.path().join("store"),
+            &dir.path().join("modgate.toml"),
+            &config(&ci),
+            None,
+        );
+        Setup {
+            server,
+            backend,
+            dir,
+            ci,
+        }
     }
 
+    /// The directory store (for S3, only the staging tree `publish_direct` imports from).
     fn store(&self) -> std::path::PathBuf {
         self.dir.path().join("store")
+    }
+
+    /// `modgate publish ARGS… --store DIR`, straight into the store the server is serving: for
+    /// S3, into a directory that `modgate import` then puts into the bucket.
+    fn publish_direct(&self, args: &[&str]) -> Published {
+        let store = self.store().display().to_string();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--store", &store]);
+        let published = published_by(&publish_command(&all, &self.tmp()));
+        self.backend
+            .import(&self.store(), &self.dir.path().join("modgate.toml"));
+        published
     }
 
     fn tmp(&self) -> std::path::PathBuf {
@@ -134,7 +163,17 @@ func main() {
 #[test]
 #[ignore = "needs go"]
 fn published_versions_download_with_the_announced_hashes_and_build() {
-    let setup = Setup::start();
+    published_versions_download_with_the_announced_hashes_and_build_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn published_versions_download_with_the_announced_hashes_and_build_on_s3() {
+    published_versions_download_with_the_announced_hashes_and_build_with(Storage::S3);
+}
+
+fn published_versions_download_with_the_announced_hashes_and_build_with(storage: Storage) {
+    let setup = Setup::start_on(storage, "publish-announced");
     let sources = temp_dir();
     let src = |name: &str| sources.path().join(name);
     let mut published: BTreeMap<String, Published> = BTreeMap::new();
@@ -252,17 +291,7 @@ fn published_versions_download_with_the_announced_hashes_and_build() {
             ("d.go", "package direct\n\nconst Direct = \"direct\"\n"),
         ],
     );
-    let store = setup.store();
-    remember(published_by(&publish_command(
-        &[
-            &src("direct").display().to_string(),
-            "--version",
-            "v0.1.0",
-            "--store",
-            &store.display().to_string(),
-        ],
-        &setup.tmp(),
-    )));
+    remember(setup.publish_direct(&[&src("direct").display().to_string(), "--version", "v0.1.0"]));
 
     let specs: Vec<&String> = published.keys().collect();
     let specs: Vec<&str> = specs.iter().map(|s| s.as_str()).collect();
@@ -384,6 +413,7 @@ fn module_repo(dir: &Path) -> GitRepo {
     repo
 }
 
+/// Directory store only: it reads the stored zips from disk.
 #[test]
 #[ignore = "needs go"]
 fn tag_publish_hashes_like_go_direct_mode() {
@@ -533,7 +563,17 @@ fn zip_file(zip: &[u8], name: &str) -> String {
 #[test]
 #[ignore = "needs go"]
 fn retractions_in_the_newest_go_mod_hide_versions() {
-    let setup = Setup::start();
+    retractions_in_the_newest_go_mod_hide_versions_with(Storage::Dir);
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn retractions_in_the_newest_go_mod_hide_versions_on_s3() {
+    retractions_in_the_newest_go_mod_hide_versions_with(Storage::S3);
+}
+
+fn retractions_in_the_newest_go_mod_hide_versions_with(storage: Storage) {
+    let setup = Setup::start_on(storage, "publish-retractions");
     // v1.2.0 retracts v1.1.0; in the second module the highest version retracts itself.
     let versions = [
         ("corp.example/retract", "v1.0.0", ""),
@@ -620,6 +660,7 @@ fn retractions_in_the_newest_go_mod_hide_versions() {
     }
 }
 
+/// Directory store only: `modgate import` into a bucket is in `s3.rs`.
 #[test]
 #[ignore = "needs go"]
 fn an_imported_module_cache_serves_the_hashes_it_was_downloaded_with() {

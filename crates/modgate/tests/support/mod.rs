@@ -10,6 +10,7 @@ mod git;
 mod go;
 mod http;
 mod publish;
+pub mod s3;
 mod second;
 mod server;
 mod tree;
@@ -21,6 +22,7 @@ pub use publish::{
     Published, Token, api_path, describe, files_below, module_zip, multipart, new_token,
     publish_command, published_by, write_module, zip_of, zip_with,
 };
+pub use s3::{Backend, Storage, Weed};
 pub use second::Second;
 pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
 pub use tree::{

@@ -1,5 +1,6 @@
 //! The real `modgate` binary on a loopback port, a test CA, and htpasswd files.
 
+use std::ffi::OsStr;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -52,6 +53,24 @@ impl Modgate {
         args: &[&str],
         env: &[(&str, &Path)],
     ) -> Modgate {
+        let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        Self::start_retrying(Some(store), config, ca, args, &env)
+    }
+
+    /// Serves the store `config`'s `[storage]` names (no `--store`), with `env` (say the
+    /// credentials of a bucket) added to the empty environment.
+    pub fn start_configured(config: &Path, ca: Option<&Path>, env: &[(&str, &str)]) -> Modgate {
+        let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
+        Self::start_retrying(None, Some(config), ca, &[], &env)
+    }
+
+    fn start_retrying(
+        store: Option<&Path>,
+        config: Option<&Path>,
+        ca: Option<&Path>,
+        args: &[&str],
+        env: &[(&str, &OsStr)],
+    ) -> Modgate {
         // The port is picked by binding :0 and released before modgate binds it, so another
         // process can take it in between; a few retries make that race harmless.
         let mut last_error = String::new();
@@ -65,11 +84,11 @@ impl Modgate {
     }
 
     fn try_start(
-        store: &Path,
+        store: Option<&Path>,
         config: Option<&Path>,
         ca: Option<&Path>,
         args: &[&str],
-        env: &[(&str, &Path)],
+        env: &[(&str, &OsStr)],
     ) -> Result<Modgate, String> {
         let port = free_port();
         let dir = temp_dir();
@@ -81,12 +100,13 @@ impl Modgate {
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
-            .arg("--store")
-            .arg(store)
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(stderr);
+        if let Some(store) = store {
+            command.arg("--store").arg(store);
+        }
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
