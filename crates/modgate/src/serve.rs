@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum_server::Handle;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 
 use crate::auth::{Access, Auth};
 use crate::config::Config;
@@ -85,16 +87,23 @@ pub async fn run(
         routes = config.routes.len(),
         "modgate serving"
     );
+    // TCP_NODELAY on every connection: a response written in pieces (headers, then body
+    // chunks) must not wait for the client's delayed ACK, ~40 ms per small zip otherwise.
     match &config.tls {
         Some(tls_config) => {
             let rustls = tls::load(tls_config).await?;
             tokio::spawn(tls::watch(tls_config.clone(), rustls.clone()));
-            let mut server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle);
+            let acceptor = RustlsAcceptor::new(rustls).acceptor(NoDelayAcceptor::new());
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle);
             limit_headers(server.http_builder(), config.max_header_bytes);
             server.serve(app).await?;
         }
         None => {
-            let mut server = axum_server::from_tcp(listener)?.handle(handle);
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(NoDelayAcceptor::new())
+                .handle(handle);
             limit_headers(server.http_builder(), config.max_header_bytes);
             server.serve(app).await?;
         }
