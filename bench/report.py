@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Turns the raw runs of bench/run.sh into one table and the ratios against issue #6's targets.
+
+    report.py WORK_DIR key=value...
+
+reads WORK_DIR/results.tsv (one wrk run a line), go-download.tsv, memory.tsv and meta.json; the
+key=value arguments describe the run (versions, duration, ...). Every figure is the median over
+the rounds, except RSS, which is the highest sample of any round (the target is a ceiling).
+"""
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+MIB = 1024 * 1024
+
+SCENARIOS = {
+    "a": ".info/.mod round robin, with credentials",
+    "b": "~64 KB zip",
+    "c": "~13 MB zip",
+    "d": "404 for unknown modules",
+    "e": "401 for wrong passwords",
+    "f": "(a) over TLS",
+}
+SERVERS = {
+    "modgate": "modgate (bcrypt users)",
+    "nginx": "nginx (no auth)",
+    "nginx-bcrypt": "nginx (auth_basic, bcrypt)",
+    "seed": "seed Go server (bcrypt)",
+    "modgate-tls": "modgate TLS (bcrypt users)",
+    "nginx-tls": "nginx TLS (no auth)",
+    "seed-tls": "seed Go server TLS (bcrypt)",
+}
+# (scenario, reference, target ratio of modgate's req/s to the reference's)
+TARGETS = [
+    ("a", "nginx", 1.0), ("a", "seed", 1.5), ("a", "nginx-bcrypt", 50.0),
+    ("b", "nginx", 1.0), ("c", "nginx", 0.95), ("d", "nginx", 1.0),
+    ("e", "nginx-bcrypt", 1.0), ("f", "nginx-tls", 1.0),
+]
+# (g) runs over https, the only scheme the go command sends credentials on.
+GO_TARGETS = {
+    "modgate": "modgate https (bcrypt users)",
+    "nginx": "nginx https (no auth)",
+    "nginx-bcrypt": "nginx https (bcrypt)",
+    "seed": "seed Go server https (bcrypt)",
+}
+RSS_CEILING_MIB = 32
+# "A 500 MiB zip download does not grow it": allow for allocator noise, nothing proportional.
+GROWTH_ALLOWANCE_MIB = 4
+
+
+def read_runs(work):
+    runs = {}
+    with open(os.path.join(work, "results.tsv")) as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 4:
+                continue
+            _, scenario, server = fields[:3]
+            values = dict(kv.split("=", 1) for kv in fields[3:])
+            v = {k: float(x) for k, x in values.items()}
+            seconds = v["duration_us"] / 1e6
+            # wrk counts answers outside 2xx/3xx; d and e should get nothing else.
+            expect_errors = scenario in ("d", "e")
+            unexpected = v["requests"] - v["status"] if expect_errors else v["status"]
+            runs.setdefault((scenario, server), []).append({
+                "rps": v["requests"] / seconds,
+                "mbps": v["bytes"] / seconds / 1e6,
+                "p50": v["p50_us"] / 1000,
+                "p99": v["p99_us"] / 1000,
+                "rss": v["rss_kb"] / 1024,
+                "cpu": 100 * v["cpu_ticks"] / v["tick_hz"] / seconds,
+                "errors": v["connect"] + v["read"] + v["write"] + v["timeout"],
+                "unexpected": unexpected,
+                "noise": v.get("noise", 0.0),
+            })
+    return runs
+
+
+def summarize(samples):
+    med = lambda key: statistics.median(s[key] for s in samples)
+    return {
+        "rps": med("rps"), "mbps": med("mbps"), "p50": med("p50"), "p99": med("p99"),
+        "cpu": med("cpu"), "rss": max(s["rss"] for s in samples), "noise": med("noise"),
+        "errors": sum(s["errors"] for s in samples), "n": len(samples),
+        "unexpected": sum(s["unexpected"] for s in samples),
+    }
+
+
+def mark(ok):
+    return "met" if ok else "MISSED"
+
+
+def main():
+    work = sys.argv[1]
+    info = dict(a.split("=", 1) for a in sys.argv[2:])
+    meta = json.load(open(os.path.join(work, "meta.json")))
+    runs = read_runs(work)
+    stats = {key: summarize(samples) for key, samples in runs.items()}
+    out = []
+    p = out.append
+
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    p(f"modgate benchmark (issue #6), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    p(f"machine: {os.cpu_count()} x {cpu}, Linux {platform.release()}; servers on CPU 0, "
+      f"client on CPU 1; 127.0.0.1; load average before / after: {info.get('load', '?')}")
+    p(f"load: wrk {info.get('wrk', '?')}, 1 thread, {info.get('connections', '32')} connections, "
+      f"{info.get('duration', '?')} s per run, {info.get('rounds', '?')} rounds with the server "
+      f"order rotated; medians (RSS: highest sample)")
+    p(f"servers: modgate {info.get('modgate', '?')} (release, RUST_LOG=info, request log on); "
+      f"nginx {info.get('nginx', '?')} (1 worker, sendfile, access log on); seed: "
+      f"net/http FileServer, {info.get('go', '?')}, {info.get('seed_scheme', '?')} passwords, "
+      f"verified credentials remembered")
+    p(f"CPU % = the server's CPU time over the run; other % = CPU time taken by anything else "
+      f"on either CPU (a shared machine), median; runs above {info.get('noise_limit', '?')}% "
+      f"were done again up to twice, keeping the quietest ({info.get('redone', '?')} redone)")
+    p(f"users: htpasswd -B, bcrypt cost {info.get('cost', '?')}; TLS: ECDSA P-256 self-signed")
+    p(f"store: {meta['modules']} modules ({meta['uppercase_modules']} with capitals), "
+      f"{meta['versions']} versions, {meta['zip_bytes'] / MIB:.0f} MiB of zips; "
+      f"b = {meta['zip64k']['size'] / 1024:.0f} KiB, c = {meta['zip13m']['size'] / MIB:.1f} MiB")
+    p("")
+    header = (f"{'scenario':<44} {'server':<29} {'req/s':>9} {'MB/s':>8} {'p50 ms':>7} "
+              f"{'p99 ms':>7} {'RSS MiB':>7} {'CPU %':>5} {'other %':>7}")
+    p(header)
+    p("-" * len(header))
+    for scenario, title in SCENARIOS.items():
+        first = True
+        for server in SERVERS:
+            s = stats.get((scenario, server))
+            if not s:
+                continue
+            label = f"({scenario}) {title}" if first else ""
+            first = False
+            flag = f"  {s['errors']:.0f} socket errors" if s["errors"] else ""
+            if s["unexpected"]:
+                flag += f"  {s['unexpected']:.0f} answers with another status"
+            p(f"{label:<44} {SERVERS[server]:<29} {s['rps']:>9.0f} {s['mbps']:>8.1f} "
+              f"{s['p50']:>7.2f} {s['p99']:>7.2f} {s['rss']:>7.1f} {s['cpu']:>5.0f} {s['noise']:>7.0f}{flag}")
+
+    go_times, go_noise = {}, {}
+    go_path = os.path.join(work, "go-download.tsv")
+    if os.path.exists(go_path):
+        for line in open(go_path):
+            _, target, seconds, noise = line.split()
+            go_times.setdefault(target, []).append(float(seconds))
+            go_noise.setdefault(target, []).append(int(noise))
+    if go_times:
+        p("")
+        p(f"(g) go mod download, 30 modules ({meta['download_bytes'] / MIB:.1f} MiB of zips), "
+          f"cold GOMODCACHE, {info.get('go', '?')} on CPU 1, median of "
+          f"{len(next(iter(go_times.values())))}:")
+        for target, label in [("file", "GOPROXY=file:// (floor)")] + list(GO_TARGETS.items()):
+            if target in go_times:
+                t = statistics.median(go_times[target])
+                p(f"  {label:<32} {t:7.3f} s   runs: "
+                  + " ".join(f"{x:.3f}" for x in go_times[target])
+                  + "   other %: " + " ".join(str(n) for n in go_noise[target]))
+
+    memory = []
+    mem_path = os.path.join(work, "memory.tsv")
+    if os.path.exists(mem_path):
+        memory = [line.split() for line in open(mem_path) if line.strip()]
+    if memory:
+        p("")
+        p("(m) modgate RSS while one 500 MiB zip streams out:")
+        for rate, before, peak, after, size in memory:
+            p(f"  {'full speed' if rate == 'full' else 'client at ' + rate + '/s':<18} "
+              f"before {int(before) / 1024:5.1f} MiB, peak {int(peak) / 1024:5.1f} MiB, "
+              f"after {int(after) / 1024:5.1f} MiB ({int(size) / MIB:.0f} MiB sent)")
+
+    p("")
+    p("modgate / each reference, from the same run (req/s; for g, time), against issue #6:")
+    rows = []  # (what, value, target text, verdict)
+    targeted = {(sc, ref) for sc, ref, _ in TARGETS}
+    for scenario in SCENARIOS:
+        mine = "modgate-tls" if scenario == "f" else "modgate"
+        for ref in SERVERS:
+            if ref.startswith("modgate") or (scenario, ref) not in stats or (scenario, mine) not in stats:
+                continue
+            ratio = stats[(scenario, mine)]["rps"] / stats[(scenario, ref)]["rps"]
+            goal = next((t for sc, r, t in TARGETS if (sc, r) == (scenario, ref)), None)
+            rows.append((f"({scenario}) modgate / {SERVERS[ref]}", f"{ratio:.2f}x",
+                         f">= {goal:g}x" if goal else "", mark(ratio >= goal) if goal else ""))
+    if "file" in go_times:
+        floor = statistics.median(go_times["file"])
+        for target in GO_TARGETS:
+            if target in go_times:
+                r = statistics.median(go_times[target]) / floor
+                is_goal = target == "modgate"
+                rows.append((f"(g) {GO_TARGETS[target]} / file://", f"{r:.2f}x",
+                             "<= 1.05x" if is_goal else "", mark(r <= 1.05) if is_goal else ""))
+    modgate_rss = [s["rss"] for (sc, srv), s in stats.items() if srv.startswith("modgate")]
+    if modgate_rss:
+        worst = max(modgate_rss)
+        rows.append(("memory: modgate's highest RSS under load", f"{worst:.1f} MiB",
+                     f"<= {RSS_CEILING_MIB} MiB", mark(worst <= RSS_CEILING_MIB)))
+    for rate, before, peak, after, size in memory:
+        growth = (int(peak) - int(before)) / 1024
+        rows.append((f"memory: 500 MiB zip ({'full speed' if rate == 'full' else rate + '/s'}) RSS growth",
+                     f"{growth:.1f} MiB", f"<= {GROWTH_ALLOWANCE_MIB} MiB", mark(growth <= GROWTH_ALLOWANCE_MIB)))
+    for what, value, goal, verdict in rows:
+        p(f"  {what:<56} {value:>9}  {goal:<10} {verdict}".rstrip())
+    missed = sum(1 for r in rows if r[3] == "MISSED")
+    met = sum(1 for r in rows if r[3] == "met")
+    p(f"  targets met: {met} of {met + missed}")
+    bad = [(k, s) for k, s in stats.items() if s["errors"]]
+    if bad:
+        p("")
+        p("socket errors (connect/read/write/timeout) in: "
+          + ", ".join(f"({sc}) {srv}: {s['errors']:.0f}" for (sc, srv), s in bad))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
