@@ -12,6 +12,9 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use storage::StorageConfig;
+use storage::storage;
+
 /// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Where the directory store lives when nothing says otherwise.
@@ -149,32 +152,6 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub routes: Vec<RouteConfig>,
-}
-
-/// Where the store lives. Object stores take credentials from their usual environment and
-/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from this file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageConfig {
-    /// A `cache/download`-layout directory.
-    Dir(PathBuf),
-    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
-    S3 {
-        bucket: String,
-        prefix: Option<String>,
-        region: Option<String>,
-        endpoint: Option<String>,
-        path_style: bool,
-    },
-    /// A Google Cloud Storage bucket.
-    Gcs {
-        bucket: String,
-        prefix: Option<String>,
-    },
-    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
-    Azure {
-        container: String,
-        prefix: Option<String>,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -511,90 +488,6 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
     })
 }
 
-fn storage(
-    raw: RawStorage,
-    store_flag: Option<PathBuf>,
-    base_dir: &Path,
-) -> Result<StorageConfig, ConfigError> {
-    // `--store DIR` (and MODGATE_STORE) always means a directory: scripts rely on it.
-    if let Some(dir) = store_flag {
-        return Ok(StorageConfig::Dir(dir));
-    }
-    let kind = raw.kind.as_deref().unwrap_or("dir");
-    let only_for = |key: &str, set: bool, kinds: &str| {
-        if set {
-            Err(invalid(
-                format!("storage.{key}"),
-                format!("not used with kind = {kind:?} (only with {kinds})"),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let object_store = kind != "dir";
-    only_for("path", raw.path.is_some() && object_store, "\"dir\"")?;
-    only_for(
-        "bucket",
-        raw.bucket.is_some() && !object_store,
-        "an object store",
-    )?;
-    only_for(
-        "prefix",
-        raw.prefix.is_some() && !object_store,
-        "an object store",
-    )?;
-    let s3_only = kind != "s3";
-    only_for("region", raw.region.is_some() && s3_only, "\"s3\"")?;
-    only_for("endpoint", raw.endpoint.is_some() && s3_only, "\"s3\"")?;
-    only_for("path_style", raw.path_style.is_some() && s3_only, "\"s3\"")?;
-    let bucket = || {
-        raw.bucket.clone().filter(|b| !b.is_empty()).ok_or_else(|| {
-            invalid(
-                "storage.bucket",
-                format!("missing: kind = {kind:?} needs a bucket"),
-            )
-        })
-    };
-    let prefix = raw
-        .prefix
-        .clone()
-        .filter(|p| !p.trim_matches('/').is_empty());
-    match kind {
-        "dir" => Ok(StorageConfig::Dir(
-            base_dir.join(raw.path.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))),
-        )),
-        "s3" => {
-            if let Some(endpoint) = &raw.endpoint
-                && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-            {
-                return Err(invalid(
-                    "storage.endpoint",
-                    format!("{endpoint:?}: expected an http:// or https:// URL"),
-                ));
-            }
-            Ok(StorageConfig::S3 {
-                bucket: bucket()?,
-                prefix,
-                region: raw.region,
-                endpoint: raw.endpoint,
-                path_style: raw.path_style.unwrap_or(false),
-            })
-        }
-        "gcs" => Ok(StorageConfig::Gcs {
-            bucket: bucket()?,
-            prefix,
-        }),
-        "azure" => Ok(StorageConfig::Azure {
-            container: bucket()?,
-            prefix,
-        }),
-        other => Err(invalid(
-            "storage.kind",
-            format!("{other:?}: expected \"dir\", \"s3\", \"gcs\" or \"azure\""),
-        )),
-    }
-}
-
 fn tokens(raw: Vec<RawToken>) -> Result<Vec<(String, [u8; 32])>, ConfigError> {
     let mut tokens: Vec<(String, [u8; 32])> = Vec::new();
     for (i, token) in raw.into_iter().enumerate() {
@@ -661,118 +554,6 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
         .collect()
 }
 
+mod storage;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn from_text(text: &str) -> Result<Config, ConfigError> {
-        let raw = RawConfig::parse(text, Path::new("test.toml"))?;
-        Config::from_raw(raw, Overrides::default(), Path::new("."))
-    }
-
-    #[test]
-    fn empty_config_has_loopback_defaults_and_one_catch_all_route() {
-        let config = from_text("").expect("valid");
-        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
-        assert_eq!(config.routes.len(), 1);
-        assert_eq!(config.routes[0].prefix, "");
-        assert_eq!(config.routes[0].missing, Missing::NotFound);
-        assert!(config.tls.is_none());
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let err = from_text("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n").unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("lisen"), "{text}");
-        assert!(!text.contains('\n'), "{text}");
-    }
-
-    #[test]
-    fn bad_values_name_their_key() {
-        let cases = [
-            ("[server]\nlisten = \"nowhere\"", "server.listen"),
-            ("[server]\nlog_format = \"xml\"", "server.log_format"),
-            ("[server]\nallow = [\"10.0.0.0/33\"]", "server.allow"),
-            ("[[route]]\nprefix = \"corp.example/\"", "route[0].prefix"),
-            ("[[route]]\nprefix = \"Corp.example\"", "route[0].prefix"),
-            ("[[route]]\nprivate = true", "route[0].prefix"),
-            (
-                "[[route]]\nprefix = \"a.example\"\nmissing = \"maybe\"",
-                "route[0].missing",
-            ),
-            (
-                "[[route]]\nprefix = \"a.example\"\nusers = [\"alice\"]",
-                "route[0].users",
-            ),
-            (
-                "[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"",
-                "tls.cert",
-            ),
-            ("[tls]\ncert = \"/nonexistent/cert.pem\"", "tls.key"),
-            (
-                "[auth]\nhtpasswd = \"/nonexistent/htpasswd\"",
-                "auth.htpasswd",
-            ),
-            (
-                "[[auth.token]]\nname = \"ci\"\nsha256 = \"mg_secret\"",
-                "auth.token[0].sha256",
-            ),
-            ("[[auth.token]]\nsha256 = \"00\"", "auth.token[0].name"),
-            (
-                "[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]",
-                "route[0].write_users",
-            ),
-            (
-                "[[route]]\nprefix = \"a.example\"\ngroups = [\"nobody\"]",
-                "route[0].groups",
-            ),
-            ("[storage]\nkind = \"tape\"", "storage.kind"),
-            ("[storage]\nkind = \"s3\"", "storage.bucket"),
-            (
-                "[storage]\nkind = \"s3\"\nbucket = \"b\"\npath = \"x\"",
-                "storage.path",
-            ),
-            ("[storage]\nbucket = \"b\"", "storage.bucket"),
-            (
-                "[storage]\nkind = \"gcs\"\nbucket = \"b\"\nendpoint = \"http://x\"",
-                "storage.endpoint",
-            ),
-            (
-                "[storage]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"127.0.0.1:9000\"",
-                "storage.endpoint",
-            ),
-            (
-                "[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"",
-                "route.prefix",
-            ),
-        ];
-        for (text, key) in cases {
-            let err = from_text(text).expect_err(text).to_string();
-            assert!(err.contains(key), "{text:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn private_routes_refuse_by_default_and_may_opt_out() {
-        let config = from_text(
-            "[[route]]\nprefix = \"corp.example\"\nprivate = true\n\
-             [[route]]\nprefix = \"team.example\"\nprivate = true\nmissing = \"not-found\"\n",
-        )
-        .expect("valid");
-        assert_eq!(config.routes[0].missing, Missing::Refuse);
-        assert_eq!(config.routes[1].missing, Missing::NotFound);
-    }
-
-    #[test]
-    fn overrides_win_over_the_file() {
-        let raw =
-            RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("t")).expect("toml");
-        let over = Overrides {
-            listen: Some("127.0.0.1:2".into()),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
-        assert_eq!(config.listen.port(), 2);
-    }
-}
+mod tests;

@@ -1,0 +1,115 @@
+//! `[storage]`: a directory, or a bucket of an object store.
+
+use std::path::{Path, PathBuf};
+
+use super::{ConfigError, DEFAULT_STORE, RawStorage, invalid};
+
+/// Where the store lives. Object stores take credentials from their usual environment and
+/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from this file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// A `cache/download`-layout directory.
+    Dir(PathBuf),
+    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+        region: Option<String>,
+        endpoint: Option<String>,
+        path_style: bool,
+    },
+    /// A Google Cloud Storage bucket.
+    Gcs {
+        bucket: String,
+        prefix: Option<String>,
+    },
+    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
+    Azure {
+        container: String,
+        prefix: Option<String>,
+    },
+}
+
+pub(super) fn storage(
+    raw: RawStorage,
+    store_flag: Option<PathBuf>,
+    base_dir: &Path,
+) -> Result<StorageConfig, ConfigError> {
+    // `--store DIR` (and MODGATE_STORE) always means a directory: scripts rely on it.
+    if let Some(dir) = store_flag {
+        return Ok(StorageConfig::Dir(dir));
+    }
+    let kind = raw.kind.as_deref().unwrap_or("dir");
+    let only_for = |key: &str, set: bool, kinds: &str| {
+        if set {
+            Err(invalid(
+                format!("storage.{key}"),
+                format!("not used with kind = {kind:?} (only with {kinds})"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let object_store = kind != "dir";
+    only_for("path", raw.path.is_some() && object_store, "\"dir\"")?;
+    only_for(
+        "bucket",
+        raw.bucket.is_some() && !object_store,
+        "an object store",
+    )?;
+    only_for(
+        "prefix",
+        raw.prefix.is_some() && !object_store,
+        "an object store",
+    )?;
+    let s3_only = kind != "s3";
+    only_for("region", raw.region.is_some() && s3_only, "\"s3\"")?;
+    only_for("endpoint", raw.endpoint.is_some() && s3_only, "\"s3\"")?;
+    only_for("path_style", raw.path_style.is_some() && s3_only, "\"s3\"")?;
+    let bucket = || {
+        raw.bucket.clone().filter(|b| !b.is_empty()).ok_or_else(|| {
+            invalid(
+                "storage.bucket",
+                format!("missing: kind = {kind:?} needs a bucket"),
+            )
+        })
+    };
+    let prefix = raw
+        .prefix
+        .clone()
+        .filter(|p| !p.trim_matches('/').is_empty());
+    match kind {
+        "dir" => Ok(StorageConfig::Dir(
+            base_dir.join(raw.path.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))),
+        )),
+        "s3" => {
+            if let Some(endpoint) = &raw.endpoint
+                && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+            {
+                return Err(invalid(
+                    "storage.endpoint",
+                    format!("{endpoint:?}: expected an http:// or https:// URL"),
+                ));
+            }
+            Ok(StorageConfig::S3 {
+                bucket: bucket()?,
+                prefix,
+                region: raw.region,
+                endpoint: raw.endpoint,
+                path_style: raw.path_style.unwrap_or(false),
+            })
+        }
+        "gcs" => Ok(StorageConfig::Gcs {
+            bucket: bucket()?,
+            prefix,
+        }),
+        "azure" => Ok(StorageConfig::Azure {
+            container: bucket()?,
+            prefix,
+        }),
+        other => Err(invalid(
+            "storage.kind",
+            format!("{other:?}: expected \"dir\", \"s3\", \"gcs\" or \"azure\""),
+        )),
+    }
+}

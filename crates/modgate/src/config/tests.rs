@@ -1,0 +1,112 @@
+//! The config's validation, key by key.
+use super::*;
+
+fn from_text(text: &str) -> Result<Config, ConfigError> {
+    let raw = RawConfig::parse(text, Path::new("test.toml"))?;
+    Config::from_raw(raw, Overrides::default(), Path::new("."))
+}
+
+#[test]
+fn empty_config_has_loopback_defaults_and_one_catch_all_route() {
+    let config = from_text("").expect("valid");
+    assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(config.routes.len(), 1);
+    assert_eq!(config.routes[0].prefix, "");
+    assert_eq!(config.routes[0].missing, Missing::NotFound);
+    assert!(config.tls.is_none());
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let err = from_text("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("lisen"), "{text}");
+    assert!(!text.contains('\n'), "{text}");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases = [
+        ("[server]\nlisten = \"nowhere\"", "server.listen"),
+        ("[server]\nlog_format = \"xml\"", "server.log_format"),
+        ("[server]\nallow = [\"10.0.0.0/33\"]", "server.allow"),
+        ("[[route]]\nprefix = \"corp.example/\"", "route[0].prefix"),
+        ("[[route]]\nprefix = \"Corp.example\"", "route[0].prefix"),
+        ("[[route]]\nprivate = true", "route[0].prefix"),
+        (
+            "[[route]]\nprefix = \"a.example\"\nmissing = \"maybe\"",
+            "route[0].missing",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nusers = [\"alice\"]",
+            "route[0].users",
+        ),
+        (
+            "[tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"",
+            "tls.cert",
+        ),
+        ("[tls]\ncert = \"/nonexistent/cert.pem\"", "tls.key"),
+        (
+            "[auth]\nhtpasswd = \"/nonexistent/htpasswd\"",
+            "auth.htpasswd",
+        ),
+        (
+            "[[auth.token]]\nname = \"ci\"\nsha256 = \"mg_secret\"",
+            "auth.token[0].sha256",
+        ),
+        ("[[auth.token]]\nsha256 = \"00\"", "auth.token[0].name"),
+        (
+            "[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]",
+            "route[0].write_users",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\ngroups = [\"nobody\"]",
+            "route[0].groups",
+        ),
+        ("[storage]\nkind = \"tape\"", "storage.kind"),
+        ("[storage]\nkind = \"s3\"", "storage.bucket"),
+        (
+            "[storage]\nkind = \"s3\"\nbucket = \"b\"\npath = \"x\"",
+            "storage.path",
+        ),
+        ("[storage]\nbucket = \"b\"", "storage.bucket"),
+        (
+            "[storage]\nkind = \"gcs\"\nbucket = \"b\"\nendpoint = \"http://x\"",
+            "storage.endpoint",
+        ),
+        (
+            "[storage]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"127.0.0.1:9000\"",
+            "storage.endpoint",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\n[[route]]\nprefix = \"a.example\"",
+            "route.prefix",
+        ),
+    ];
+    for (text, key) in cases {
+        let err = from_text(text).expect_err(text).to_string();
+        assert!(err.contains(key), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn private_routes_refuse_by_default_and_may_opt_out() {
+    let config = from_text(
+        "[[route]]\nprefix = \"corp.example\"\nprivate = true\n\
+         [[route]]\nprefix = \"team.example\"\nprivate = true\nmissing = \"not-found\"\n",
+    )
+    .expect("valid");
+    assert_eq!(config.routes[0].missing, Missing::Refuse);
+    assert_eq!(config.routes[1].missing, Missing::NotFound);
+}
+
+#[test]
+fn overrides_win_over_the_file() {
+    let raw = RawConfig::parse("[server]\nlisten = \"127.0.0.1:1\"", Path::new("t")).expect("toml");
+    let over = Overrides {
+        listen: Some("127.0.0.1:2".into()),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
+    assert_eq!(config.listen.port(), 2);
+}
