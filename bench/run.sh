@@ -256,6 +256,8 @@ truncate_logs() {
   : >"$WORK/logs/modgate.log"
   : >"$WORK/logs/modgate-tls.log"
   : >"$WORK/logs/nginx-access.log"
+  # nginx logs every 404 (log_not_found) and every failed password here, as shipped
+  : >"$WORK/logs/nginx-error.log"
 }
 
 # The status the first request of a list gets: a run only counts if it is the intended one
