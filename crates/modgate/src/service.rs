@@ -235,7 +235,10 @@ impl Service {
     }
 
     async fn missing_version(&self, route: &Route, module: &str, version: &str) -> Error {
-        let known = matches!(route.source.versions(module).await, Ok(Some(_)));
+        // Only a refusing route needs to know whether the module is held; a plain 404 route
+        // must not pay a directory listing for every miss.
+        let known = route.missing == Missing::Refuse
+            && matches!(route.source.versions(module).await, Ok(Some(_)));
         self.missing(route, module, Some(version), known).await
     }
 
