@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 pub use storage::StorageConfig;
 use storage::storage;
+use upstream::upstream;
+pub use upstream::{RawUpstream, UpstreamConfig, UpstreamProxy};
 
 /// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -57,6 +59,8 @@ pub struct RawConfig {
     pub storage: RawStorage,
     #[serde(default)]
     pub auth: RawAuth,
+    #[serde(default)]
+    pub upstream: RawUpstream,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -117,6 +121,7 @@ pub struct RawToken {
 pub struct RawRoute {
     pub prefix: Option<String>,
     pub private: Option<bool>,
+    pub source: Option<String>,
     pub missing: Option<String>,
     pub anonymous: Option<bool>,
     pub users: Option<Vec<String>>,
@@ -135,6 +140,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub htpasswd: Option<PathBuf>,
+    pub upstream: Option<String>,
+    pub offline: Option<bool>,
 }
 
 /// The validated configuration.
@@ -151,6 +158,7 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub storage: StorageConfig,
     pub auth: AuthConfig,
+    pub upstream: UpstreamConfig,
     pub routes: Vec<RouteConfig>,
 }
 
@@ -184,6 +192,8 @@ pub enum Missing {
     NotFound,
     /// 403 with a reason, except for the path prefixes `go` probes while resolving imports.
     Refuse,
+    /// As `Refuse`, for an upstream route while modgate is offline: only what is stored is served.
+    Offline,
 }
 
 #[derive(Debug, Clone)]
@@ -191,10 +201,20 @@ pub struct RouteConfig {
     /// A module path prefix, matched at path-element boundaries; empty matches every module.
     pub prefix: String,
     pub private: bool,
+    pub source: SourceKind,
     pub missing: Missing,
     pub read: Rights,
     pub write: Rights,
     pub allow: Vec<IpNet>,
+}
+
+/// Where a route's versions come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The store only.
+    Store,
+    /// The store, filled from the upstream proxies on a miss.
+    Upstream,
 }
 
 /// Who may read, or publish to, a route: users or tokens by name, and groups. For reading,
@@ -253,6 +273,8 @@ impl Overrides {
             tls_cert: var("MODGATE_TLS_CERT").map(PathBuf::from),
             tls_key: var("MODGATE_TLS_KEY").map(PathBuf::from),
             htpasswd: var("MODGATE_HTPASSWD").map(PathBuf::from),
+            upstream: var("MODGATE_UPSTREAM"),
+            offline: var("MODGATE_OFFLINE").map(|v| v != "0" && v != "false"),
         }
     }
 
@@ -265,6 +287,8 @@ impl Overrides {
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             htpasswd: over.htpasswd.or(self.htpasswd),
+            upstream: over.upstream.or(self.upstream),
+            offline: over.offline.or(self.offline),
         }
     }
 }
@@ -370,11 +394,14 @@ impl Config {
             tokens: tokens(raw.auth.tokens)?,
         };
 
+        let upstream = upstream(raw.upstream, overrides.upstream, overrides.offline)?;
+
         let routes = if raw.routes.is_empty() {
             // The seed's behaviour: every module in the store, 404 for the rest.
             vec![RouteConfig {
                 prefix: String::new(),
                 private: false,
+                source: SourceKind::Store,
                 missing: Missing::NotFound,
                 read: Rights::default(),
                 write: Rights::default(),
@@ -408,6 +435,7 @@ impl Config {
             tls,
             storage,
             auth,
+            upstream,
             routes,
         })
     }
@@ -430,6 +458,23 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
         prefix
     };
     let private = raw.private.unwrap_or(false);
+    let source = match raw.source.as_deref() {
+        None | Some("store") => SourceKind::Store,
+        // A private module's name must never reach a public proxy.
+        Some("upstream") if private => {
+            return Err(invalid(
+                key("source"),
+                "a private route never asks upstream: use \"store\" or drop `private`",
+            ));
+        }
+        Some("upstream") => SourceKind::Upstream,
+        Some(other) => {
+            return Err(invalid(
+                key("source"),
+                format!("{other:?}: expected \"store\" or \"upstream\""),
+            ));
+        }
+    };
     let missing = match raw.missing.as_deref() {
         None if private => Missing::Refuse,
         None | Some("not-found") => Missing::NotFound,
@@ -481,6 +526,7 @@ fn route(index: usize, raw: RawRoute, auth: &AuthConfig) -> Result<RouteConfig, 
     Ok(RouteConfig {
         prefix,
         private,
+        source,
         missing,
         read,
         write,
@@ -557,3 +603,4 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 mod storage;
 #[cfg(test)]
 mod tests;
+mod upstream;

@@ -144,6 +144,13 @@ struct ServeArgs {
     /// Apache htpasswd file with bcrypt hashes.
     #[arg(long)]
     htpasswd: Option<PathBuf>,
+    /// Upstream proxies for `source = "upstream"` routes, in GOPROXY syntax
+    /// [default: https://proxy.golang.org].
+    #[arg(long)]
+    upstream: Option<String>,
+    /// Serve only what is stored: upstream routes never fetch (also MODGATE_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
 }
 
 fn main() -> ExitCode {
@@ -239,6 +246,8 @@ fn load_config(args: ServeArgs) -> anyhow::Result<Config> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         htpasswd: args.htpasswd,
+        upstream: args.upstream,
+        offline: args.offline.then_some(true),
     };
     load(args.config, flags)
 }

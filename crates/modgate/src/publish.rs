@@ -198,6 +198,50 @@ impl Publisher {
         })
     }
 
+    /// Stores the `.info` and `.mod` of a version fetched from upstream and checked by the
+    /// caller: `.mod` first and `.info` last, both create-only, so the version becomes visible
+    /// whole; a concurrent fetch of the same version (another replica) writes the same bytes.
+    pub(crate) async fn store_fetched(
+        &self,
+        module: &str,
+        version: &str,
+        info: Bytes,
+        go_mod: Bytes,
+    ) -> Result<(), PublishError> {
+        self.store
+            .put_new(&key(module, version, VersionFile::Mod)?, go_mod)
+            .await?;
+        let info_key = key(module, version, VersionFile::Info)?;
+        if self.store.put_new(&info_key, info).await? == Created::Existed {
+            return Ok(());
+        }
+        let lock = self.lock_for(module);
+        let _guard = lock.lock().await;
+        self.add_to_list(module, version).await
+    }
+
+    /// Stores the zip of a fetched version (its `.info` and `.mod` are stored already) and its
+    /// `.ziphash`; `h1` is the zip's hash, checked by the caller.
+    pub(crate) async fn store_fetched_zip(
+        &self,
+        module: &str,
+        version: &str,
+        zip_file: &Path,
+        h1: &str,
+    ) -> Result<(), PublishError> {
+        let zip_key = key(module, version, VersionFile::Zip)?;
+        if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed {
+            return Ok(());
+        }
+        self.store
+            .put(
+                &ziphash_key(module, version)?,
+                Bytes::from(format!("{h1}\n")),
+            )
+            .await?;
+        Ok(())
+    }
+
     fn lock_for(&self, module: &str) -> Arc<tokio::sync::Mutex<()>> {
         match self.locks.lock() {
             Ok(mut locks) => locks.entry(module.to_owned()).or_default().clone(),

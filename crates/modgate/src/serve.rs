@@ -11,11 +11,11 @@ use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
 
 use crate::auth::{Access, Auth};
-use crate::config::Config;
+use crate::config::{Config, Missing, SourceKind};
 use crate::http::{self, AppState};
 use crate::publish::Publisher;
 use crate::service::{Route, Service};
-use crate::source::StoreSource;
+use crate::source::{Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
 use crate::{telemetry, tls};
 
@@ -27,17 +27,34 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         config.allow.clone(),
         config.trusted_proxies.clone(),
     )?;
-    let source = Arc::new(StoreSource::new(store.clone()));
+    let publisher = Arc::new(Publisher::new(store.clone()));
+    let stored: Arc<dyn Source> = Arc::new(StoreSource::new(store.clone()));
+    let uses_upstream = config
+        .routes
+        .iter()
+        .any(|r| r.source == SourceKind::Upstream);
+    let upstream: Option<Arc<dyn Source>> = match uses_upstream && !config.upstream.offline {
+        true => Some(Arc::new(
+            UpstreamSource::new(&config.upstream, stored.clone(), publisher.clone())
+                .context("setting up the upstream client")?,
+        )),
+        false => None,
+    };
     let routes = config
         .routes
         .iter()
         .map(|r| {
             let access = Access::new(&r.read, &r.write, r.allow.clone(), auth.has_identities());
-            Route::new(r.prefix.clone(), r.missing, access, source.clone())
+            let (source, missing) = match (r.source, &upstream) {
+                (SourceKind::Upstream, Some(upstream)) => (upstream.clone(), r.missing),
+                (SourceKind::Upstream, None) => (stored.clone(), Missing::Offline),
+                (SourceKind::Store, _) => (stored.clone(), r.missing),
+            };
+            Route::new(r.prefix.clone(), missing, access, source)
         })
         .collect();
     Ok(AppState {
-        publisher: Arc::new(Publisher::new(store.clone())),
+        publisher,
         service: Arc::new(Service::new(routes, store)),
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),

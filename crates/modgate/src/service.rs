@@ -64,8 +64,8 @@ pub(crate) enum Error {
     /// Not here, and the client must not ask elsewhere.
     #[error("{0}")]
     Refused(String),
-    /// The store could not be read: never "not found".
-    #[error("{context}: storage unavailable")]
+    /// The store or the upstream proxy failed: never "not found".
+    #[error("{context}: {source}")]
     Unavailable {
         context: String,
         #[source]
@@ -153,6 +153,9 @@ impl Service {
                 None => Err(self.missing(route, module, None, false).await),
             },
             Query::Latest => {
+                if let Some(info) = source.query(module, "latest").await.map_err(unavailable)? {
+                    return Ok(Answer::Info(info));
+                }
                 let Some(versions) = source.versions(module).await.map_err(unavailable)? else {
                     return Err(self.missing(route, module, None, false).await);
                 };
@@ -171,7 +174,12 @@ impl Service {
                 // resolve it here like a resolving proxy.
                 let version = match gomod::canonical_version(query) {
                     Some(canonical) if gomod::check(module, &canonical).is_ok() => canonical,
-                    _ => return Err(self.missing_version(route, module, query).await),
+                    _ => {
+                        return match source.query(module, query).await.map_err(unavailable)? {
+                            Some(info) => Ok(Answer::Info(info)),
+                            None => Err(self.missing_version(route, module, query).await),
+                        };
+                    }
                 };
                 match source.info(module, &version).await.map_err(unavailable)? {
                     Some(info) => Ok(Answer::Info(info)),
@@ -237,7 +245,7 @@ impl Service {
     async fn missing_version(&self, route: &Route, module: &str, version: &str) -> Error {
         // Only a refusing route needs to know whether the module is held; a plain 404 route
         // must not pay a directory listing for every miss.
-        let known = route.missing == Missing::Refuse
+        let known = route.missing != Missing::NotFound
             && matches!(route.source.versions(module).await, Ok(Some(_)));
         self.missing(route, module, Some(version), known).await
     }
@@ -257,9 +265,13 @@ impl Service {
         if route.missing == Missing::NotFound {
             return Error::NotFound(format!("{what}: not found"));
         }
+        let here = match route.missing {
+            Missing::Offline => "this proxy, which is offline,",
+            _ => "this private proxy",
+        };
         if known {
             return Error::Refused(format!(
-                "{what}: no such version in this private proxy; not asking elsewhere"
+                "{what}: no such version in {here}; not asking elsewhere"
             ));
         }
         let held = match self.held_modules(route).await {
@@ -277,10 +289,10 @@ impl Service {
             .iter()
             .any(|m| is_path_prefix(module, m) || is_path_prefix(m, module));
         if related {
-            Error::NotFound(format!("{what}: not a module in this private proxy"))
+            Error::NotFound(format!("{what}: not a module in {here}"))
         } else {
             Error::Refused(format!(
-                "{what}: not a module in this private proxy; not asking elsewhere"
+                "{what}: not a module in {here}; not asking elsewhere"
             ))
         }
     }

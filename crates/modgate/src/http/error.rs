@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Denied;
 use crate::service;
+use crate::source::{SourceError, UpstreamError};
 
 /// The `go` command drops an error body longer than this.
 const MAX_REASON_BYTES: usize = 600;
@@ -55,6 +56,14 @@ impl From<service::Error> for HttpError {
                 HttpError::new(StatusCode::NOT_FOUND, reason)
             }
             service::Error::Refused(reason) => HttpError::new(StatusCode::FORBIDDEN, reason),
+            service::Error::Unavailable {
+                source: SourceError::Upstream(UpstreamError::Timeout(reason)),
+                ..
+            } => HttpError::new(StatusCode::GATEWAY_TIMEOUT, reason),
+            service::Error::Unavailable {
+                source: SourceError::Upstream(UpstreamError::Failed(reason)),
+                ..
+            } => HttpError::new(StatusCode::BAD_GATEWAY, reason),
             service::Error::Unavailable { context, source } => {
                 // The client gets the summary; the cause, which may name files, goes to the log.
                 tracing::error!(module = %context, cause = %source, "storage unavailable");

@@ -23,7 +23,7 @@ pub use publish::{
     publish_command, published_by, write_module, zip_of, zip_with,
 };
 pub use s3::{Backend, Storage, Weed};
-pub use second::Second;
+pub use second::{Fault, Second};
 pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
 pub use tree::{
     TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree, write_file,

@@ -1,9 +1,10 @@
-//! "SECOND": a static file server standing in for a public proxy after modgate in GOPROXY
-//! (spec 6.4). It logs every path it is asked for, which is how the tests show that a private
-//! module's name never reached it.
+//! "SECOND": a static file server standing in for a public proxy, after modgate in GOPROXY
+//! (spec 6.4) or as modgate's upstream. It logs every path it is asked for, which is how the
+//! tests show that a private module's name never reached it, and it can be told to misbehave.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -16,12 +17,28 @@ pub struct Second {
     runtime: tokio::runtime::Runtime,
     port: u16,
     log: Arc<Mutex<Vec<String>>>,
+    fault: Arc<Mutex<Fault>>,
+}
+
+/// How SECOND misbehaves, for every request from the moment it is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    None,
+    /// Answers after this delay.
+    Slow(Duration),
+    /// 500 with a one-line reason.
+    Fail,
+    /// Never answers.
+    Hang,
+    /// Zips come back with their bytes damaged (other files are served as they are).
+    CorruptZip,
 }
 
 #[derive(Clone)]
 struct Shared {
     root: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
+    fault: Arc<Mutex<Fault>>,
 }
 
 impl Second {
@@ -36,14 +53,34 @@ impl Second {
             .expect("binding SECOND");
         let port = listener.local_addr().expect("SECOND's address").port();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let fault = Arc::new(Mutex::new(Fault::None));
         let app = Router::new().fallback(serve_file).with_state(Shared {
             root: root.to_owned(),
             log: log.clone(),
+            fault: fault.clone(),
         });
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Second { runtime, port, log }
+        Second {
+            runtime,
+            port,
+            log,
+            fault,
+        }
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock().expect("SECOND's fault switch") = fault;
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How many requests asked for exactly `path` (decoded, with its leading `/`).
+    pub fn count(&self, path: &str) -> usize {
+        self.requests().iter().filter(|p| *p == path).count()
     }
 
     pub fn url(&self) -> String {
@@ -69,6 +106,17 @@ async fn serve_file(State(shared): State<Shared>, uri: Uri) -> Response {
     };
     let path = path.into_owned();
     shared.log.lock().expect("SECOND's log").push(path.clone());
+    let fault = *shared.fault.lock().expect("SECOND's fault switch");
+    match fault {
+        Fault::Slow(delay) => tokio::time::sleep(delay).await,
+        Fault::Fail => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "injected failure\n").into_response();
+        }
+        Fault::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Fault::None | Fault::CorruptZip => {}
+    }
     let relative = path.trim_start_matches('/');
     if relative
         .split('/')
@@ -77,6 +125,14 @@ async fn serve_file(State(shared): State<Shared>, uri: Uri) -> Response {
         return (StatusCode::NOT_FOUND, "bad path\n").into_response();
     }
     match tokio::fs::read(shared.root.join(relative)).await {
+        Ok(mut bytes) if fault == Fault::CorruptZip && path.ends_with(".zip") => {
+            // Same length, second half scrambled: only reading the zip shows it.
+            let middle = bytes.len() / 2;
+            for b in bytes.iter_mut().skip(middle) {
+                *b ^= 0x5a;
+            }
+            bytes.into_response()
+        }
         Ok(bytes) => bytes.into_response(),
         Err(_) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
     }

@@ -1,0 +1,221 @@
+//! Asking the upstream proxies, in order, with the fall-through rules of `GOPROXY`: after a `,`
+//! only "not found" (404/410) moves on to the next proxy, after a `|` any failure does. A failure
+//! is never turned into "not found": that would send the go command elsewhere.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncWriteExt;
+
+use crate::config::{UpstreamConfig, UpstreamProxy};
+
+/// The largest `list`, `.info`, `.mod` or `@latest` answer taken (the go command's limit on a
+/// go.mod).
+const MAX_SMALL_ANSWER: usize = gomod::MAX_GO_MOD as usize;
+/// The largest zip taken (the module zip limit).
+const MAX_ZIP: u64 = gomod::MAX_ZIP_FILE;
+
+/// Why an upstream answer could not be had; the text is one line naming the proxy and path.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum UpstreamError {
+    /// No answer in time (504).
+    #[error("{0}")]
+    Timeout(String),
+    /// A failed connection, a 5xx, or an answer that is not what the protocol promises (502).
+    #[error("{0}")]
+    Failed(String),
+    /// The answer was good but could not be stored (503, like any storage failure).
+    #[error("{0}")]
+    Storing(String),
+}
+
+pub(crate) struct UpstreamClient {
+    http: reqwest::Client,
+    proxies: Vec<UpstreamProxy>,
+    timeout: Duration,
+    zip_timeout: Duration,
+}
+
+/// Where an answer's body goes.
+enum Sink<'a> {
+    Memory,
+    File(&'a Path),
+}
+
+enum Body {
+    Memory(Bytes),
+    File,
+}
+
+enum Attempt {
+    Found(Body),
+    NotFound,
+    Failed(UpstreamError),
+}
+
+impl UpstreamClient {
+    pub fn new(config: &UpstreamConfig) -> Result<UpstreamClient, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            // A stalled answer (no bytes for this long) fails even while a zip's whole-download
+            // deadline is far away.
+            .read_timeout(config.timeout)
+            .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(UpstreamClient {
+            http,
+            proxies: config.proxies.clone(),
+            timeout: config.timeout,
+            zip_timeout: config.zip_timeout,
+        })
+    }
+
+    /// A small answer at `path` (an escaped GOPROXY path such as `example.com/!a/@v/list`);
+    /// `None` when the proxies say it does not exist.
+    pub async fn get(&self, path: &str) -> Result<Option<Bytes>, UpstreamError> {
+        match self.ask(path, Sink::Memory, self.timeout).await? {
+            Some(Body::Memory(bytes)) => Ok(Some(bytes)),
+            Some(Body::File) | None => Ok(None),
+        }
+    }
+
+    /// Downloads a zip at `path` into `file`; `false` when the proxies say it does not exist.
+    pub async fn download(&self, path: &str, file: &Path) -> Result<bool, UpstreamError> {
+        Ok(self
+            .ask(path, Sink::File(file), self.zip_timeout)
+            .await?
+            .is_some())
+    }
+
+    /// Asks each proxy in turn. As the go command does, a failure outranks "not found": when one
+    /// proxy failed and a later one said 404, the answer is the failure.
+    async fn ask(
+        &self,
+        path: &str,
+        sink: Sink<'_>,
+        deadline: Duration,
+    ) -> Result<Option<Body>, UpstreamError> {
+        let mut failure = None;
+        for proxy in &self.proxies {
+            let url = format!("{}/{path}", proxy.url);
+            let attempt =
+                match tokio::time::timeout(deadline, self.attempt(proxy, &url, &sink)).await {
+                    Ok(attempt) => attempt,
+                    Err(_) => Attempt::Failed(UpstreamError::Timeout(format!(
+                        "upstream {url}: no complete answer within {}s",
+                        deadline.as_secs()
+                    ))),
+                };
+            match attempt {
+                Attempt::Found(body) => return Ok(Some(body)),
+                Attempt::NotFound => {}
+                Attempt::Failed(error) => {
+                    tracing::warn!(%url, cause = %error, "upstream failed");
+                    if !proxy.fall_through_on_error {
+                        return Err(error);
+                    }
+                    failure = Some(error);
+                }
+            }
+        }
+        failure.map_or(Ok(None), Err)
+    }
+
+    async fn attempt(&self, proxy: &UpstreamProxy, url: &str, sink: &Sink<'_>) -> Attempt {
+        let mut request = self.http.get(url);
+        if let Some((user, password)) = &proxy.credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Attempt::Failed(request_error(url, &e)),
+        };
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Attempt::NotFound;
+        }
+        if !status.is_success() {
+            let reason = response.text().await.unwrap_or_default();
+            let reason = reason.lines().next().unwrap_or("").trim();
+            return Attempt::Failed(UpstreamError::Failed(format!(
+                "upstream {url}: {status}{}{reason}",
+                if reason.is_empty() { "" } else { ": " }
+            )));
+        }
+        let body = match sink {
+            Sink::Memory => read_limited(url, response).await.map(Body::Memory),
+            Sink::File(file) => write_limited(url, response, file)
+                .await
+                .map(|()| Body::File),
+        };
+        match body {
+            Ok(body) => Attempt::Found(body),
+            Err(error) => Attempt::Failed(error),
+        }
+    }
+}
+
+async fn read_limited(url: &str, mut response: reqwest::Response) -> Result<Bytes, UpstreamError> {
+    let too_large = || {
+        UpstreamError::Failed(format!(
+            "upstream {url}: answer larger than {MAX_SMALL_ANSWER} bytes"
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_SMALL_ANSWER as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| request_error(url, &e))? {
+        if body.len() + chunk.len() > MAX_SMALL_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+async fn write_limited(
+    url: &str,
+    mut response: reqwest::Response,
+    path: &Path,
+) -> Result<(), UpstreamError> {
+    let too_large =
+        || UpstreamError::Failed(format!("upstream {url}: zip larger than {MAX_ZIP} bytes"));
+    if response.content_length().is_some_and(|n| n > MAX_ZIP) {
+        return Err(too_large());
+    }
+    let local = |e: std::io::Error| {
+        UpstreamError::Failed(format!("saving {url} to {}: {e}", path.display()))
+    };
+    let mut file = tokio::fs::File::create(path).await.map_err(local)?;
+    let mut written: u64 = 0;
+    while let Some(chunk) = response.chunk().await.map_err(|e| request_error(url, &e))? {
+        written += chunk.len() as u64;
+        if written > MAX_ZIP {
+            return Err(too_large());
+        }
+        file.write_all(&chunk).await.map_err(local)?;
+    }
+    file.flush().await.map_err(local)?;
+    Ok(())
+}
+
+fn request_error(url: &str, error: &reqwest::Error) -> UpstreamError {
+    // reqwest's Display stops at "error sending request"; the cause chain says what happened.
+    let mut text = format!("upstream {url}: {error}");
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    if error.is_timeout() {
+        UpstreamError::Timeout(text)
+    } else {
+        UpstreamError::Failed(text)
+    }
+}

@@ -1,0 +1,388 @@
+//! One GOPROXY for everything: private prefixes from the store, the rest fetched once from an
+//! upstream proxy (SECOND, which can be told to misbehave), stored, and served from then on.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use support::{
+    Fault, GoEnv, Modgate, Second, TreeBuilder, digest_tree, file_url, go_clients, private_tree,
+    public_tree, temp_dir, write_file,
+};
+
+/// Public modules with dependencies of their own: greet needs words v1.1.0, and words has an
+/// older release that minimal version selection must pass over.
+fn upstream_tree(root: &Path) -> TreeBuilder {
+    let tree = public_tree(root);
+    for (version, time) in [
+        ("v1.0.0", "2023-01-01T00:00:00Z"),
+        ("v1.1.0", "2023-02-01T00:00:00Z"),
+    ] {
+        tree.add(
+            "example.com/words",
+            version,
+            time,
+            &[
+                ("go.mod", "module example.com/words\n\ngo 1.19\n"),
+                (
+                    "words.go",
+                    &format!(
+                        "package words\n\nfunc Hello() string {{ return \"hello {version}\" }}\n"
+                    ),
+                ),
+            ],
+        );
+    }
+    tree.add(
+        "example.com/greet",
+        "v1.0.0",
+        "2023-03-01T00:00:00Z",
+        &[
+            (
+                "go.mod",
+                "module example.com/greet\n\ngo 1.19\n\nrequire example.com/words v1.1.0\n",
+            ),
+            (
+                "greet.go",
+                "package greet\n\nimport \"example.com/words\"\n\nfunc Greet() string { return words.Hello() + \"!\" }\n",
+            ),
+        ],
+    );
+    tree
+}
+
+/// A program using a private module (and, through it, another) and a public one (and,
+/// through it, another).
+const MAIN_GO: &str = r#"package main
+
+import (
+	"corp.example/a/util"
+	"example.com/greet"
+)
+
+func main() { println(util.Twice("c"), greet.Greet()) }
+"#;
+
+/// modgate in front of SECOND: `corp.example` private from the store, everything else from
+/// upstream.
+struct Gateway {
+    server: Modgate,
+    second: Option<Second>,
+    upstream: TreeBuilder,
+    store: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    /// `upstream_keys` go into `[upstream]` (beside `proxies`); `extra` after the routes.
+    fn start(upstream_keys: &str, extra: &str) -> Gateway {
+        let dir = temp_dir();
+        let upstream = upstream_tree(&dir.path().join("upstream"));
+        let second = Second::start(upstream.root());
+        let store = private_tree(&dir.path().join("store")).root().to_owned();
+        let config = dir.path().join("modgate.toml");
+        write_file(
+            &config,
+            format!(
+                r#"
+[upstream]
+proxies = "{}"
+{upstream_keys}
+
+[[route]]
+prefix = "corp.example"
+private = true
+
+[[route]]
+prefix = "*"
+source = "upstream"
+{extra}
+"#,
+                second.url()
+            ),
+        );
+        let server = Modgate::start(&store, Some(&config), None);
+        Gateway {
+            server,
+            second: Some(second),
+            upstream,
+            store,
+            dir,
+        }
+    }
+
+    fn second(&self) -> &Second {
+        self.second.as_ref().expect("SECOND is running")
+    }
+
+    /// Whether the store holds `module@version`'s file with this extension.
+    fn stored(&self, module: &str, version: &str, extension: &str) -> bool {
+        TreeBuilder::new(&self.store)
+            .file(module, version, extension)
+            .exists()
+    }
+}
+
+#[test]
+#[ignore = "needs go"]
+fn one_gateway_builds_private_and_public_modules_and_keeps_them() {
+    for go in go_clients() {
+        let mut gateway = Gateway::start("timeout_secs = 5", "");
+        let mut env = GoEnv::new(&go, &gateway.server.url());
+        env.set("GONOSUMDB", "corp.example");
+        let app = env.app(&[("main.go", MAIN_GO)]);
+        env.run(Some(&app), &["build", "-o", "app", "."]).success();
+
+        // What the go command recorded is what the upstream tree hashes to.
+        let go_sum = std::fs::read_to_string(app.join("go.sum")).expect("go.sum");
+        let want = GoEnv::new(&go, &file_url(gateway.upstream.root()))
+            .download(&["example.com/greet@v1.0.0", "example.com/words@v1.1.0"]);
+        for module in &want {
+            let line = format!("{} {} {}", module.path, module.version, module.sum);
+            assert!(
+                go_sum.contains(&line),
+                "{}: go.sum lacks {line}:\n{go_sum}",
+                go.version
+            );
+        }
+        let seen = gateway.second().take_requests();
+        assert!(
+            seen.iter().all(|p| !p.contains("corp.example")),
+            "{}: a private name reached upstream: {seen:?}",
+            go.version
+        );
+        assert!(gateway.stored("example.com/greet", "v1.0.0", "zip"));
+        assert!(gateway.stored("example.com/words", "v1.1.0", "zip"));
+
+        // Upstream gone: a clean module cache builds the same program from modgate alone.
+        drop(gateway.second.take());
+        let mut again = GoEnv::new(&go, &gateway.server.url());
+        again.set("GONOSUMDB", "corp.example");
+        let app_again = again.app(&[("main.go", MAIN_GO)]);
+        for file in ["go.mod", "go.sum"] {
+            std::fs::copy(app.join(file), app_again.join(file)).expect("copying the app");
+        }
+        again
+            .run(Some(&app_again), &["build", "-o", "app", "."])
+            .success();
+
+        // And the store is a proxy tree the go command reads as it is.
+        let mut from_file = GoEnv::new(&go, &file_url(&gateway.store));
+        from_file.set("GOFLAGS", "-mod=readonly -modcacherw");
+        let app_file = from_file.app(&[("main.go", MAIN_GO)]);
+        for file in ["go.mod", "go.sum"] {
+            std::fs::copy(app.join(file), app_file.join(file)).expect("copying the app");
+        }
+        from_file
+            .run(Some(&app_file), &["build", "-o", "app", "."])
+            .success();
+    }
+}
+
+#[test]
+fn fifty_concurrent_requests_for_one_zip_fetch_it_once() {
+    let gateway = Gateway::start("timeout_secs = 10", "");
+    // Slow enough that every request arrives while the first fetch is under way.
+    gateway
+        .second()
+        .set_fault(Fault::Slow(Duration::from_millis(300)));
+    let http = gateway.server.http();
+    let path = "/example.com/greet/@v/v1.0.0.zip";
+    let url = format!("{}{path}", http.base());
+    let bodies = http
+        .runtime()
+        .block_on(futures::future::join_all((0..50).map(|_| {
+            let (client, url) = (http.client().clone(), url.clone());
+            async move {
+                let response = client.get(&url).send().await.expect("a response");
+                assert_eq!(response.status(), 200);
+                response.bytes().await.expect("the body")
+            }
+        })));
+    let want = std::fs::read(gateway.upstream.file("example.com/greet", "v1.0.0", "zip"))
+        .expect("the upstream zip");
+    assert!(bodies.iter().all(|b| b[..] == want[..]));
+    let second = gateway.second();
+    assert_eq!(second.count(path), 1, "{:?}", second.requests());
+    assert_eq!(second.count("/example.com/greet/@v/v1.0.0.info"), 1);
+    assert_eq!(second.count("/example.com/greet/@v/v1.0.0.mod"), 1);
+}
+
+#[test]
+fn upstream_failures_are_gateway_errors_and_store_nothing() {
+    let gateway = Gateway::start("timeout_secs = 1", "");
+    let http = gateway.server.http();
+    let second = gateway.second();
+    let (module, version) = ("example.com/greet", "v1.0.0");
+    let info = "/example.com/greet/@v/v1.0.0.info";
+
+    second.set_fault(Fault::Fail);
+    let reason = http.get(info).assert_error(502, "upstream 500");
+    assert!(
+        reason.contains("500") && reason.contains("injected failure"),
+        "{reason}"
+    );
+    let reason = http
+        .get("/example.com/greet/@v/list")
+        .assert_error(502, "list");
+    assert!(reason.contains("example.com/greet/@v/list"), "{reason}");
+    http.get("/example.com/greet/@latest")
+        .assert_error(502, "latest");
+    assert!(!gateway.stored(module, version, "info"));
+
+    second.set_fault(Fault::Hang);
+    let reason = http.get(info).assert_error(504, "upstream hangs");
+    assert!(
+        reason.contains("example.com/greet/@v/v1.0.0.info"),
+        "{reason}"
+    );
+    assert!(!gateway.stored(module, version, "info"));
+
+    second.set_fault(Fault::CorruptZip);
+    let zip = "/example.com/greet/@v/v1.0.0.zip";
+    let reason = http.get(zip).assert_error(502, "corrupt zip");
+    assert!(reason.contains("v1.0.0.zip"), "{reason}");
+    assert!(!gateway.stored(module, version, "zip"));
+    assert!(!gateway.stored(module, version, "ziphash"));
+
+    // A later good answer is stored and served.
+    second.set_fault(Fault::None);
+    let reply = http.get(zip);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(gateway.stored(module, version, "zip"));
+    let want = std::fs::read(gateway.upstream.file(module, version, "zip")).expect("zip");
+    assert_eq!(reply.body, want);
+
+    // Upstream's "not found" stays a 404, so the go command may ask the next proxy.
+    http.get("/example.com/nothing/@v/v1.0.0.info")
+        .assert_error(404, "unknown upstream");
+    http.get("/example.com/nothing/@v/list")
+        .assert_error(404, "unknown upstream list");
+}
+
+#[test]
+#[ignore = "needs go"]
+fn the_go_command_shows_the_gateway_error() {
+    let gateway = Gateway::start("timeout_secs = 1", "");
+    gateway.second().set_fault(Fault::CorruptZip);
+    for go in go_clients() {
+        let env = GoEnv::new(&go, &gateway.server.url());
+        let out = env
+            .run(None, &["mod", "download", "example.com/greet@v1.0.0"])
+            .failure();
+        assert!(
+            out.stderr.contains("502 Bad Gateway") && out.stderr.contains("v1.0.0.zip"),
+            "{}",
+            out.describe()
+        );
+    }
+    assert!(!gateway.stored("example.com/greet", "v1.0.0", "zip"));
+}
+
+#[test]
+fn lists_are_remembered_served_stale_and_refreshed() {
+    let gateway = Gateway::start("list_ttl_secs = 1\nnot_found_ttl_secs = 1", "");
+    let http = gateway.server.http();
+    let list = "/example.com/words/@v/list";
+    assert_eq!(http.get(list).text(), "v1.0.0\nv1.1.0\n");
+
+    // A new upstream release is not seen while the answer is fresh…
+    gateway.upstream.add(
+        "example.com/words",
+        "v1.2.0",
+        "2023-04-01T00:00:00Z",
+        &[("go.mod", "module example.com/words\n\ngo 1.19\n")],
+    );
+    assert_eq!(http.get(list).text(), "v1.0.0\nv1.1.0\n");
+    // …then the stale answer is served once more while it is refreshed in the background.
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = gateway.second();
+    let asked = second.count(list);
+    assert_eq!(http.get(list).text(), "v1.0.0\nv1.1.0\n");
+    assert!(support::wait_until(Duration::from_secs(5), || second
+        .count(list)
+        > asked));
+    assert!(support::wait_until(Duration::from_secs(5), || http
+        .get(list)
+        .text()
+        == "v1.0.0\nv1.1.0\nv1.2.0\n"));
+
+    // Upstream down: the remembered list keeps being served, even once stale.
+    second.set_fault(Fault::Fail);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(http.get(list).text(), "v1.0.0\nv1.1.0\nv1.2.0\n");
+    second.set_fault(Fault::None);
+
+    // "Not found" is remembered briefly.
+    let missing = "/example.com/later/@v/list";
+    http.get(missing).assert_error(404, "not yet upstream");
+    let later = TreeBuilder::new(gateway.upstream.root());
+    later.add(
+        "example.com/later",
+        "v0.1.0",
+        "2023-05-01T00:00:00Z",
+        &[("go.mod", "module example.com/later\n")],
+    );
+    http.get(missing).assert_error(404, "remembered not found");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(http.get(missing).text(), "v0.1.0\n");
+}
+
+#[test]
+fn stored_versions_are_served_when_upstream_is_down() {
+    let mut gateway = Gateway::start("timeout_secs = 1", "");
+    let http = gateway.server.http();
+    assert_eq!(http.get("/example.com/hello/@v/v1.1.0.zip").status, 200);
+    drop(gateway.second.take());
+    // Restarted, so nothing is remembered in memory: only the store answers.
+    let server = Modgate::start(
+        &gateway.store,
+        Some(&gateway.dir.path().join("modgate.toml")),
+        None,
+    );
+    let http = server.http();
+    assert_eq!(http.get("/example.com/hello/@v/v1.1.0.info").status, 200);
+    assert_eq!(http.get("/example.com/hello/@v/v1.1.0.zip").status, 200);
+    assert_eq!(http.get("/example.com/hello/@v/list").text(), "v1.1.0\n");
+    let latest = http.get("/example.com/hello/@latest");
+    assert_eq!(latest.status, 200, "{}", latest.text());
+    assert!(latest.text().contains("v1.1.0"));
+    // Not stored and upstream unreachable: a gateway error, never a 404.
+    http.get("/example.com/hello/@v/v1.2.0.info")
+        .assert_error(502, "not stored, upstream down");
+}
+
+#[test]
+fn offline_mode_serves_the_store_and_refuses_the_rest() {
+    let gateway = Gateway::start("offline = true", "");
+    let http = gateway.server.http();
+    assert_eq!(http.get("/corp.example/a/@v/v1.0.0.info").status, 200);
+    let reason = http
+        .get("/example.com/greet/@v/v1.0.0.info")
+        .assert_error(403, "offline");
+    assert!(reason.contains("offline"), "{reason}");
+    assert!(gateway.second().requests().is_empty());
+    let before = digest_tree(&gateway.store);
+    http.get("/example.com/greet/@v/list")
+        .assert_error(403, "offline list");
+    assert_eq!(digest_tree(&gateway.store), before);
+}
+
+#[test]
+fn private_routes_cannot_use_upstream() {
+    let dir = temp_dir();
+    let config = dir.path().join("modgate.toml");
+    write_file(
+        &config,
+        "[[route]]\nprefix = \"corp.example\"\nprivate = true\nsource = \"upstream\"\n",
+    );
+    let out = support::modgate_command()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .expect("running modgate");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("route[0].source"), "{stderr}");
+}
