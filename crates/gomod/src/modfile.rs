@@ -1,5 +1,5 @@
 //! The little of go.mod a proxy needs (x/mod `modfile`, read as `ParseLax` reads it): the
-//! `module` path, the `go` version and the `retract` directives.
+//! `module` path, the `go` version, the `require` and the `retract` directives.
 //!
 //! The go command reads a dependency's go.mod leniently, on the theory that new directives
 //! mostly concern the main module: unknown directives and blocks are skipped, and so is a
@@ -53,6 +53,9 @@ pub struct ModFile {
     pub module: Option<String>,
     /// The `go` version (`1.19`); a newer form such as `1.21.0` or `1.21rc1` is cut to `1.21`.
     pub go: Option<String>,
+    /// The `require` directives as (module path, version), in file order; lines that do not
+    /// name a path and a canonical version are skipped.
+    pub require: Vec<(String, String)>,
     /// The `retract` directives, in file order.
     pub retract: Vec<Retraction>,
 }
@@ -134,8 +137,8 @@ impl ModFile {
         })
     }
 
-    /// x/mod `(*File).add`, lax: `module`, `go` and `retract`. `require` is skipped as well,
-    /// where x/mod would check its syntax.
+    /// x/mod `(*File).add`, lax: `module`, `go`, `require` and `retract`. A `require` that
+    /// does not parse is skipped, where x/mod would report it: a proxy never fails on one.
     fn add(
         &mut self,
         block: Option<&LineBlock>,
@@ -172,6 +175,14 @@ impl ModFile {
                 match parse_string(path) {
                     Ok(path) => self.module = Some(path),
                     Err(e) => error(format!("invalid quoted string: {e}")),
+                }
+            }
+            "require" => {
+                if let [path, version] = args
+                    && let (Ok(path), Ok(version)) = (parse_string(path), parse_string(version))
+                    && crate::canonical_version(&version).as_deref() == Some(version.as_str())
+                {
+                    self.require.push((path, version));
                 }
             }
             "retract" => {

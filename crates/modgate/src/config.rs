@@ -12,6 +12,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use filter::{RawFilter, filters};
 pub use storage::StorageConfig;
 use storage::storage;
 use upstream::upstream;
@@ -61,6 +62,8 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub upstream: RawUpstream,
+    #[serde(default, rename = "filter")]
+    pub filters: Vec<RawFilter>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -159,6 +162,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub upstream: UpstreamConfig,
+    pub filters: Vec<crate::filter::Rule>,
     pub routes: Vec<RouteConfig>,
 }
 
@@ -395,6 +399,7 @@ impl Config {
         };
 
         let upstream = upstream(raw.upstream, overrides.upstream, overrides.offline)?;
+        let filters = filters(raw.filters)?;
 
         let routes = if raw.routes.is_empty() {
             // The seed's behaviour: every module in the store, 404 for the rest.
@@ -436,6 +441,7 @@ impl Config {
             storage,
             auth,
             upstream,
+            filters,
             routes,
         })
     }
@@ -600,6 +606,7 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
         .collect()
 }
 
+mod filter;
 mod storage;
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,9 @@
 //! # Layout
 //! - `config`: TOML file + `MODGATE_*` environment + flags, validated at start.
 //! - `storage`: the store over object_store, in the `cache/download` layout.
-//! - `source`: where versions come from (the store today; upstream and git later).
+//! - `source`: where versions come from: the store, or the store filled from upstream proxies.
 //! - `service`: routes module paths to sources; answers queries; the not-found policy.
+//! - `filter`: allow and deny rules by module pattern and version range.
 //! - `publish`: checks and stores new versions, immutably.
 //! - `auth`: htpasswd users, CI tokens, read and write rights, IP allow-lists.
 //! - `http`: axum handlers and layers; thin.
@@ -16,6 +17,7 @@
 mod auth;
 pub mod commands;
 pub mod config;
+pub mod filter;
 mod git;
 mod http;
 pub mod publish;

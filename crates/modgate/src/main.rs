@@ -43,6 +43,21 @@ enum Command {
         #[arg(long, env = "MODGATE_STORE")]
         store: PathBuf,
     },
+    /// Fetch versions into the store through the upstream routes, as requests would.
+    Prefetch {
+        /// module@version, or a go.sum, go.mod or text file (one module@version per line).
+        #[arg(required = true)]
+        specs: Vec<String>,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Upstream proxies, in GOPROXY syntax [default: the config's].
+        #[arg(long)]
+        upstream: Option<String>,
+    },
     /// Manage CI tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -187,6 +202,34 @@ fn main() -> ExitCode {
                 n => Err(anyhow::anyhow!("{n} versions disagree with their files")),
             },
         )),
+        Command::Prefetch {
+            specs,
+            config,
+            store,
+            upstream,
+        } => {
+            let flags = Overrides {
+                store,
+                upstream,
+                ..Overrides::default()
+            };
+            let config = match load(config, flags) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("modgate: {e:#}");
+                    return ExitCode::from(2);
+                }
+            };
+            report(
+                modgate::commands::prefetch::run(&config, &specs).and_then(|summary| match summary
+                    .failed
+                    .len()
+                {
+                    0 => Ok(()),
+                    n => Err(anyhow::anyhow!("{n} versions could not be fetched")),
+                }),
+            )
+        }
         Command::Token(TokenCommand::New { name }) => report(modgate::commands::token::new(&name)),
     }
 }

@@ -12,6 +12,7 @@ use axum_server::tls_rustls::RustlsAcceptor;
 
 use crate::auth::{Access, Auth};
 use crate::config::{Config, Missing, SourceKind};
+use crate::filter::Filters;
 use crate::http::{self, AppState};
 use crate::publish::Publisher;
 use crate::service::{Route, Service};
@@ -55,7 +56,11 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .collect();
     Ok(AppState {
         publisher,
-        service: Arc::new(Service::new(routes, store)),
+        service: Arc::new(Service::new(
+            routes,
+            store,
+            Filters::new(config.filters.clone()),
+        )),
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),
         metrics: telemetry::metrics(),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Access;
 use crate::config::Missing;
+use crate::filter::Filters;
 use crate::source::{Source, SourceError};
 use crate::storage::{StorageError, Store, StoredObject};
 
@@ -64,6 +65,9 @@ pub(crate) enum Error {
     /// Not here, and the client must not ask elsewhere.
     #[error("{0}")]
     Refused(String),
+    /// Held or fetchable, but a filter rule denies it.
+    #[error("{0}")]
+    Denied(String),
     /// The store or the upstream proxy failed: never "not found".
     #[error("{context}: {source}")]
     Unavailable {
@@ -109,15 +113,17 @@ pub(crate) struct Service {
     store: Store,
     /// Per route prefix: when the module list was read, and the list.
     module_index: Mutex<HashMap<String, HeldModules>>,
+    filters: Filters,
 }
 
 impl Service {
-    pub fn new(mut routes: Vec<Route>, store: Store) -> Service {
+    pub fn new(mut routes: Vec<Route>, store: Store, filters: Filters) -> Service {
         routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         Service {
             routes,
             store,
             module_index: Mutex::new(HashMap::new()),
+            filters,
         }
     }
 
@@ -142,23 +148,40 @@ impl Service {
         module: &str,
         query: &Query,
     ) -> Result<Answer, Error> {
+        // Denied modules and versions are refused before anything is fetched for them.
+        if let Some(reason) = self.filters.denies_module(module) {
+            return Err(Error::Denied(format!("{module}: denied: {reason}")));
+        }
+        if let Query::Info(version) | Query::Mod(version) | Query::Zip(version) = query {
+            self.check_allowed(module, version)?;
+        }
         let source = route.source.as_ref();
         let unavailable = |source: SourceError| Error::Unavailable {
             context: module.to_owned(),
             source,
         };
+        let allowed = |versions: Vec<String>| -> Vec<String> {
+            versions
+                .into_iter()
+                .filter(|v| self.filters.denies(module, v).is_none())
+                .collect()
+        };
         match query {
             Query::List => match source.versions(module).await.map_err(unavailable)? {
-                Some(versions) => Ok(Answer::List(list_body(versions))),
+                Some(versions) => Ok(Answer::List(list_body(allowed(versions)))),
                 None => Err(self.missing(route, module, None, false).await),
             },
             Query::Latest => {
-                if let Some(info) = source.query(module, "latest").await.map_err(unavailable)? {
+                // Upstream's choice, unless a filter denies it: then the best allowed version.
+                if let Some(info) = source.query(module, "latest").await.map_err(unavailable)?
+                    && self.check_allowed(module, &info_version(&info)).is_ok()
+                {
                     return Ok(Answer::Info(info));
                 }
                 let Some(versions) = source.versions(module).await.map_err(unavailable)? else {
                     return Err(self.missing(route, module, None, false).await);
                 };
+                let versions = allowed(versions);
                 match self
                     .latest(source, module, versions)
                     .await
@@ -176,7 +199,10 @@ impl Service {
                     Some(canonical) if gomod::check(module, &canonical).is_ok() => canonical,
                     _ => {
                         return match source.query(module, query).await.map_err(unavailable)? {
-                            Some(info) => Ok(Answer::Info(info)),
+                            Some(info) => {
+                                self.check_allowed(module, &info_version(&info))?;
+                                Ok(Answer::Info(info))
+                            }
                             None => Err(self.missing_version(route, module, query).await),
                         };
                     }
@@ -240,6 +266,15 @@ impl Service {
             }
         }
         Ok(newest.map(|(_, info)| info))
+    }
+
+    fn check_allowed(&self, module: &str, version: &str) -> Result<(), Error> {
+        match self.filters.denies(module, version) {
+            Some(reason) => Err(Error::Denied(format!(
+                "{module}@{version}: denied: {reason}"
+            ))),
+            None => Ok(()),
+        }
     }
 
     async fn missing_version(&self, route: &Route, module: &str, version: &str) -> Error {
@@ -357,6 +392,18 @@ fn list_body(versions: Vec<String>) -> String {
         .collect();
     gomod::sort(&mut tagged);
     tagged.iter().map(|v| format!("{v}\n")).collect()
+}
+
+/// The `Version` an `.info` names ("" when it names none).
+fn info_version(info: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Info {
+        #[serde(rename = "Version")]
+        version: String,
+    }
+    serde_json::from_slice::<Info>(info)
+        .map(|i| i.version)
+        .unwrap_or_default()
 }
 
 /// A sortable UTC timestamp for a pseudo-version: the `.info` Time, else the one inside the

@@ -456,6 +456,25 @@ fn is_retracted() {
     }
 }
 
+#[test]
+fn requires_are_kept_and_bad_ones_skipped() {
+    let file = ModFile::parse_lax(
+        b"module m\nrequire example.com/a v1.2.3\nrequire (\n\t\"example.com/b\" v0.1.0-rc.1 // indirect\n\texample.com/c v1.2\n\texample.com/d\n)\nrequire example.com/e v2.0.0+incompatible\n",
+    )
+    .unwrap();
+    let want = [
+        ("example.com/a", "v1.2.3"),
+        ("example.com/b", "v0.1.0-rc.1"),
+        ("example.com/e", "v2.0.0+incompatible"),
+    ];
+    let got: Vec<(&str, &str)> = file
+        .require
+        .iter()
+        .map(|(p, v)| (p.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(got, want);
+}
+
 /// x/mod's `TestComments`, on the comments each node gets, as (node, before, suffix).
 #[test]
 fn comments_attach_like_x_mod() {

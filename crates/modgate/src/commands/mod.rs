@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod import;
+pub mod prefetch;
 pub mod publish;
 pub mod token;
 mod tree;

@@ -55,6 +55,22 @@ fn bad_values_name_their_key() {
             "auth.token[0].sha256",
         ),
         ("[[auth.token]]\nsha256 = \"00\"", "auth.token[0].name"),
+        ("[upstream]\nproxies = \"direct\"", "upstream.proxies"),
+        ("[upstream]\nlist_ttl_secs = 0", "upstream.list_ttl_secs"),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"",
+            "route[0].source",
+        ),
+        ("[[filter]]\nreason = \"no\"", "filter[0].module"),
+        ("[[filter]]\nmodule = \"a.example/[\"", "filter[0].module"),
+        (
+            "[[filter]]\nmodule = \"a.example\"\nversions = \"~v1\"",
+            "filter[0].versions",
+        ),
+        (
+            "[[filter]]\nmodule = \"a.example\"\naction = \"maybe\"",
+            "filter[0].action",
+        ),
         (
             "[[route]]\nprefix = \"a.example\"\nwrite_users = [\"ci\"]",
             "route[0].write_users",
@@ -109,4 +125,32 @@ fn overrides_win_over_the_file() {
     };
     let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
     assert_eq!(config.listen.port(), 2);
+}
+
+#[test]
+fn upstream_routes_and_filters_have_defaults() {
+    let config = from_text(
+        "[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n\n[[filter]]\nmodule = \"example.com/bad\"\n",
+    )
+    .expect("valid");
+    assert_eq!(config.routes[0].source, SourceKind::Upstream);
+    assert_eq!(config.upstream.proxies.len(), 1);
+    assert_eq!(config.upstream.proxies[0].url, "https://proxy.golang.org");
+    assert!(!config.upstream.offline);
+    assert!(!config.filters[0].allow);
+    assert!(!config.filters[0].reason.is_empty());
+
+    let raw = RawConfig::parse(
+        "[upstream]\nproxies = \"https://a.example\"",
+        Path::new("t"),
+    )
+    .expect("parses");
+    let overrides = Overrides {
+        upstream: Some("https://b.example|https://c.example".to_owned()),
+        offline: Some(true),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, overrides, Path::new(".")).expect("valid");
+    assert_eq!(config.upstream.proxies.len(), 2);
+    assert!(config.upstream.offline);
 }

@@ -55,7 +55,9 @@ impl From<service::Error> for HttpError {
             service::Error::Malformed(reason) | service::Error::NotFound(reason) => {
                 HttpError::new(StatusCode::NOT_FOUND, reason)
             }
-            service::Error::Refused(reason) => HttpError::new(StatusCode::FORBIDDEN, reason),
+            service::Error::Refused(reason) | service::Error::Denied(reason) => {
+                HttpError::new(StatusCode::FORBIDDEN, reason)
+            }
             service::Error::Unavailable {
                 source: SourceError::Upstream(UpstreamError::Timeout(reason)),
                 ..

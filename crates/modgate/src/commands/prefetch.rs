@@ -1,0 +1,171 @@
+//! `modgate prefetch`: warm the cache of upstream routes before builds ask, say before
+//! upstream goes away or the proxy goes offline. Each version is fetched, checked and stored
+//! exactly as a `go` request through the server would do it, filters included.
+//!
+//! What to fetch comes from `module@version` arguments and files: a `go.sum` (the whole build
+//! graph: zips for its `h1:` lines, go.mod files for its `/go.mod` lines), a `go.mod` (its
+//! requirements), or a text file with one `module@version` per line (`#` starts a comment).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use futures::StreamExt;
+
+use crate::config::Config;
+use crate::service::Query;
+
+/// Versions fetched at once: enough to hide upstream latency, few enough to be polite.
+const CONCURRENT_FETCHES: usize = 8;
+
+/// What happened.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub fetched: usize,
+    /// (module@version, reason)
+    pub failed: Vec<(String, String)>,
+}
+
+/// (module, version) → whether the zip is wanted (else only the go.mod).
+type Wanted = BTreeMap<(String, String), bool>;
+
+pub fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
+    let mut wanted = Wanted::new();
+    for spec in specs {
+        read_spec(spec, &mut wanted)?;
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let state = crate::serve::build_state(config)?;
+    let service = state.service;
+    let outcomes: Vec<(String, Result<(), String>)> = runtime.block_on(
+        futures::stream::iter(wanted)
+            .map(|((module, version), zip)| {
+                let service = service.clone();
+                async move {
+                    let name = format!("{module}@{version}");
+                    let Some(route) = service.route(&module) else {
+                        return (name, Err("not served by any route".to_owned()));
+                    };
+                    let query = match zip {
+                        true => Query::Zip(version),
+                        false => Query::Mod(version),
+                    };
+                    let outcome = service.answer(route, &module, &query).await;
+                    (name, outcome.map(drop).map_err(|e| e.to_string()))
+                }
+            })
+            .buffer_unordered(CONCURRENT_FETCHES)
+            .collect(),
+    );
+    let mut summary = Summary::default();
+    for (name, outcome) in outcomes {
+        match outcome {
+            Ok(()) => summary.fetched += 1,
+            Err(reason) => {
+                println!("failed {name}: {reason}");
+                summary.failed.push((name, reason));
+            }
+        }
+    }
+    println!(
+        "prefetched {} versions, {} failed",
+        summary.fetched,
+        summary.failed.len()
+    );
+    Ok(summary)
+}
+
+/// Adds what one argument names: a file, or `module@version`.
+fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
+    let path = Path::new(spec);
+    if !path.is_file() {
+        let (module, version) = parse_module_version(spec)
+            .with_context(|| format!("{spec:?} is neither a file nor module@version"))?;
+        want(wanted, module, version, true);
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {spec}"))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with("go.sum") {
+        for (n, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [module, version, _hash] = fields[..] else {
+                anyhow::bail!("{spec}:{}: not a go.sum line", n + 1);
+            };
+            match version.strip_suffix("/go.mod") {
+                Some(version) => want(wanted, module, version, false),
+                None => want(wanted, module, version, true),
+            }
+        }
+    } else if name.ends_with("go.mod") {
+        let go_mod = gomod::ModFile::parse_lax(text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
+        for (module, version) in &go_mod.require {
+            want(wanted, module, version, true);
+        }
+    } else {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (module, version) =
+                parse_module_version(line).with_context(|| format!("{spec}:{}", n + 1))?;
+            want(wanted, module, version, true);
+        }
+    }
+    Ok(())
+}
+
+fn parse_module_version(spec: &str) -> anyhow::Result<(&str, &str)> {
+    let (module, version) = spec.split_once('@').context("expected module@version")?;
+    gomod::check(module, version).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((module, version))
+}
+
+fn want(wanted: &mut Wanted, module: &str, version: &str, zip: bool) {
+    *wanted
+        .entry((module.to_owned(), version.to_owned()))
+        .or_default() |= zip;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_sum_lines_want_zips_or_go_mod_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let go_sum = dir.path().join("go.sum");
+        std::fs::write(
+            &go_sum,
+            "example.com/a v1.0.0 h1:x=\nexample.com/a v1.0.0/go.mod h1:y=\nexample.com/b v1.1.0/go.mod h1:z=\n",
+        )
+        .expect("writing go.sum");
+        let list = dir.path().join("modules.txt");
+        std::fs::write(&list, "# pinned\nexample.com/c@v0.1.0 # why\n\n").expect("writing list");
+        let mut wanted = Wanted::new();
+        for spec in [
+            go_sum.to_str(),
+            list.to_str(),
+            Some("example.com/d@v2.0.0+incompatible"),
+        ] {
+            read_spec(spec.expect("UTF-8 path"), &mut wanted).expect("readable");
+        }
+        let got: Vec<(&str, &str, bool)> = wanted
+            .iter()
+            .map(|((m, v), zip)| (m.as_str(), v.as_str(), *zip))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("example.com/a", "v1.0.0", true),
+                ("example.com/b", "v1.1.0", false),
+                ("example.com/c", "v0.1.0", true),
+                ("example.com/d", "v2.0.0+incompatible", true),
+            ]
+        );
+        assert!(read_spec("example.com/e", &mut wanted).is_err());
+        assert!(read_spec("example.com/e@latest", &mut wanted).is_err());
+    }
+}
