@@ -134,6 +134,7 @@ impl UpstreamSource {
                     .await
                     .map_err(|e| UpstreamError::Storing(format!("{module}@{version}: {e}")))?;
                 tracing::info!(module, version, "cached from upstream");
+                metrics::counter!("modgate_upstream_cached_total", "file" => "mod").increment(1);
                 Ok(true)
             })
             .await
@@ -172,6 +173,7 @@ impl UpstreamSource {
                     .await
                     .map_err(|e| UpstreamError::Storing(format!("{module}@{version}: {e}")))?;
                 tracing::info!(module, version, %h1, "cached zip from upstream");
+                metrics::counter!("modgate_upstream_cached_total", "file" => "zip").increment(1);
                 Ok(true)
             })
             .await

@@ -107,6 +107,13 @@ impl UpstreamClient {
                         deadline.as_secs()
                     ))),
                 };
+            let outcome = match &attempt {
+                Attempt::Found(_) => "found",
+                Attempt::NotFound => "not_found",
+                Attempt::Failed(UpstreamError::Timeout(_)) => "timeout",
+                Attempt::Failed(_) => "failed",
+            };
+            metrics::counter!("modgate_upstream_requests_total", "outcome" => outcome).increment(1);
             match attempt {
                 Attempt::Found(body) => return Ok(Some(body)),
                 Attempt::NotFound => {}
