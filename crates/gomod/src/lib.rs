@@ -136,6 +136,7 @@ mod gobase64;
 mod modfile;
 pub mod note;
 mod path;
+mod pattern;
 pub mod tlog;
 mod version;
 mod zip;
@@ -147,6 +148,7 @@ pub use path::{
     check, check_file_path, check_import_path, check_path, check_path_major, escape_path,
     escape_version, split_path_version, unescape_path, unescape_version,
 };
+pub use pattern::{check_prefix_pattern, match_prefix_patterns};
 pub use version::{
     canonical, canonical_version, compare, is_pseudo_version, is_valid, major, prerelease,
     pseudo_version_time, sort,
