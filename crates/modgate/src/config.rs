@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 pub use storage::StorageConfig;
 use storage::storage;
+pub use sumdb::{RawSumdb, SumdbConfig};
 
 /// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -59,6 +60,8 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub sumdb: RawSumdb,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +155,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub routes: Vec<RouteConfig>,
+    pub sumdb: SumdbConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +413,7 @@ impl Config {
             storage,
             auth,
             routes,
+            sumdb: sumdb::sumdb(raw.sumdb)?,
         })
     }
 }
@@ -555,5 +560,6 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 }
 
 mod storage;
+mod sumdb;
 #[cfg(test)]
 mod tests;
