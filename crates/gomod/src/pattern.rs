@@ -70,7 +70,7 @@ fn glob_match(mut pattern: &[u8], mut name: &[u8]) -> Result<bool, BadPattern> {
                 let (matched, error) = split(match_chunk(chunk, &name[i + 1..]));
                 if let Some(t) = matched {
                     // On the last chunk, only a match that uses all of name will do.
-                    if !(pattern.is_empty() && !t.is_empty()) {
+                    if !pattern.is_empty() || t.is_empty() {
                         name = t;
                         continue 'pattern;
                     }

@@ -5,6 +5,7 @@
 //! - `storage`: the store over object_store, in the `cache/download` layout.
 //! - `source`: where versions come from (the store today; upstream and git later).
 //! - `service`: routes module paths to sources; answers queries; the not-found policy.
+//! - `sumdb`: the checksum database: a caching proxy, and checks of upstream modules.
 //! - `publish`: checks and stores new versions, immutably.
 //! - `auth`: htpasswd users, CI tokens, read and write rights, IP allow-lists.
 //! - `http`: axum handlers and layers; thin.
@@ -23,6 +24,7 @@ mod serve;
 mod service;
 mod source;
 mod storage;
+mod sumdb;
 pub mod telemetry;
 mod tls;
 

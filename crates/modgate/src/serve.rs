@@ -1,9 +1,11 @@
 //! `modgate serve`: build the service from the config and serve it on a bound listener until
 //! the shutdown future resolves, then drain requests in flight within the shutdown timeout.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum_server::Handle;
@@ -17,7 +19,12 @@ use crate::publish::Publisher;
 use crate::service::{Route, Service};
 use crate::source::StoreSource;
 use crate::storage::Store;
+use crate::sumdb::ChecksumDb;
 use crate::{telemetry, tls};
+
+/// A checksum database that does not accept a connection by then is down: fail fast, and let
+/// the stored tiles serve.
+const SUMDB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds everything the config describes, failing on the first thing that cannot be used.
 pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
@@ -36,13 +43,44 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
             Route::new(r.prefix.clone(), r.missing, access, source.clone())
         })
         .collect();
+    let service = Arc::new(Service::new(routes, store.clone()));
+    let sumdb = Arc::new(checksum_db(config, &service, store.clone())?);
     Ok(AppState {
         publisher: Arc::new(Publisher::new(store.clone())),
-        service: Arc::new(Service::new(routes, store)),
+        service,
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),
         metrics: telemetry::metrics(),
+        sumdb: config.sumdb.proxy.then_some(sumdb),
     })
+}
+
+/// The checksum database, told which modules are private: those a private route serves.
+fn checksum_db(
+    config: &Config,
+    service: &Arc<Service>,
+    store: Store,
+) -> anyhow::Result<ChecksumDb> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(SUMDB_CONNECT_TIMEOUT)
+        .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the checksum database's HTTP client")?;
+    let private: HashSet<String> = config
+        .routes
+        .iter()
+        .filter(|r| r.private)
+        .map(|r| r.prefix.clone())
+        .collect();
+    let service = service.clone();
+    let is_private = move |module: &str| {
+        service
+            .route(module)
+            .is_some_and(|route| private.contains(&route.prefix))
+    };
+    Ok(ChecksumDb::new(&config.sumdb, store, client)
+        .context("[sumdb] key")?
+        .with_private(Arc::new(is_private)))
 }
 
 pub async fn run(
