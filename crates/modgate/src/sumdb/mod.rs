@@ -48,7 +48,7 @@ pub(crate) type IsPrivate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Why the checksum database has no answer. Each message is one line naming what was asked
 /// (a module@version, a tile, `latest`).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum SumdbError {
     /// An unknown database name or path, a malformed request, or a module version the
     /// database does not hold (its 404 or 410).
@@ -128,6 +128,7 @@ impl ChecksumDb {
         &self.name
     }
 
+    /// Whether modules fetched from upstream must be verified (verify on, module not skipped).
     #[cfg_attr(
         not(test),
         expect(
@@ -135,7 +136,6 @@ impl ChecksumDb {
             reason = "for the upstream source of issue 4, built in parallel"
         )
     )]
-    /// Whether modules fetched from upstream must be verified (verify on, module not skipped).
     pub fn checks(&self, module: &str) -> bool {
         self.verify && !gomod::match_prefix_patterns(&self.skip, module)
     }

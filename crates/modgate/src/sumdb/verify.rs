@@ -40,6 +40,8 @@ pub(super) struct Record {
 }
 
 impl ChecksumDb {
+    /// Checks hashes of a version against the database: `go_mod_h1` is the h1 of the .mod
+    /// (the `M V/go.mod h1:` line), `zip_h1` of the zip (the `M V h1:` line), either may be None.
     #[cfg_attr(
         not(test),
         expect(
@@ -47,8 +49,6 @@ impl ChecksumDb {
             reason = "for the upstream source of issue 4, built in parallel"
         )
     )]
-    /// Checks hashes of a version against the database: `go_mod_h1` is the h1 of the .mod
-    /// (the `M V/go.mod h1:` line), `zip_h1` of the zip (the `M V h1:` line), either may be None.
     pub async fn verify(
         &self,
         module: &str,
