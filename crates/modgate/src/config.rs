@@ -15,6 +15,7 @@ use serde::Deserialize;
 use filter::{RawFilter, filters};
 pub use storage::StorageConfig;
 use storage::storage;
+pub use sumdb::{RawSumdb, SumdbConfig};
 use upstream::upstream;
 pub use upstream::{RawUpstream, UpstreamConfig, UpstreamProxy};
 
@@ -66,6 +67,8 @@ pub struct RawConfig {
     pub filters: Vec<RawFilter>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub sumdb: RawSumdb,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +167,7 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     pub filters: Vec<crate::filter::Rule>,
     pub routes: Vec<RouteConfig>,
+    pub sumdb: SumdbConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,6 +447,7 @@ impl Config {
             upstream,
             filters,
             routes,
+            sumdb: sumdb::sumdb(raw.sumdb)?,
         })
     }
 }
@@ -608,6 +613,7 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 
 mod filter;
 mod storage;
+mod sumdb;
 #[cfg(test)]
 mod tests;
 mod upstream;

@@ -6,6 +6,7 @@
 //! - `source`: where versions come from: the store, or the store filled from upstream proxies.
 //! - `service`: routes module paths to sources; answers queries; the not-found policy.
 //! - `filter`: allow and deny rules by module pattern and version range.
+//! - `sumdb`: the checksum database: a caching proxy, and checks of upstream modules.
 //! - `publish`: checks and stores new versions, immutably.
 //! - `auth`: htpasswd users, CI tokens, read and write rights, IP allow-lists.
 //! - `http`: axum handlers and layers; thin.
@@ -25,6 +26,7 @@ mod serve;
 mod service;
 mod source;
 mod storage;
+mod sumdb;
 pub mod telemetry;
 mod tls;
 

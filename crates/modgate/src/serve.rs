@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum_server::Handle;
@@ -15,10 +16,15 @@ use crate::config::{Config, Missing, SourceKind};
 use crate::filter::Filters;
 use crate::http::{self, AppState};
 use crate::publish::Publisher;
-use crate::service::{Route, Service};
+use crate::service::{Route, Service, covers};
 use crate::source::{Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
+use crate::sumdb::ChecksumDb;
 use crate::{telemetry, tls};
+
+/// A checksum database that does not accept a connection by then is down: fail fast, and let
+/// the stored tiles serve.
+const SUMDB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds everything the config describes, failing on the first thing that cannot be used.
 pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
@@ -29,6 +35,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         config.trusted_proxies.clone(),
     )?;
     let publisher = Arc::new(Publisher::new(store.clone()));
+    let sumdb = Arc::new(checksum_db(config, store.clone())?);
     let stored: Arc<dyn Source> = Arc::new(StoreSource::new(store.clone()));
     let uses_upstream = config
         .routes
@@ -36,8 +43,13 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .any(|r| r.source == SourceKind::Upstream);
     let upstream: Option<Arc<dyn Source>> = match uses_upstream && !config.upstream.offline {
         true => Some(Arc::new(
-            UpstreamSource::new(&config.upstream, stored.clone(), publisher.clone())
-                .context("setting up the upstream client")?,
+            UpstreamSource::new(
+                &config.upstream,
+                stored.clone(),
+                publisher.clone(),
+                sumdb.clone(),
+            )
+            .context("setting up the upstream client")?,
         )),
         false => None,
     };
@@ -54,17 +66,44 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
             Route::new(r.prefix.clone(), missing, access, source)
         })
         .collect();
+    let service = Arc::new(Service::new(
+        routes,
+        store,
+        Filters::new(config.filters.clone()),
+    ));
     Ok(AppState {
         publisher,
-        service: Arc::new(Service::new(
-            routes,
-            store,
-            Filters::new(config.filters.clone()),
-        )),
+        service,
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),
         metrics: telemetry::metrics(),
+        sumdb: config.sumdb.proxy.then_some(sumdb),
     })
+}
+
+/// The checksum database, told which modules are private: those a private route serves.
+fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(SUMDB_CONNECT_TIMEOUT)
+        .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the checksum database's HTTP client")?;
+    // The route serving a module is the longest prefix that covers it, as in `Service::route`.
+    let mut prefixes: Vec<(String, bool)> = config
+        .routes
+        .iter()
+        .map(|r| (r.prefix.clone(), r.private))
+        .collect();
+    prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    let is_private = move |module: &str| {
+        prefixes
+            .iter()
+            .find(|(prefix, _)| covers(prefix, module))
+            .is_some_and(|(_, private)| *private)
+    };
+    Ok(ChecksumDb::new(&config.sumdb, store, client)
+        .context("[sumdb] key")?
+        .with_private(Arc::new(is_private)))
 }
 
 pub async fn run(

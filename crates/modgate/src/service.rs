@@ -95,13 +95,17 @@ impl Route {
         }
     }
 
-    /// Whether `module` is under this route's prefix, at an element boundary.
     fn covers(&self, module: &str) -> bool {
-        self.prefix.is_empty()
-            || module
-                .strip_prefix(&self.prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        covers(&self.prefix, module)
     }
+}
+
+/// Whether `module` is under a route `prefix`, at an element boundary ("" covers everything).
+pub(crate) fn covers(prefix: &str, module: &str) -> bool {
+    prefix.is_empty()
+        || module
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// When a route's module list was read, and the list.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use support::{
-    Fault, GoEnv, Modgate, Second, TreeBuilder, digest_tree, file_url, go_clients, private_tree,
-    public_tree, temp_dir, write_file,
+    Fault, GoEnv, Modgate, Second, TestSumdb, TreeBuilder, digest_tree, file_url, go_clients,
+    private_tree, public_tree, temp_dir, write_file,
 };
 
 /// Public modules with dependencies of their own: greet needs words v1.1.0, and words has an
@@ -65,10 +65,11 @@ func main() { println(util.Twice("c"), greet.Greet()) }
 "#;
 
 /// modgate in front of SECOND: `corp.example` private from the store, everything else from
-/// upstream.
+/// upstream, checked against a test checksum database that holds the upstream tree's hashes.
 struct Gateway {
     server: Modgate,
     second: Option<Second>,
+    sumdb: TestSumdb,
     upstream: TreeBuilder,
     store: PathBuf,
     dir: tempfile::TempDir,
@@ -80,6 +81,8 @@ impl Gateway {
         let dir = temp_dir();
         let upstream = upstream_tree(&dir.path().join("upstream"));
         let second = Second::start(upstream.root());
+        let sumdb = TestSumdb::new("sumdb.test");
+        sumdb.add_tree(upstream.root());
         let store = private_tree(&dir.path().join("store")).root().to_owned();
         let config = dir.path().join("modgate.toml");
         write_file(
@@ -90,6 +93,11 @@ impl Gateway {
 proxies = "{}"
 {upstream_keys}
 
+[sumdb]
+name = "sumdb.test"
+key = "{}"
+url = "{}"
+
 [[route]]
 prefix = "corp.example"
 private = true
@@ -99,13 +107,16 @@ prefix = "*"
 source = "upstream"
 {extra}
 "#,
-                second.url()
+                second.url(),
+                sumdb.verifier_key(),
+                sumdb.url()
             ),
         );
         let server = Modgate::start(&store, Some(&config), None);
         Gateway {
             server,
             second: Some(second),
+            sumdb,
             upstream,
             store,
             dir,
@@ -130,9 +141,23 @@ fn one_gateway_builds_private_and_public_modules_and_keeps_them() {
     for go in go_clients() {
         let mut gateway = Gateway::start("timeout_secs = 5", "");
         let mut env = GoEnv::new(&go, &gateway.server.url());
+        // The database's key but not its address: go checks public modules through modgate.
+        env.set("GOSUMDB", &gateway.sumdb.verifier_key());
         env.set("GONOSUMDB", "corp.example");
         let app = env.app(&[("main.go", MAIN_GO)]);
         env.run(Some(&app), &["build", "-o", "app", "."]).success();
+        let verified = gateway.sumdb.requests();
+        assert!(
+            verified
+                .iter()
+                .any(|r| r.contains("lookup/example.com/greet@v1.0.0")),
+            "{}: {verified:?}",
+            go.version
+        );
+        assert!(
+            verified.iter().all(|r| !r.contains("corp.example")),
+            "{verified:?}"
+        );
 
         // What the go command recorded is what the upstream tree hashes to.
         let go_sum = std::fs::read_to_string(app.join("go.sum")).expect("go.sum");
@@ -494,4 +519,39 @@ fn prefetch_warms_the_store_from_a_go_sum_and_specs() {
         stdout.contains("failed example.com/hello@v1.9.0"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_zip_the_checksum_database_disagrees_with_is_refused_and_not_stored() {
+    let gateway = Gateway::start("", "");
+    let (module, version) = ("example.com/hello", "v1.0.0");
+    let go_mod = std::fs::read(gateway.upstream.file(module, version, "mod")).expect(".mod");
+    gateway.sumdb.add(
+        module,
+        version,
+        "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        &gomod::hash_go_mod(&go_mod),
+    );
+    let http = gateway.server.http();
+    let reason = http
+        .get("/example.com/hello/@v/v1.0.0.zip")
+        .assert_error(502, "zip hash disagrees");
+    assert!(reason.contains("example.com/hello@v1.0.0"), "{reason}");
+    assert!(!gateway.stored(module, version, "zip"));
+    assert!(!gateway.stored(module, version, "ziphash"));
+    // The go.mod agrees with the database, so that much is kept.
+    assert!(gateway.stored(module, version, "mod"));
+
+    // A version the database has never heard of is not stored either.
+    gateway.upstream.add(
+        "example.com/unlisted",
+        "v1.0.0",
+        "2023-01-01T00:00:00Z",
+        &[("go.mod", "module example.com/unlisted\n")],
+    );
+    let reason = http
+        .get("/example.com/unlisted/@v/v1.0.0.info")
+        .assert_error(502, "not in the database");
+    assert!(reason.contains("checksum database"), "{reason}");
+    assert!(!gateway.stored("example.com/unlisted", "v1.0.0", "info"));
 }

@@ -154,3 +154,51 @@ fn upstream_routes_and_filters_have_defaults() {
     assert_eq!(config.upstream.proxies.len(), 2);
     assert!(config.upstream.offline);
 }
+
+#[test]
+fn sumdb_defaults_to_the_public_database() {
+    let sumdb = from_text("").expect("valid").sumdb;
+    assert_eq!(sumdb.name, "sum.golang.org");
+    assert_eq!(sumdb.key, sumdb::DEFAULT_SUMDB_KEY);
+    assert_eq!(sumdb.url, "https://sum.golang.org");
+    assert!(sumdb.verify && sumdb.proxy && sumdb.skip.is_empty());
+    assert_eq!(sumdb.timeout, Duration::from_secs(30));
+}
+
+#[test]
+fn sumdb_takes_another_database() {
+    let (_, key) = gomod::note::generate_key("sumdb.test", &[1; 32]).expect("key");
+    let sumdb = from_text(&format!(
+        "[sumdb]\nname = \"sumdb.test\"\nkey = \"{key}\"\nurl = \"http://127.0.0.1:9/sumdb/sumdb.test/\"\n\
+         verify = false\nproxy = false\nskip = [\"corp.example\", \"*.internal/\"]\ntimeout_secs = 5\n"
+    ))
+    .expect("valid")
+    .sumdb;
+    assert_eq!(sumdb.url, "http://127.0.0.1:9/sumdb/sumdb.test");
+    assert!(!sumdb.verify && !sumdb.proxy);
+    assert_eq!(sumdb.skip, ["corp.example", "*.internal/"]);
+    assert_eq!(sumdb.timeout, Duration::from_secs(5));
+}
+
+#[test]
+fn sumdb_bad_values_name_their_key() {
+    let (_, key) = gomod::note::generate_key("sumdb.test", &[1; 32]).expect("key");
+    let cases = [
+        ("name = \"sumdb.test\"", "sumdb.key"),
+        ("name = \"../etc\"", "sumdb.name"),
+        ("name = \"a b\"", "sumdb.name"),
+        ("key = \"sum.golang.org+033de0ae+AAAA\"", "sumdb.key"),
+        (&format!("key = \"{key}\""), "sumdb.key"),
+        ("url = \"ftp://sum.golang.org\"", "sumdb.url"),
+        ("url = \"not a url\"", "sumdb.url"),
+        ("skip = [\"\"]", "sumdb.skip"),
+        ("skip = [\"corp[\"]", "sumdb.skip"),
+        ("timeout_secs = 0", "sumdb.timeout_secs"),
+        ("verifi = true", "verifi"),
+    ];
+    for (line, key) in cases {
+        let text = format!("[sumdb]\n{line}\n");
+        let err = from_text(&text).expect_err(&text).to_string();
+        assert!(err.contains(key), "{text:?}: {err}");
+    }
+}

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Denied;
 use crate::service;
 use crate::source::{SourceError, UpstreamError};
+use crate::sumdb::SumdbError;
 
 /// The `go` command drops an error body longer than this.
 const MAX_REASON_BYTES: usize = 600;
@@ -75,6 +76,23 @@ impl From<service::Error> for HttpError {
                 )
             }
         }
+    }
+}
+
+impl From<SumdbError> for HttpError {
+    fn from(error: SumdbError) -> HttpError {
+        let status = match &error {
+            SumdbError::NotFound(_) => StatusCode::NOT_FOUND,
+            SumdbError::Refused(_) => StatusCode::FORBIDDEN,
+            SumdbError::Mismatch(_) | SumdbError::Invalid(_) | SumdbError::Unreachable(_) => {
+                StatusCode::BAD_GATEWAY
+            }
+            SumdbError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        };
+        if status.is_server_error() {
+            tracing::warn!(cause = %error, "checksum database failed");
+        }
+        HttpError::new(status, error.to_string())
     }
 }
 

@@ -5,6 +5,7 @@ mod goproxy;
 mod ops;
 mod publish;
 mod request;
+mod sumdb;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use tracing::Level;
 use crate::auth::{Auth, ClientAddress, Principal};
 use crate::publish::Publisher;
 use crate::service::Service;
+use crate::sumdb::ChecksumDb;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
 const MAX_REQUEST_BODY: usize = 64 * 1024;
@@ -38,6 +40,8 @@ pub(crate) struct AppState {
     pub publisher: Arc<Publisher>,
     pub realm: Arc<str>,
     pub metrics: PrometheusHandle,
+    /// The checksum database proxy; `None` when `[sumdb] proxy = false`.
+    pub sumdb: Option<Arc<ChecksumDb>>,
 }
 
 /// The endpoint a response answered, for metrics: set by handlers in response extensions.
@@ -73,6 +77,7 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
     // Router::layer wraps what came before: the last layer added is the outermost.
     let reading = Router::new()
         .merge(ops::router())
+        .merge(sumdb::router())
         .fallback(goproxy::handle)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(TimeoutLayer::with_status_code(

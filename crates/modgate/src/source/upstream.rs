@@ -26,6 +26,7 @@ use super::{Source, SourceError};
 use crate::config::UpstreamConfig;
 use crate::publish::Publisher;
 use crate::storage::StoredObject;
+use crate::sumdb::{ChecksumDb, SumdbError};
 
 /// A remembered `list`, `@latest` or query answer; `None` is upstream's "not found".
 type Answer = Result<Option<Bytes>, UpstreamError>;
@@ -37,6 +38,8 @@ pub(crate) struct UpstreamSource {
     stored: Arc<dyn Source>,
     client: Arc<UpstreamClient>,
     writer: Arc<Publisher>,
+    /// Checks what is fetched before it is stored.
+    sumdb: Arc<ChecksumDb>,
     answers: Arc<Remembered>,
     asks: Arc<Singleflight<Answer>>,
     fetches: Arc<Singleflight<Fetched>>,
@@ -50,11 +53,13 @@ impl UpstreamSource {
         config: &UpstreamConfig,
         stored: Arc<dyn Source>,
         writer: Arc<Publisher>,
+        sumdb: Arc<ChecksumDb>,
     ) -> Result<UpstreamSource, reqwest::Error> {
         Ok(UpstreamSource {
             stored,
             client: Arc::new(UpstreamClient::new(config)?),
             writer,
+            sumdb,
             answers: Arc::new(Remembered::new(config.list_ttl, config.not_found_ttl)),
             asks: Arc::new(Singleflight::new()),
             fetches: Arc::new(Singleflight::new()),
@@ -110,6 +115,7 @@ impl UpstreamSource {
         let client = self.client.clone();
         let answers = self.answers.clone();
         let writer = self.writer.clone();
+        let sumdb = self.sumdb.clone();
         let (module_owned, version_owned) = (module.to_owned(), version.to_owned());
         let key = base.clone();
         self.fetches
@@ -129,6 +135,8 @@ impl UpstreamSource {
                     .map_err(|reason| {
                         UpstreamError::Failed(format!("upstream {base}: {reason}"))
                     })?;
+                let go_mod_h1 = gomod::hash_go_mod(&go_mod);
+                verify(&sumdb, module, version, Some(&go_mod_h1), None).await?;
                 writer
                     .store_fetched(module, version, info, go_mod)
                     .await
@@ -151,6 +159,7 @@ impl UpstreamSource {
         };
         let client = self.client.clone();
         let writer = self.writer.clone();
+        let sumdb = self.sumdb.clone();
         let (module_owned, version_owned) = (module.to_owned(), version.to_owned());
         let key = format!("{base}.zip");
         let path = key.clone();
@@ -168,6 +177,7 @@ impl UpstreamSource {
                     .map_err(|reason| {
                         UpstreamError::Failed(format!("upstream {path}: {reason}"))
                     })?;
+                verify(&sumdb, module, version, None, Some(&h1)).await?;
                 writer
                     .store_fetched_zip(module, version, temp.path(), &h1)
                     .await
@@ -285,6 +295,32 @@ fn version_path(module: &str, version: &str) -> Option<String> {
     let module = gomod::escape_path(module).ok()?;
     let version = gomod::escape_version(version).ok()?;
     Some(format!("{module}/@v/{version}"))
+}
+
+/// Checks fetched hashes against the checksum database, unless the module is exempt (the
+/// database's `skip` patterns, or checks turned off). Any doubt is a gateway error: nothing
+/// unverified is stored.
+async fn verify(
+    sumdb: &ChecksumDb,
+    module: &str,
+    version: &str,
+    go_mod_h1: Option<&str>,
+    zip_h1: Option<&str>,
+) -> Result<(), UpstreamError> {
+    if !sumdb.checks(module) {
+        return Ok(());
+    }
+    sumdb
+        .verify(module, version, go_mod_h1, zip_h1)
+        .await
+        .map_err(|e| match e {
+            SumdbError::Timeout(reason) => UpstreamError::Timeout(reason),
+            SumdbError::NotFound(reason) => UpstreamError::Failed(format!(
+                "{reason} (not in checksum database {}; list the module in [sumdb] skip if it is not public)",
+                sumdb.name()
+            )),
+            other => UpstreamError::Failed(other.to_string()),
+        })
 }
 
 fn interrupted(path: &str, why: Interrupted) -> UpstreamError {

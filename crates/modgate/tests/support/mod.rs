@@ -13,6 +13,7 @@ mod publish;
 pub mod s3;
 mod second;
 mod server;
+mod sumdb;
 mod tree;
 
 pub use git::{GitDaemon, GitRepo, git, git_command};
@@ -25,6 +26,7 @@ pub use publish::{
 pub use s3::{Backend, Storage, Weed};
 pub use second::{Fault, Second};
 pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
+pub use sumdb::TestSumdb;
 pub use tree::{
     TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree, write_file,
 };

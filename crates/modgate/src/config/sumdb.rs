@@ -1,0 +1,117 @@
+//! `[sumdb]`: the checksum database that modgate proxies under `/sumdb/<name>/` and checks
+//! modules fetched from upstream against.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{ConfigError, invalid, positive_secs};
+
+/// The public Go checksum database, the go command's default `GOSUMDB`.
+pub const DEFAULT_SUMDB_NAME: &str = "sum.golang.org";
+/// Its verifier key, as the go command knows it (`knownGOSUMDB` in modfetch/key.go).
+pub const DEFAULT_SUMDB_KEY: &str =
+    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSumdb {
+    pub name: Option<String>,
+    pub key: Option<String>,
+    pub url: Option<String>,
+    pub verify: Option<bool>,
+    pub skip: Option<Vec<String>>,
+    pub proxy: Option<bool>,
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SumdbConfig {
+    /// The database's name, as in `GOSUMDB` and in `/sumdb/<name>/`; the key's name.
+    pub name: String,
+    /// Its verifier key (checked: it parses and names `name`).
+    pub key: String,
+    /// Where it answers `/lookup`, `/latest` and `/tile`, without a trailing slash.
+    pub url: String,
+    /// Whether modules fetched from upstream are checked against it before they are stored.
+    pub verify: bool,
+    /// `GONOSUMDB`-style patterns (see `gomod::match_prefix_patterns`): modules not checked.
+    pub skip: Vec<String>,
+    /// Whether `/sumdb/<name>/…` is served.
+    pub proxy: bool,
+    pub timeout: Duration,
+}
+
+pub(super) fn sumdb(raw: RawSumdb) -> Result<SumdbConfig, ConfigError> {
+    let name = raw.name.unwrap_or_else(|| DEFAULT_SUMDB_NAME.to_owned());
+    if !is_valid_name(&name) {
+        return Err(invalid(
+            "sumdb.name",
+            format!("{name:?} is not a checksum database name (host[/path])"),
+        ));
+    }
+    let key = match raw.key {
+        Some(key) => key,
+        None if name == DEFAULT_SUMDB_NAME => DEFAULT_SUMDB_KEY.to_owned(),
+        None => {
+            return Err(invalid(
+                "sumdb.key",
+                format!("missing: required when sumdb.name is not {DEFAULT_SUMDB_NAME:?}"),
+            ));
+        }
+    };
+    let verifier = gomod::note::Verifier::new(&key)
+        .map_err(|e| invalid("sumdb.key", format!("{key:?}: {e}")))?;
+    if verifier.name() != name {
+        return Err(invalid(
+            "sumdb.key",
+            format!(
+                "the key is for {:?}, not sumdb.name {name:?}",
+                verifier.name()
+            ),
+        ));
+    }
+    let url = raw.url.unwrap_or_else(|| format!("https://{name}"));
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
+        Ok(_) => {
+            return Err(invalid(
+                "sumdb.url",
+                format!("{url:?}: expected http(s)://host"),
+            ));
+        }
+        Err(e) => return Err(invalid("sumdb.url", format!("{url:?}: {e}"))),
+    }
+    let skip = raw.skip.unwrap_or_default();
+    if let Some(bad) = skip
+        .iter()
+        .find(|p| p.trim_end_matches('/').is_empty() || !gomod::check_prefix_pattern(p))
+    {
+        return Err(invalid(
+            "sumdb.skip",
+            format!("{bad:?} is not a module path pattern"),
+        ));
+    }
+    Ok(SumdbConfig {
+        name,
+        key,
+        url: url.trim_end_matches('/').to_owned(),
+        verify: raw.verify.unwrap_or(true),
+        skip,
+        proxy: raw.proxy.unwrap_or(true),
+        timeout: positive_secs("sumdb.timeout_secs", raw.timeout_secs, 30)?,
+    })
+}
+
+/// The go command's rule (`host[/path]`), tightened to what can safely become a URL path and a
+/// storage key: non-empty elements of letters, digits and `-._~`, none `.` or `..`.
+fn is_valid_name(name: &str) -> bool {
+    name.split('/').all(|element| {
+        !element.is_empty()
+            && element != "."
+            && element != ".."
+            && element
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    })
+}

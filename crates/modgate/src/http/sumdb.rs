@@ -1,0 +1,73 @@
+//! `/sumdb/<name>/…`: the checksum database proxy (GOPROXY spec's `sumdb` paths).
+//!
+//! The go command asks `<proxy>/sumdb/<name>/supported` once, and on 200 sends its lookups and
+//! tile reads here instead of to the database. These paths reveal nothing private but the
+//! module names of lookups, and `ChecksumDb` refuses those under private routes; so they need
+//! what a route with anonymous reads needs: the server's allow-list, and credentials that check
+//! out when some are sent.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::error::HttpError;
+use super::{AppState, Endpoint, identify};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/sumdb/{*path}", get(handle))
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut response = match serve(&state, peer, &path, &headers).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    response.extensions_mut().insert(Endpoint("sumdb"));
+    response
+}
+
+async fn serve(
+    state: &AppState,
+    peer: SocketAddr,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    identify(state, peer, headers).await?;
+    let Some(db) = &state.sumdb else {
+        // 404: the go command then asks the checksum database itself.
+        return Err(HttpError::new(
+            StatusCode::NOT_FOUND,
+            "this proxy does not serve a checksum database",
+        ));
+    };
+    // A database name may have several elements (host/path): ours is matched whole, anything
+    // else is named by its first element in the 404.
+    let (name, rest) = match path
+        .strip_prefix(db.name())
+        .and_then(|r| r.strip_prefix('/'))
+    {
+        Some(rest) => (db.name(), rest),
+        None => path.split_once('/').unwrap_or((path, "")),
+    };
+    let answer = db.proxy(name, rest).await?;
+    let mut response = answer.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(answer.cache_control),
+    );
+    Ok(response)
+}

@@ -1,0 +1,95 @@
+//! The upstream checksum database over HTTP: one GET per path, its failures sorted into the
+//! kinds the callers branch on.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+
+use super::SumdbError;
+
+/// Answers larger than this are not a checksum database's (a tile is 8 KiB, a lookup a few
+/// hundred bytes): refused rather than held in memory.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+pub(super) struct Remote {
+    client: reqwest::Client,
+    /// Without a trailing slash.
+    base: String,
+    timeout: Duration,
+}
+
+impl Remote {
+    pub fn new(client: reqwest::Client, base: &str, timeout: Duration) -> Remote {
+        Remote {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+            timeout,
+        }
+    }
+
+    /// `GET <base>/<path>`. `what` names the request in errors (a module@version, a tile).
+    /// 404 and 410 are `NotFound`; anything else but 200 is `Unreachable`, never `NotFound`.
+    pub async fn get(&self, path: &str, what: &str) -> Result<Bytes, SumdbError> {
+        let url = format!("{}/{path}", self.base);
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                SumdbError::Timeout(format!("{what}: checksum database timed out ({url})"))
+            } else {
+                SumdbError::Unreachable(format!(
+                    "{what}: checksum database unreachable ({url}): {}",
+                    root_cause(&e)
+                ))
+            }
+        };
+        let mut response = self
+            .client
+            .get(&url)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(failed)?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND | StatusCode::GONE => {
+                return Err(SumdbError::NotFound(format!(
+                    "{what}: not found in the checksum database"
+                )));
+            }
+            status => {
+                return Err(SumdbError::Unreachable(format!(
+                    "{what}: checksum database answered {status} ({url})"
+                )));
+            }
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(too_large(what));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large(what));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.into())
+    }
+}
+
+fn too_large(what: &str) -> SumdbError {
+    SumdbError::Invalid(format!(
+        "{what}: checksum database answer larger than {MAX_ANSWER_BYTES} bytes"
+    ))
+}
+
+/// reqwest's own message is "error sending request for url (…)"; the cause says why.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,139 @@
+//! The tiles of the upstream log, shared by the proxy and the verifier.
+//!
+//! - A full hash tile never changes. Once it is proven against a signed tree it is kept in the
+//!   store for good, at `sumdb/<name>/tile/…`: where the go command keeps it in its module cache
+//!   (`cache/download/sumdb/<name>/tile/…`), so the store stays a valid `file://` proxy tree.
+//!   Stored tiles are served even when the upstream database is down.
+//! - Partial tiles grow with the log, and data tiles are never read by the go command and
+//!   cannot be checked cheaply: both are kept in memory for [`RECENT_TTL`], never stored. So is
+//!   a full tile that could not be proven yet.
+//! - The first `w` hashes of a tile never change either, so a partial tile is cut from its
+//!   stored full tile when there is one, and, like the go command's client, from the upstream's
+//!   full tile when the upstream no longer serves the partial one.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use gomod::tlog::{HASH_SIZE, TILE_HEIGHT, Tile};
+use object_store::path::Path;
+use quick_cache::sync::Cache;
+
+use super::SumdbError;
+use super::remote::Remote;
+use crate::storage::Store;
+
+/// How long a tile that is not stored is reused: long enough for one go command's burst of
+/// requests, short enough that a growing tree's new hashes show up.
+const RECENT_TTL: Duration = Duration::from_secs(10);
+
+/// Tiles held in memory: at most 8 KiB each, so a few MiB in all.
+const RECENT_CAPACITY: usize = 512;
+
+/// Where a tile came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// The store: proven when it was kept.
+    Stored,
+    /// The upstream, now or a few seconds ago: not proven.
+    Fetched,
+}
+
+pub(super) struct TileCache {
+    store: Store,
+    /// `sumdb/<name>`, the store prefix.
+    prefix: String,
+    remote: std::sync::Arc<Remote>,
+    recent: Cache<Tile, (Instant, Bytes)>,
+}
+
+impl TileCache {
+    pub fn new(store: Store, name: &str, remote: std::sync::Arc<Remote>) -> TileCache {
+        TileCache {
+            store,
+            prefix: format!("sumdb/{name}"),
+            remote,
+            recent: Cache::new(RECENT_CAPACITY),
+        }
+    }
+
+    /// A tile's data, from the store, memory or the upstream, in that order.
+    pub async fn read(&self, tile: Tile) -> Result<(Bytes, Origin), SumdbError> {
+        if is_storable(tile)
+            && let Some(data) = self.stored(tile).await
+        {
+            return Ok((data, Origin::Stored));
+        }
+        if let Some((at, data)) = self.recent.get(&tile)
+            && at.elapsed() < RECENT_TTL
+        {
+            return Ok((data, Origin::Fetched));
+        }
+        let full = Tile {
+            w: 1 << tile.h,
+            ..tile
+        };
+        let partial_hashes = tile.l >= 0 && full != tile;
+        if partial_hashes && let Some(data) = self.stored(full).await {
+            return Ok((prefix(&data, tile), Origin::Stored));
+        }
+        let data = match self.fetch(tile).await {
+            Err(SumdbError::NotFound(_)) if partial_hashes => {
+                let data = self.fetch(full).await?;
+                prefix(&data, tile)
+            }
+            other => other?,
+        };
+        self.recent.insert(tile, (Instant::now(), data.clone()));
+        Ok((data, Origin::Fetched))
+    }
+
+    /// Keeps a tile that has been proven: full hash tiles go to the store, create-only.
+    pub async fn keep(&self, tile: Tile, data: Bytes) {
+        let Some(key) = self.key(tile).filter(|_| is_storable(tile)) else {
+            return;
+        };
+        if let Err(e) = self.store.put_new(&key, data).await {
+            // The tile is still served; the next proof will try to keep it again.
+            tracing::warn!(tile = %tile.path(), cause = %e, "keeping a checksum database tile failed");
+        }
+    }
+
+    async fn stored(&self, tile: Tile) -> Option<Bytes> {
+        let key = self.key(tile)?;
+        match self.store.read(&key).await {
+            Ok(data) => data.filter(|d| d.len() == tile.w as usize * HASH_SIZE),
+            Err(e) => {
+                // Asking the upstream instead is harmless: tiles are public and checked.
+                tracing::warn!(tile = %tile.path(), cause = %e, "reading a stored checksum database tile failed");
+                None
+            }
+        }
+    }
+
+    async fn fetch(&self, tile: Tile) -> Result<Bytes, SumdbError> {
+        let path = tile.path();
+        let data = self.remote.get(&path, &path).await?;
+        if tile.l >= 0 && data.len() != tile.w as usize * HASH_SIZE {
+            return Err(SumdbError::Invalid(format!(
+                "{path}: checksum database sent {} bytes, want {}",
+                data.len(),
+                tile.w as usize * HASH_SIZE
+            )));
+        }
+        Ok(data)
+    }
+
+    fn key(&self, tile: Tile) -> Option<Path> {
+        Path::parse(format!("{}/{}", self.prefix, tile.path())).ok()
+    }
+}
+
+/// Full hash tiles of the height the go command reads: the only ones worth keeping.
+pub(super) fn is_storable(tile: Tile) -> bool {
+    tile.h == TILE_HEIGHT && tile.l >= 0 && tile.w == 1 << tile.h
+}
+
+/// The first `tile.w` hashes of a wider tile's data.
+fn prefix(data: &Bytes, tile: Tile) -> Bytes {
+    data.slice(..(tile.w as usize * HASH_SIZE).min(data.len()))
+}

@@ -1,0 +1,313 @@
+//! Checking what the upstream database says: signed tree heads, the consistency of every tree
+//! with the latest one seen, records proven in their tree, and hashes compared with them.
+//!
+//! gomod's tlog code is synchronous and reads tiles through a `TileReader`; the tiles come
+//! over the network. So each proof runs in passes over the tiles fetched so far: a pass that
+//! lacks tiles names them, they are fetched (concurrently), and the proof runs again. Each tlog
+//! function reads everything it needs in one call, so two passes do. The passes work on a few
+//! KiB in memory and take microseconds: they run on the async thread.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use gomod::tlog::{
+    self, HashReader, TILE_HEIGHT, Tile, TileHashReader, TileReader, TlogError, Tree,
+};
+
+use super::tiles::Origin;
+use super::{ChecksumDb, SumdbError, lock};
+
+/// Verified lookups kept: a few hundred bytes each.
+pub(super) const RECORD_CAPACITY: usize = 4096;
+/// How long a verified lookup is forwarded to proxy clients before it is asked again (its
+/// record never changes; its signed tree head ages).
+const RECORD_PROXY_TTL: Duration = Duration::from_secs(60);
+/// How long the upstream's `latest` is reused.
+pub(super) const LATEST_TTL: Duration = Duration::from_secs(5);
+/// Proof passes before giving up on a reader that keeps asking for more tiles.
+const MAX_PASSES: usize = 3;
+
+/// A lookup, proven in its signed tree.
+pub(super) struct Record {
+    /// The answer as the upstream sent it: record, then signed tree head.
+    pub body: Bytes,
+    /// The go.sum lines.
+    lines: Vec<String>,
+    at: Instant,
+}
+
+impl ChecksumDb {
+    /// Checks hashes of a version against the database: `go_mod_h1` is the h1 of the .mod
+    /// (the `M V/go.mod h1:` line), `zip_h1` of the zip (the `M V h1:` line), either may be None.
+    pub async fn verify(
+        &self,
+        module: &str,
+        version: &str,
+        go_mod_h1: Option<&str>,
+        zip_h1: Option<&str>,
+    ) -> Result<(), SumdbError> {
+        let record = self.record(module, version, false).await?;
+        for (suffix, got) in [("/go.mod", go_mod_h1), ("", zip_h1)] {
+            let Some(got) = got else { continue };
+            let prefix = format!("{module} {version}{suffix} ");
+            let Some(want) = record.lines.iter().find_map(|l| l.strip_prefix(&prefix)) else {
+                return Err(SumdbError::Invalid(format!(
+                    "{module}@{version}{suffix}: checksum database {} has no hash for it",
+                    self.name
+                )));
+            };
+            if want != got {
+                tracing::error!(
+                    module,
+                    version,
+                    file = if suffix.is_empty() { "zip" } else { "go.mod" },
+                    got,
+                    want,
+                    sumdb = %self.name,
+                    "SECURITY ERROR: checksum mismatch with the checksum database"
+                );
+                return Err(SumdbError::Mismatch(format!(
+                    "{module}@{version}{suffix}: SECURITY ERROR: checksum mismatch: downloaded {got}, checksum database {} has {want}",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The lookup of `module@version`, proven: from memory when it was proven before (within
+    /// `RECORD_PROXY_TTL` when `fresh`), else from the upstream.
+    pub(super) async fn record(
+        &self,
+        module: &str,
+        version: &str,
+        fresh: bool,
+    ) -> Result<Arc<Record>, SumdbError> {
+        let what = format!("{module}@{version}");
+        if (self.is_private)(module) {
+            return Err(SumdbError::Refused(format!(
+                "{what}: a private module; its name is not sent to checksum database {}",
+                self.name
+            )));
+        }
+        let key = (module.to_owned(), version.to_owned());
+        if let Some(record) = self.records.get(&key)
+            && (!fresh || record.at.elapsed() < RECORD_PROXY_TTL)
+        {
+            return Ok(record);
+        }
+        let path = match (gomod::escape_path(module), gomod::escape_version(version)) {
+            (Ok(path), Ok(version)) => format!("lookup/{path}@{version}"),
+            (Err(e), _) | (_, Err(e)) => return Err(SumdbError::NotFound(format!("{what}: {e}"))),
+        };
+        let body = self.remote.get(&path, &what).await?;
+        let malformed =
+            |e: TlogError| SumdbError::Invalid(format!("{what}: checksum database lookup: {e}"));
+        let (id, text, signed) = tlog::parse_record(&body).map_err(malformed)?;
+        let tree = self.accept_tree(signed, &what).await?;
+        if id >= tree.n {
+            return Err(malformed(TlogError::MalformedRecord));
+        }
+        let record_hash = tlog::record_hash(text);
+        self.prove(tree, HashMap::new(), |r| {
+            let proof = tlog::prove_record(tree.n, id, r)?;
+            tlog::check_record(&proof, tree.n, tree.hash, id, record_hash)
+        })
+        .await?
+        .map_err(|e| {
+            SumdbError::Invalid(format!(
+                "{what}: checksum database record {id} is not in its signed tree {}: {e}",
+                tree.n
+            ))
+        })?;
+        let lines = String::from_utf8_lossy(text)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let record = Arc::new(Record {
+            body,
+            lines,
+            at: Instant::now(),
+        });
+        self.records.insert(key, record.clone());
+        Ok(record)
+    }
+
+    /// Opens a signed tree head and proves it consistent with the latest tree seen, which it
+    /// replaces when newer. `what` names the request in errors.
+    pub(super) async fn accept_tree(&self, signed: &[u8], what: &str) -> Result<Tree, SumdbError> {
+        let invalid = |e: &dyn std::fmt::Display| {
+            SumdbError::Invalid(format!(
+                "{what}: checksum database {} tree head: {e}",
+                self.name
+            ))
+        };
+        let note = gomod::note::open(signed, std::slice::from_ref(&self.verifier))
+            .map_err(|e| invalid(&e))?;
+        let tree = tlog::parse_tree(note.text.as_bytes()).map_err(|e| invalid(&e))?;
+        // Another request may move the latest tree while this one proves against it: then
+        // prove again against the new one, so that no two accepted trees go unchecked.
+        loop {
+            let seen = *lock(&self.latest_tree);
+            if let Some(seen) = seen {
+                let (older, newer) = if tree.n < seen.n {
+                    (tree, seen)
+                } else {
+                    (seen, tree)
+                };
+                self.prove_consistent(older, newer, what).await?;
+            }
+            let mut latest = lock(&self.latest_tree);
+            if *latest == seen {
+                if seen.is_none_or(|s| s.n < tree.n) {
+                    *latest = Some(tree);
+                }
+                return Ok(tree);
+            }
+        }
+    }
+
+    async fn prove_consistent(
+        &self,
+        older: Tree,
+        newer: Tree,
+        what: &str,
+    ) -> Result<(), SumdbError> {
+        let result = if older.n == newer.n {
+            if older.hash == newer.hash {
+                Ok(())
+            } else {
+                Err(TlogError::ProofFailed)
+            }
+        } else if older.n == 0 {
+            Ok(())
+        } else {
+            self.prove(newer, HashMap::new(), |r| {
+                let proof = tlog::prove_tree(newer.n, older.n, r)?;
+                tlog::check_tree(&proof, newer.n, newer.hash, older.n, older.hash)
+            })
+            .await?
+        };
+        result.map_err(|e| {
+            tracing::error!(
+                sumdb = %self.name,
+                older = older.n,
+                newer = newer.n,
+                cause = %e,
+                "SECURITY ERROR: checksum database trees are inconsistent"
+            );
+            SumdbError::Invalid(format!(
+                "{what}: SECURITY ERROR: checksum database {} tree {} is inconsistent with tree {}: {e}",
+                self.name, newer.n, older.n
+            ))
+        })
+    }
+
+    /// Proves a full tile fetched for a proxy client against the latest tree, and keeps it.
+    /// A tile beyond that tree (the client knows a newer one) is served but not kept; so is
+    /// one when the latest tree cannot be had: the client checks it anyway, and only the store
+    /// needs protecting.
+    pub(super) async fn prove_tile(&self, tile: Tile, data: Bytes) -> Result<(), SumdbError> {
+        let what = tile.path();
+        let tree = match self.latest_note().await {
+            Ok(note) => self.accept_tree(&note, "latest").await?,
+            Err(e) => {
+                tracing::warn!(tile = %what, cause = %e, "tile served without being kept: no latest tree");
+                return Ok(());
+            }
+        };
+        // The tile is complete in trees of at least (n+1)·2^(h·(l+1)) records.
+        let covered = (tile.l as u32 + 1).checked_mul(tile.h).and_then(|bits| {
+            (tile.n + 1)
+                .checked_shl(bits)
+                .filter(|x| x >> bits == tile.n + 1)
+        });
+        if covered.is_none_or(|needed| tree.n < needed) {
+            return Ok(());
+        }
+        // Reading the tile's last hash makes the reader authenticate the whole tile, given here.
+        let last = tlog::stored_hash_index(tile.l as u32 * tile.h, ((tile.n + 1) << tile.h) - 1);
+        let given = HashMap::from([(tile, (data, Origin::Fetched))]);
+        self.prove(tree, given, |r| Ok(r.read_hashes(&[last])?))
+            .await?
+            .map(|_| ())
+            .map_err(|e| {
+                SumdbError::Invalid(format!(
+                    "{what}: checksum database tile is not in its tree {}: {e}",
+                    tree.n
+                ))
+            })
+    }
+
+    /// Runs `proof` over the tiles of `tree`, fetching what it asks for; keeps the tiles it
+    /// proved. The outer error is a failed fetch, the inner one the proof's.
+    async fn prove<T>(
+        &self,
+        tree: Tree,
+        given: HashMap<Tile, (Bytes, Origin)>,
+        proof: impl Fn(&TileHashReader<&Fetched>) -> Result<T, TlogError>,
+    ) -> Result<Result<T, TlogError>, SumdbError> {
+        let mut fetched = Fetched {
+            tiles: given,
+            missing: Mutex::default(),
+            proven: Mutex::default(),
+        };
+        for _ in 0..MAX_PASSES {
+            let result = proof(&TileHashReader::new(tree, &fetched));
+            let missing = std::mem::take(&mut *lock(&fetched.missing));
+            if missing.is_empty() {
+                let proven = std::mem::take(&mut *lock(&fetched.proven));
+                for tile in proven {
+                    if let Some((data, Origin::Fetched)) = fetched.tiles.get(&tile) {
+                        self.tiles.keep(tile, data.clone()).await;
+                    }
+                }
+                return Ok(result);
+            }
+            let reads = missing.iter().map(|&tile| self.tiles.read(tile));
+            let data = futures::future::try_join_all(reads).await?;
+            fetched.tiles.extend(missing.into_iter().zip(data));
+        }
+        Err(SumdbError::Invalid(format!(
+            "checksum database {}: proof for tree {} still lacked tiles after {MAX_PASSES} passes",
+            self.name, tree.n
+        )))
+    }
+}
+
+/// The tiles fetched for one proof, read by gomod's `TileHashReader`.
+struct Fetched {
+    tiles: HashMap<Tile, (Bytes, Origin)>,
+    /// What the last pass lacked.
+    missing: Mutex<Vec<Tile>>,
+    /// What the reader authenticated against the tree.
+    proven: Mutex<Vec<Tile>>,
+}
+
+impl TileReader for Fetched {
+    fn height(&self) -> u32 {
+        TILE_HEIGHT
+    }
+
+    fn read_tiles(&self, tiles: &[Tile]) -> io::Result<Vec<Vec<u8>>> {
+        let data: Option<Vec<Vec<u8>>> = tiles
+            .iter()
+            .map(|t| self.tiles.get(t).map(|(data, _)| data.to_vec()))
+            .collect();
+        data.ok_or_else(|| {
+            *lock(&self.missing) = tiles
+                .iter()
+                .filter(|t| !self.tiles.contains_key(t))
+                .copied()
+                .collect();
+            io::Error::other("tiles not fetched yet")
+        })
+    }
+
+    fn save_tiles(&self, tiles: &[Tile], _data: &[Vec<u8>]) {
+        lock(&self.proven).extend_from_slice(tiles);
+    }
+}
