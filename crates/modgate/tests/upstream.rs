@@ -290,19 +290,26 @@ fn upstream_failures_are_gateway_errors_and_store_nothing() {
 #[ignore = "needs go"]
 fn the_go_command_shows_the_gateway_error() {
     let gateway = Gateway::start("timeout_secs = 1", "");
-    gateway.second().set_fault(Fault::CorruptZip);
+    let cases = [
+        (Fault::Fail, "502 Bad Gateway", "injected failure"),
+        (Fault::Hang, "504 Gateway Timeout", "v1.0.0.info"),
+        (Fault::CorruptZip, "502 Bad Gateway", "v1.0.0.zip"),
+    ];
     for go in go_clients() {
-        let env = GoEnv::new(&go, &gateway.server.url());
-        let out = env
-            .run(None, &["mod", "download", "example.com/greet@v1.0.0"])
-            .failure();
-        assert!(
-            out.stderr.contains("502 Bad Gateway") && out.stderr.contains("v1.0.0.zip"),
-            "{}",
-            out.describe()
-        );
+        for (fault, status, reason) in cases {
+            gateway.second().set_fault(fault);
+            let env = GoEnv::new(&go, &gateway.server.url());
+            let out = env
+                .run(None, &["mod", "download", "example.com/greet@v1.0.0"])
+                .failure();
+            assert!(
+                out.stderr.contains(status) && out.stderr.contains(reason),
+                "{fault:?}: {}",
+                out.describe()
+            );
+            assert!(!gateway.stored("example.com/greet", "v1.0.0", "zip"));
+        }
     }
-    assert!(!gateway.stored("example.com/greet", "v1.0.0", "zip"));
 }
 
 #[test]
