@@ -444,10 +444,10 @@ impl Config {
             tls,
             storage,
             auth,
+            sumdb: sumdb::sumdb(raw.sumdb, upstream.offline)?,
             upstream,
             filters,
             routes,
-            sumdb: sumdb::sumdb(raw.sumdb)?,
         })
     }
 }

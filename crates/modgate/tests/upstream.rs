@@ -399,6 +399,12 @@ fn offline_mode_serves_the_store_and_refuses_the_rest() {
     http.get("/example.com/greet/@v/list")
         .assert_error(403, "offline list");
     assert_eq!(digest_tree(&gateway.store), before);
+    // Nor is the checksum database asked.
+    let reason = http
+        .get("/sumdb/sumdb.test/lookup/example.com/greet@v1.0.0")
+        .assert_error(502, "offline lookup");
+    assert!(reason.contains("offline"), "{reason}");
+    assert!(gateway.sumdb.requests().is_empty());
 }
 
 #[test]

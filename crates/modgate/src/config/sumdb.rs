@@ -40,9 +40,11 @@ pub struct SumdbConfig {
     /// Whether `/sumdb/<name>/…` is served.
     pub proxy: bool,
     pub timeout: Duration,
+    /// `[upstream] offline`: the database is never asked; stored tiles are still served.
+    pub offline: bool,
 }
 
-pub(super) fn sumdb(raw: RawSumdb) -> Result<SumdbConfig, ConfigError> {
+pub(super) fn sumdb(raw: RawSumdb, offline: bool) -> Result<SumdbConfig, ConfigError> {
     let name = raw.name.unwrap_or_else(|| DEFAULT_SUMDB_NAME.to_owned());
     if !is_valid_name(&name) {
         return Err(invalid(
@@ -100,6 +102,7 @@ pub(super) fn sumdb(raw: RawSumdb) -> Result<SumdbConfig, ConfigError> {
         skip,
         proxy: raw.proxy.unwrap_or(true),
         timeout: positive_secs("sumdb.timeout_secs", raw.timeout_secs, 30)?,
+        offline,
     })
 }
 

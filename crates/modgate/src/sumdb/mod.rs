@@ -103,7 +103,12 @@ impl ChecksumDb {
         store: Store,
         client: reqwest::Client,
     ) -> Result<ChecksumDb, gomod::note::KeyError> {
-        let remote = Arc::new(Remote::new(client, &config.url, config.timeout));
+        let remote = Arc::new(Remote::new(
+            client,
+            &config.url,
+            config.timeout,
+            config.offline,
+        ));
         Ok(ChecksumDb {
             name: config.name.clone(),
             verifier: gomod::note::Verifier::new(&config.key)?,

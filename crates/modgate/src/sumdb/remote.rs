@@ -17,14 +17,17 @@ pub(super) struct Remote {
     /// Without a trailing slash.
     base: String,
     timeout: Duration,
+    /// Never asked: modgate serves only what it has stored.
+    offline: bool,
 }
 
 impl Remote {
-    pub fn new(client: reqwest::Client, base: &str, timeout: Duration) -> Remote {
+    pub fn new(client: reqwest::Client, base: &str, timeout: Duration, offline: bool) -> Remote {
         Remote {
             client,
             base: base.trim_end_matches('/').to_owned(),
             timeout,
+            offline,
         }
     }
 
@@ -32,6 +35,11 @@ impl Remote {
     /// 404 and 410 are `NotFound`; anything else but 200 is `Unreachable`, never `NotFound`.
     pub async fn get(&self, path: &str, what: &str) -> Result<Bytes, SumdbError> {
         let url = format!("{}/{path}", self.base);
+        if self.offline {
+            return Err(SumdbError::Unreachable(format!(
+                "{what}: modgate is offline and does not ask the checksum database"
+            )));
+        }
         let failed = |e: reqwest::Error| {
             if e.is_timeout() {
                 SumdbError::Timeout(format!("{what}: checksum database timed out ({url})"))

@@ -39,6 +39,7 @@ impl Setup {
             skip: vec!["skipped.example".to_owned()],
             proxy: true,
             timeout: Duration::from_secs(10),
+            offline: false,
         };
         let store_dir = tempfile::tempdir().expect("a store directory");
         let store = Store::directory(store_dir.path()).expect("a store");
