@@ -3,9 +3,10 @@
 
     report.py WORK_DIR key=value...
 
-reads WORK_DIR/results.tsv (one wrk run a line), go-download.tsv, memory.tsv and meta.json; the
-key=value arguments describe the run (versions, duration, ...). Every figure is the median over
-the rounds, except RSS, which is the highest sample of any round (the target is a ceiling).
+reads WORK_DIR/results.tsv (one wrk run a line), go-download.tsv, upstream.tsv, publish.tsv,
+memory.tsv and meta.json; the key=value arguments describe the run (versions, duration, ...).
+Every figure is the median over the rounds, except RSS, which is the highest sample of any round
+(the target is a ceiling).
 """
 
 import json
@@ -166,6 +167,36 @@ def main():
                   + " ".join(f"{x:.3f}" for x in go_times[target])
                   + "   other %: " + " ".join(str(n) for n in go_noise[target]))
 
+    upstream = {}
+    upstream_path = os.path.join(work, "upstream.tsv")
+    if os.path.exists(upstream_path):
+        for line in open(upstream_path):
+            if line.strip():
+                _, label, seconds, _ = line.split()
+                upstream.setdefault(label, []).append(float(seconds))
+    if upstream:
+        p("")
+        p("(u) the upstream cache: the same go mod download (cold GOMODCACHE), median:")
+        for label, title in [("direct", "straight from the upstream (nginx)"),
+                             ("cold", "modgate gateway, empty store (fetch, check, store)"),
+                             ("warm", "modgate gateway, from its store")]:
+            if label in upstream:
+                p(f"  {title:<52} {statistics.median(upstream[label]):7.3f} s   runs: "
+                  + " ".join(f"{x:.3f}" for x in upstream[label]))
+
+    publish = []
+    publish_path = os.path.join(work, "publish.tsv")
+    if os.path.exists(publish_path):
+        publish = [[float(x) for x in line.split()] for line in open(publish_path) if line.strip()]
+    if publish:
+        med = lambda i: statistics.median(r[i] for r in publish)
+        p("")
+        p(f"(p) publishing through the API (PUT, bcrypt user), median of {len(publish)}:")
+        p(f"  {med(0):.0f} small versions on 4 connections: {med(0) / med(1):.0f} versions/s, "
+          f"p50 {med(2):.1f} ms, p99 {med(3):.1f} ms")
+        p(f"  one {med(4) / MIB:.1f} MiB zip: {med(5):.2f} s ({med(4) / med(5) / 1e6:.0f} MB/s, "
+          f"checked, hashed and stored)")
+
     memory = []
     mem_path = os.path.join(work, "memory.tsv")
     if os.path.exists(mem_path):
@@ -199,6 +230,12 @@ def main():
                 is_goal = target == "modgate"
                 rows.append((f"(g) {GO_TARGETS[target]} / file://", f"{r:.2f}x",
                              "<= 1.05x" if is_goal else "", mark(r <= 1.05) if is_goal else ""))
+    if "direct" in upstream:
+        direct = statistics.median(upstream["direct"])
+        for label in ("cold", "warm"):
+            if label in upstream:
+                rows.append((f"(u) modgate gateway {label} / straight from upstream",
+                             f"{statistics.median(upstream[label]) / direct:.2f}x", "", ""))
     modgate_rss = [s["rss"] for (sc, srv), s in stats.items() if srv.startswith("modgate")]
     if modgate_rss:
         worst = max(modgate_rss)
