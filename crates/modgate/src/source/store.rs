@@ -3,8 +3,11 @@
 //! A version is served only once its `.info` exists (publishing writes it last). `.info` and
 //! `.mod` of visible versions never change, so they are kept in memory: the `go` command asks
 //! for them far more often than for zips, and a hit costs no storage round trip at all.
+//! Absent ones are remembered for a moment, so a flood of requests for what is not here (import
+//! probes, scanners) does not become a flood of storage reads.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -22,6 +25,12 @@ const SMALL_FILE_CACHE_BYTES: u64 = 8 << 20;
 const MAX_CACHED_FILE: usize = 64 << 10;
 /// How many entries to plan for: sizes the cache's tables, not its memory bound.
 const ESTIMATED_ENTRIES: usize = 16 * 1024;
+/// How long a file found absent is taken to be absent. Publishing through this process makes
+/// it look again at once; a version published through another replica on the same bucket
+/// shows up here within this time.
+const ABSENT_FOR: Duration = Duration::from_secs(1);
+/// How many absent files are remembered at most.
+const MAX_ABSENT: usize = 4096;
 
 /// Weighs an entry by its key and bytes.
 #[derive(Clone)]
@@ -36,6 +45,8 @@ impl Weighter<String, Bytes> for ByteWeight {
 pub(crate) struct StoreSource {
     store: Store,
     small_files: Cache<String, Bytes, ByteWeight>,
+    /// Key → when it was found absent, and `Store::writes` before that read.
+    absent: Cache<String, (Instant, u64)>,
 }
 
 impl StoreSource {
@@ -47,6 +58,7 @@ impl StoreSource {
                 SMALL_FILE_CACHE_BYTES,
                 ByteWeight,
             ),
+            absent: Cache::new(MAX_ABSENT),
         }
     }
 
@@ -64,11 +76,22 @@ impl StoreSource {
         if let Some(bytes) = self.small_files.get(key.as_ref()) {
             return Ok(Some(bytes));
         }
-        let read = self.store.read(&key).await?;
-        if let Some(bytes) = &read
-            && bytes.len() <= MAX_CACHED_FILE
+        let writes = self.store.writes();
+        if let Some((at, seen_writes)) = self.absent.get(key.as_ref())
+            && at.elapsed() < ABSENT_FOR
+            && seen_writes == writes
         {
-            self.small_files.insert(key.to_string(), bytes.clone());
+            return Ok(None);
+        }
+        let read = self.store.read(&key).await?;
+        match &read {
+            Some(bytes) if bytes.len() <= MAX_CACHED_FILE => {
+                self.small_files.insert(key.to_string(), bytes.clone());
+            }
+            Some(_) => {}
+            None => self
+                .absent
+                .insert(key.to_string(), (Instant::now(), writes)),
         }
         Ok(read)
     }

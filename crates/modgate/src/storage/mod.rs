@@ -9,6 +9,7 @@ mod local;
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -111,6 +112,9 @@ pub(crate) struct Store {
     /// cleaning the staging area needs it, as object_store's listing hides the `name#N` files
     /// that an interrupted local upload leaves.
     local_root: Option<std::path::PathBuf>,
+    /// How many writes this process has made through any clone: lets a cache of absent
+    /// objects know that something may have appeared since it looked.
+    writes: Arc<AtomicU64>,
 }
 
 /// Object-store requests give up after this, so an outage answers 503 within seconds instead
@@ -195,6 +199,7 @@ impl Store {
             objects,
             description,
             local_root: None,
+            writes: Arc::default(),
         })
     }
 
@@ -206,11 +211,17 @@ impl Store {
             objects: Arc::new(objects),
             description: format!("directory {}", dir.display()),
             local_root: Some(dir.to_owned()),
+            writes: Arc::default(),
         })
     }
 
     pub fn description(&self) -> &str {
         &self.description
+    }
+
+    /// Changes whenever this process writes or deletes anything in the store.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// The whole object, for the small files (`.info`, `.mod`, `list`).
@@ -289,6 +300,7 @@ impl Store {
     /// Writes `bytes` at `key` unless something is there already: atomic and create-only, so
     /// two writers racing for one version cannot both win.
     pub async fn put_new(&self, key: &Path, bytes: Bytes) -> Result<Created, StorageError> {
+        let _counted = WriteCount(self);
         let options = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
@@ -306,6 +318,7 @@ impl Store {
 
     /// Replaces `key` atomically: readers see the old bytes or the new, never a mix.
     pub async fn put(&self, key: &Path, bytes: Bytes) -> Result<(), StorageError> {
+        let _counted = WriteCount(self);
         self.objects
             .put(key, PutPayload::from(bytes))
             .await
@@ -316,6 +329,7 @@ impl Store {
     /// Streams a local file to `key`, create-only: the bytes go to a staging object first,
     /// which is then moved into place without overwriting. Memory stays constant.
     pub async fn put_file_new(&self, key: &Path, file: &FsPath) -> Result<Created, StorageError> {
+        let _counted = WriteCount(self);
         let staging = Path::from_iter([STAGING_DIR, &unique_name()]);
         let io_error = |e: std::io::Error| StorageError::local(key, e);
         let mut reader = tokio::fs::File::open(file).await.map_err(io_error)?;
@@ -422,6 +436,7 @@ impl Store {
     }
 
     pub async fn delete(&self, key: &Path) -> Result<(), StorageError> {
+        let _counted = WriteCount(self);
         match self.objects.delete(key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(StorageError::new(key, e)),
@@ -435,6 +450,16 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(|e| StorageError::new(&Path::default(), e))
+    }
+}
+
+/// Counts a write when it is over, however it ends: a reader that noted `Store::writes` before
+/// looking sees the change once the write can be seen.
+struct WriteCount<'a>(&'a Store);
+
+impl Drop for WriteCount<'_> {
+    fn drop(&mut self) {
+        self.0.writes.fetch_add(1, Ordering::AcqRel);
     }
 }
 
