@@ -42,6 +42,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         auth: Arc::new(auth),
         realm: config.realm.as_str().into(),
         metrics: telemetry::metrics(),
+        answers: Arc::default(),
     })
 }
 

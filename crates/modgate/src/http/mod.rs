@@ -1,5 +1,6 @@
 //! The HTTP layer: thin handlers that parse, check access, call the service and shape answers.
 
+mod answers;
 mod error;
 mod goproxy;
 mod ops;
@@ -38,6 +39,7 @@ pub(crate) struct AppState {
     pub publisher: Arc<Publisher>,
     pub realm: Arc<str>,
     pub metrics: PrometheusHandle,
+    pub answers: Arc<answers::Answers>,
 }
 
 /// The endpoint a response answered, for metrics: set by handlers in response extensions.

@@ -1,0 +1,138 @@
+//! `.info` and `.mod` answers kept by request path as sent, with their headers ready.
+//!
+//! They never change once served, and the `go` command asks for them far more than for
+//! anything else: a hit skips parsing and case-decoding the path, the source, and hashing the
+//! ETag. Only the answer is kept; who may read it is checked on every request, as on a miss.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use sha2::{Digest, Sha256};
+
+/// Memory for kept answers, like the source's own cache of small files.
+const BUDGET_BYTES: u64 = 4 << 20;
+/// Larger bodies are not kept rather than crowd out the rest.
+const MAX_BODY: usize = 64 << 10;
+/// How many entries to plan for: sizes the tables, not the memory bound.
+const ESTIMATED_ENTRIES: usize = 8 * 1024;
+/// Headers and bookkeeping per entry, roughly.
+const ENTRY_OVERHEAD: u64 = 256;
+
+/// Versions never change once published, so clients and caches may keep them for a year.
+pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A body held in memory with its strong ETag, from its content.
+pub(crate) struct Ready {
+    /// The module path, to route and check access by.
+    pub module: String,
+    /// `info` or `mod`, for metrics.
+    pub endpoint: &'static str,
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    length: HeaderValue,
+    body: Bytes,
+}
+
+impl Ready {
+    pub fn new(
+        module: String,
+        endpoint: &'static str,
+        content_type: &'static str,
+        body: Bytes,
+    ) -> Ready {
+        Ready {
+            module,
+            endpoint,
+            content_type: HeaderValue::from_static(content_type),
+            etag: content_etag(&body),
+            length: HeaderValue::from(body.len()),
+            body,
+        }
+    }
+
+    /// The response, or 304 when the client holds these bytes already.
+    pub fn respond(&self, request_headers: &HeaderMap, cache_control: &'static str) -> Response {
+        let cache_control = HeaderValue::from_static(cache_control);
+        if not_modified(request_headers, &self.etag) {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::ETAG, self.etag.clone());
+            headers.insert(header::CACHE_CONTROL, cache_control);
+            return response;
+        }
+        let mut response = Response::new(Body::from(self.body.clone()));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        headers.insert(header::CACHE_CONTROL, cache_control);
+        headers.insert(header::CONTENT_LENGTH, self.length.clone());
+        headers.insert(header::ETAG, self.etag.clone());
+        response
+    }
+}
+
+#[derive(Clone)]
+struct Weight;
+
+impl Weighter<String, Arc<Ready>> for Weight {
+    fn weight(&self, key: &String, ready: &Arc<Ready>) -> u64 {
+        (key.len() + ready.module.len() + ready.body.len()) as u64 + ENTRY_OVERHEAD
+    }
+}
+
+pub(crate) struct Answers {
+    entries: Cache<String, Arc<Ready>, Weight>,
+}
+
+impl Default for Answers {
+    fn default() -> Self {
+        Answers {
+            entries: Cache::with_weighter(ESTIMATED_ENTRIES, BUDGET_BYTES, Weight),
+        }
+    }
+}
+
+impl Answers {
+    pub fn get(&self, path: &str) -> Option<Arc<Ready>> {
+        self.entries.get(path)
+    }
+
+    /// Keeps an immutable answer for `path`.
+    pub fn keep(&self, path: &str, ready: Ready) -> Arc<Ready> {
+        let ready = Arc::new(ready);
+        if ready.body.len() <= MAX_BODY {
+            self.entries.insert(path.to_owned(), ready.clone());
+        }
+        ready
+    }
+}
+
+/// A strong ETag from the content: the first 128 bits of its SHA-256, quoted.
+pub(super) fn content_etag(body: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(body);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        tag.push_str(&format!("{byte:02x}"));
+    }
+    tag.push('"');
+    HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// `If-None-Match` with our tag, or `*`.
+pub(super) fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
