@@ -65,6 +65,7 @@ pub async fn run(
             Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
         }
     });
+    tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {
         // Keep going: /readyz reports it, and requests recover once the store is back.
         tracing::warn!(store = state.service.store_description(), cause = %e, "store unreachable at start");
