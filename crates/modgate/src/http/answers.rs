@@ -1,8 +1,10 @@
-//! `.info` and `.mod` answers kept by request path as sent, with their headers ready.
+//! `.info`, `.mod` and small `.zip` answers kept by request path as sent, with their headers
+//! ready.
 //!
 //! They never change once served, and the `go` command asks for them far more than for
-//! anything else: a hit skips parsing and case-decoding the path, the source, and hashing the
-//! ETag. Only the answer is kept; who may read it is checked on every request, as on a miss.
+//! anything else: a hit skips parsing and case-decoding the path, the source, the store, and
+//! hashing the ETag. Only the answer is kept; who may read it is checked on every request, as
+//! on a miss.
 
 use std::sync::Arc;
 
@@ -14,10 +16,11 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
-/// Memory for kept answers, like the source's own cache of small files.
-const BUDGET_BYTES: u64 = 4 << 20;
-/// Larger bodies are not kept rather than crowd out the rest.
-const MAX_BODY: usize = 64 << 10;
+/// Memory for kept answers.
+const BUDGET_BYTES: u64 = 8 << 20;
+/// Larger bodies are not kept rather than crowd out the rest: most module zips are smaller,
+/// and a large one streams from the store at the speed of the client anyway.
+pub(super) const MAX_BODY: u64 = 128 << 10;
 /// How many entries to plan for: sizes the tables, not the memory bound.
 const ESTIMATED_ENTRIES: usize = 8 * 1024;
 /// Headers and bookkeeping per entry, roughly.
@@ -44,12 +47,13 @@ impl Ready {
         endpoint: &'static str,
         content_type: &'static str,
         body: Bytes,
+        etag: HeaderValue,
     ) -> Ready {
         Ready {
             module,
             endpoint,
             content_type: HeaderValue::from_static(content_type),
-            etag: content_etag(&body),
+            etag,
             length: HeaderValue::from(body.len()),
             body,
         }
@@ -104,7 +108,7 @@ impl Answers {
     /// Keeps an immutable answer for `path`.
     pub fn keep(&self, path: &str, ready: Ready) -> Arc<Ready> {
         let ready = Arc::new(ready);
-        if ready.body.len() <= MAX_BODY {
+        if ready.body.len() as u64 <= MAX_BODY {
             self.entries.insert(path.to_owned(), ready.clone());
         }
         ready

@@ -8,8 +8,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::TryStreamExt;
 
-use super::answers::{IMMUTABLE, Ready, not_modified};
+use super::answers::{IMMUTABLE, MAX_BODY, Ready, content_etag, not_modified};
 use super::error::HttpError;
 use super::request::{self, ProxyRequest};
 use super::{AppState, Endpoint, identify};
@@ -104,28 +105,42 @@ async fn serve(
         .service
         .answer(route, &request.module, &request.query)
         .await?;
-    Ok(respond(state, path, answer, request, headers))
+    respond(state, path, answer, request, headers).await
 }
 
-fn respond(
+async fn respond(
     state: &AppState,
     path: &str,
     answer: Answer,
     request: ProxyRequest,
     request_headers: &HeaderMap,
-) -> Response {
+) -> Result<Response, HttpError> {
     const JSON: &str = "application/json";
     const TEXT: &str = "text/plain; charset=utf-8";
+    const ZIP: &str = "application/zip";
     let endpoint = request.query.endpoint();
-    let (content_type, body) = match answer {
-        Answer::Zip(object) => return respond_zip(object, request_headers),
-        Answer::List(text) => (TEXT, Bytes::from(text)),
-        Answer::Info(json) => (JSON, json),
-        Answer::Mod(go_mod) => (TEXT, go_mod),
+    let hashed = |content_type, body: Bytes| {
+        let etag = content_etag(&body);
+        (content_type, body, etag)
     };
-    let immutable = matches!(request.query, Query::Info(_) | Query::Mod(_));
-    let ready = Ready::new(request.module, endpoint, content_type, body);
-    if immutable {
+    let (content_type, body, etag) = match answer {
+        Answer::Zip(object) if object.size <= MAX_BODY => {
+            let etag = store_etag(&object);
+            let body = read_whole(object, &request).await?;
+            let etag = etag.unwrap_or_else(|| content_etag(&body));
+            (ZIP, body, etag)
+        }
+        Answer::Zip(object) => return Ok(stream_zip(object, request_headers)),
+        Answer::List(text) => hashed(TEXT, Bytes::from(text)),
+        Answer::Info(json) => hashed(JSON, json),
+        Answer::Mod(go_mod) => hashed(TEXT, go_mod),
+    };
+    let immutable = matches!(
+        request.query,
+        Query::Info(_) | Query::Mod(_) | Query::Zip(_)
+    );
+    let ready = Ready::new(request.module, endpoint, content_type, body, etag);
+    Ok(if immutable {
         // Kept for the next request for this path.
         state
             .answers
@@ -133,15 +148,35 @@ fn respond(
             .respond(request_headers, IMMUTABLE)
     } else {
         ready.respond(request_headers, SHORT_LIVED)
-    }
+    })
 }
 
-fn respond_zip(object: StoredObject, request_headers: &HeaderMap) -> Response {
-    let cache_control = HeaderValue::from_static(IMMUTABLE);
-    let etag = object
+/// A small zip's bytes, read before answering: a failure is a 503, not a cut-off body.
+async fn read_whole(object: StoredObject, request: &ProxyRequest) -> Result<Bytes, HttpError> {
+    let mut chunks: Vec<Bytes> = object.body.try_collect().await.map_err(|e| {
+        tracing::error!(module = %request.module, cause = %e, "reading a zip failed");
+        HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{}: storage unavailable, try again later", request.module),
+        )
+    })?;
+    Ok(match chunks.len() {
+        1 => chunks.remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
+}
+
+fn store_etag(object: &StoredObject) -> Option<HeaderValue> {
+    object
         .etag
         .as_deref()
-        .and_then(|tag| HeaderValue::from_str(&quoted(tag)).ok());
+        .and_then(|tag| HeaderValue::from_str(&quoted(tag)).ok())
+}
+
+/// A zip too large to keep in memory, streamed from the store.
+fn stream_zip(object: StoredObject, request_headers: &HeaderMap) -> Response {
+    let cache_control = HeaderValue::from_static(IMMUTABLE);
+    let etag = store_etag(&object);
     if let Some(etag) = &etag
         && not_modified(request_headers, etag)
     {

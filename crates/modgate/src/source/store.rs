@@ -19,8 +19,9 @@ use super::{Source, SourceError};
 use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key};
 
 /// Memory for cached `.info` and `.mod` files: thousands of versions, well inside the RSS a
-/// proxy should need.
-const SMALL_FILE_CACHE_BYTES: u64 = 8 << 20;
+/// proxy should need. The HTTP layer keeps the answers it serves most itself, so this serves
+/// zips' visibility checks, `@latest` and the rest.
+const SMALL_FILE_CACHE_BYTES: u64 = 4 << 20;
 /// Larger files are read from the store each time rather than crowd out the rest.
 const MAX_CACHED_FILE: usize = 64 << 10;
 /// How many entries to plan for: sizes the cache's tables, not its memory bound.
