@@ -5,8 +5,12 @@
 //! anything else: a hit skips parsing and case-decoding the path, the source, the store, and
 //! hashing the ETag. Only the answer is kept; who may read it is checked on every request, as
 //! on a miss.
+//!
+//! A plain 404 is kept too, for a moment: a flood of requests for what is not here (import
+//! probes, scanners, a misconfigured CI) then costs what a kept answer does.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,6 +29,12 @@ pub(super) const MAX_BODY: u64 = 128 << 10;
 const ESTIMATED_ENTRIES: usize = 8 * 1024;
 /// Headers and bookkeeping per entry, roughly.
 const ENTRY_OVERHEAD: u64 = 256;
+
+/// How long a 404 is kept. Publishing through this process makes it stale at once; a version
+/// published through another replica on the same bucket is seen within this time.
+const MISSING_FOR: Duration = Duration::from_secs(1);
+/// How many 404s are kept at most.
+const MAX_MISSING: usize = 4096;
 
 /// Versions never change once published, so clients and caches may keep them for a year.
 pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -88,14 +98,27 @@ impl Weighter<String, Arc<Ready>> for Weight {
     }
 }
 
+/// A plain 404: not here, and the client may ask the next proxy.
+pub(crate) struct Missing {
+    /// The module path, to route and check access by.
+    pub module: String,
+    pub endpoint: &'static str,
+    pub reason: String,
+    at: Instant,
+    /// The store's write count before the answer was looked for.
+    writes: u64,
+}
+
 pub(crate) struct Answers {
     entries: Cache<String, Arc<Ready>, Weight>,
+    missing: Cache<String, Arc<Missing>>,
 }
 
 impl Default for Answers {
     fn default() -> Self {
         Answers {
             entries: Cache::with_weighter(ESTIMATED_ENTRIES, BUDGET_BYTES, Weight),
+            missing: Cache::new(MAX_MISSING),
         }
     }
 }
@@ -103,6 +126,33 @@ impl Default for Answers {
 impl Answers {
     pub fn get(&self, path: &str) -> Option<Arc<Ready>> {
         self.entries.get(path)
+    }
+
+    /// A 404 for `path` still current: younger than `MISSING_FOR`, and nothing written to the
+    /// store since (`writes` is its write count now).
+    pub fn get_missing(&self, path: &str, writes: u64) -> Option<Arc<Missing>> {
+        self.missing
+            .get(path)
+            .filter(|m| m.writes == writes && m.at.elapsed() < MISSING_FOR)
+    }
+
+    /// Keeps a plain 404 for `path`; `writes`: the store's write count before looking.
+    pub fn keep_missing(
+        &self,
+        path: &str,
+        module: String,
+        endpoint: &'static str,
+        reason: String,
+        writes: u64,
+    ) {
+        let missing = Missing {
+            module,
+            endpoint,
+            reason,
+            at: Instant::now(),
+            writes,
+        };
+        self.missing.insert(path.to_owned(), Arc::new(missing));
     }
 
     /// Keeps an immutable answer for `path`.

@@ -4,37 +4,44 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::TryStreamExt;
 
-use super::answers::{IMMUTABLE, MAX_BODY, Ready, content_etag, not_modified};
+use super::answers::{IMMUTABLE, MAX_BODY, Missing, Ready, content_etag, not_modified};
 use super::error::HttpError;
 use super::request::{self, ProxyRequest};
 use super::{AppState, Endpoint, identify};
 use crate::auth::Action;
-use crate::service::{Answer, Query};
+use crate::config::Missing as WhenMissing;
+use crate::service::{self, Answer, Query};
 use crate::storage::StoredObject;
 
 /// `list` and `@latest` change when a version is published.
 const SHORT_LIVED: &str = "public, max-age=60";
 
+/// Takes the whole request rather than its method, URI and headers as extractors, which would
+/// copy each of them for every request.
 pub(crate) async fn handle(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    let path = uri.path();
-    let target = match state.answers.get(path) {
-        Some(ready) => Target::Kept(ready),
-        None => Target::Parsed(request::parse(path)),
+    // GOPROXY requests have no body; the rest is borrowed from here on.
+    let (parts, _) = request.into_parts();
+    let (method, headers, path) = (&parts.method, &parts.headers, parts.uri.path());
+    let writes = state.service.store_writes();
+    let target = if let Some(ready) = state.answers.get(path) {
+        Target::Kept(ready)
+    } else if let Some(missing) = state.answers.get_missing(path, writes) {
+        Target::Missing(missing)
+    } else {
+        Target::Parsed(request::parse(path), writes)
     };
     let endpoint = Endpoint(target.endpoint());
-    let mut response = match serve(&state, peer, &method, path, target, &headers).await {
+    let mut response = match serve(&state, peer, method, path, target, headers).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -45,15 +52,18 @@ pub(crate) async fn handle(
 /// What a request path asks for: an answer kept from before, or the parsed request.
 enum Target {
     Kept(Arc<Ready>),
-    Parsed(Result<ProxyRequest, request::Malformed>),
+    Missing(Arc<Missing>),
+    /// With the store's write count before anything was looked up.
+    Parsed(Result<ProxyRequest, request::Malformed>, u64),
 }
 
 impl Target {
     fn endpoint(&self) -> &'static str {
         match self {
             Target::Kept(ready) => ready.endpoint,
-            Target::Parsed(Ok(request)) => request.query.endpoint(),
-            Target::Parsed(Err(_)) => "invalid",
+            Target::Missing(missing) => missing.endpoint,
+            Target::Parsed(Ok(request), _) => request.query.endpoint(),
+            Target::Parsed(Err(_), _) => "invalid",
         }
     }
 
@@ -61,8 +71,9 @@ impl Target {
     fn route_key(&self) -> Option<&str> {
         match self {
             Target::Kept(ready) => Some(&ready.module),
-            Target::Parsed(Ok(request)) => Some(&request.module),
-            Target::Parsed(Err(malformed)) => malformed.route_hint.as_deref(),
+            Target::Missing(missing) => Some(&missing.module),
+            Target::Parsed(Ok(request), _) => Some(&request.module),
+            Target::Parsed(Err(malformed), _) => malformed.route_hint.as_deref(),
         }
     }
 }
@@ -85,7 +96,7 @@ async fn serve(
 
     let Some(route) = target.route_key().and_then(|key| state.service.route(key)) else {
         let reason = match (&target, target.route_key()) {
-            (Target::Parsed(Err(malformed)), _) => malformed.reason.clone(),
+            (Target::Parsed(Err(malformed), _), _) => malformed.reason.clone(),
             (_, module) => format!("{}: not served by this proxy", module.unwrap_or_default()),
         };
         return Err(HttpError::new(StatusCode::NOT_FOUND, reason));
@@ -95,16 +106,39 @@ async fn serve(
         .auth
         .authorize(&route.access, Action::Read, &principal, client)
         .map_err(|d| HttpError::from_denied(d, &state.realm))?;
-    let request = match target {
+    let (request, writes) = match target {
         Target::Kept(ready) => return Ok(ready.respond(headers, IMMUTABLE)),
-        Target::Parsed(parsed) => {
-            parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?
+        Target::Missing(missing) => {
+            return Err(HttpError::new(
+                StatusCode::NOT_FOUND,
+                missing.reason.clone(),
+            ));
         }
+        Target::Parsed(parsed, writes) => (
+            parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?,
+            writes,
+        ),
     };
-    let answer = state
+    let answer = match state
         .service
         .answer(route, &request.module, &request.query)
-        .await?;
+        .await
+    {
+        Ok(answer) => answer,
+        // Only where "not here" is all a 404 says: a refusing route's 404s depend on what
+        // else it holds.
+        Err(service::Error::NotFound(reason)) if route.missing == WhenMissing::NotFound => {
+            state.answers.keep_missing(
+                path,
+                request.module,
+                request.query.endpoint(),
+                reason.clone(),
+                writes,
+            );
+            return Err(HttpError::new(StatusCode::NOT_FOUND, reason));
+        }
+        Err(e) => return Err(e.into()),
+    };
     respond(state, path, answer, request, headers).await
 }
 
