@@ -25,7 +25,7 @@ pub(super) async fn read(path: PathBuf) -> std::io::Result<Option<Bytes>> {
         let Some((file, size)) = open_file(&path)? else {
             return Ok(None);
         };
-        read_up_to(file, size).map(|(_, bytes)| Some(bytes))
+        read_up_to(file, buffer_for(size), size).map(|(_, bytes)| Some(bytes))
     })
     .await
 }
@@ -39,7 +39,7 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
         };
         let etag = etag(&file.metadata()?);
         if size <= READ_WHOLE_MAX {
-            let (_, bytes) = read_up_to(file, size)?;
+            let (_, bytes) = read_up_to(file, buffer_for(size), size)?;
             Ok(Some((etag, Whole::Read(bytes))))
         } else {
             Ok(Some((etag, Whole::Open(file, size))))
@@ -78,7 +78,8 @@ pub(crate) fn file_chunks(
         let Some(file) = file else {
             return Ok(None);
         };
-        let (file, chunk) = blocking(move || read_up_to(file, CHUNK)).await?;
+        let buffer = buffer_for(CHUNK);
+        let (file, chunk) = blocking(move || read_up_to(file, buffer, CHUNK)).await?;
         if chunk.is_empty() {
             return Ok(None);
         }
@@ -100,9 +101,17 @@ fn open_file(path: &std::path::Path) -> std::io::Result<Option<(File, u64)>> {
     Ok(Some((file, metadata.len())))
 }
 
-/// Up to `limit` bytes from where `file` stands, without zeroing the buffer first.
-fn read_up_to(file: File, limit: u64) -> std::io::Result<(File, Bytes)> {
-    let mut buffer = Vec::with_capacity(usize::try_from(limit).unwrap_or(usize::MAX));
+/// An empty buffer with room for `limit` bytes. Streaming allocates its chunks on the async
+/// thread rather than in the blocking thread that fills them: every blocking thread has its own
+/// malloc arena, and chunks freed into a dozen arenas stay resident in each, where one arena
+/// reuses them.
+fn buffer_for(limit: u64) -> Vec<u8> {
+    Vec::with_capacity(usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
+/// Up to `limit` bytes from where `file` stands, into `buffer` (which has room for them),
+/// without zeroing it first.
+fn read_up_to(file: File, mut buffer: Vec<u8>, limit: u64) -> std::io::Result<(File, Bytes)> {
     let mut limited = file.take(limit);
     limited.read_to_end(&mut buffer)?;
     Ok((limited.into_inner(), Bytes::from(buffer)))
@@ -132,5 +141,59 @@ fn io_error(e: std::io::Error) -> object_store::Error {
     object_store::Error::Generic {
         store: "local file",
         source: Box::new(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use object_store::ObjectStoreExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_small_files_whole_and_large_ones_in_chunks_with_object_stores_etag() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).expect("store");
+        let large_size = usize::try_from(READ_WHOLE_MAX + 3 * CHUNK + 5).expect("size");
+        let cases = [
+            ("small", b"module example.com/x\n".to_vec(), 1),
+            ("empty", Vec::new(), 1),
+            (
+                "large",
+                (0..large_size).map(|i| i as u8).collect(),
+                (READ_WHOLE_MAX + 3 * CHUNK + 5).div_ceil(CHUNK) as usize,
+            ),
+        ];
+        for (name, contents, chunks) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &contents).expect("write");
+            let object = open(path.clone()).await.expect("open").expect("present");
+            let expected_etag = store
+                .head(&object_store::path::Path::from(name))
+                .await
+                .expect("head")
+                .e_tag;
+            assert_eq!(object.etag, expected_etag, "{name}");
+            assert_eq!(object.size, contents.len() as u64, "{name}");
+            let got: Vec<Bytes> = object.body.try_collect().await.expect("body");
+            assert_eq!(got.len(), chunks, "{name}");
+            assert!(got.concat() == contents, "{name}");
+            let whole = read(path).await.expect("read").expect("present");
+            assert!(whole == contents, "{name}");
+        }
+        assert!(
+            open(dir.path().join("absent"))
+                .await
+                .expect("open")
+                .is_none()
+        );
+        assert!(
+            read(dir.path().join("absent"))
+                .await
+                .expect("read")
+                .is_none()
+        );
+        assert!(open(dir.path().to_owned()).await.expect("open").is_none());
     }
 }
