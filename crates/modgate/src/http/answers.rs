@@ -190,3 +190,39 @@ pub(super) fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
         .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_404_lasts_until_the_store_is_written() {
+        let answers = Answers::default();
+        let path = "/example.com/x/@v/v1.0.0.info";
+        answers.keep_missing(path, "example.com/x".into(), "info", "gone".into(), 7);
+        assert_eq!(
+            answers.get_missing(path, 7).map(|m| m.reason.clone()),
+            Some("gone".to_owned())
+        );
+        assert!(answers.get_missing(path, 8).is_none());
+        assert!(answers.get_missing("/example.com/y/@v/list", 7).is_none());
+    }
+
+    #[test]
+    fn etags_follow_the_content_and_if_none_match() {
+        let etag = content_etag(b"v1");
+        assert_ne!(etag, content_etag(b"v2"));
+        assert_eq!(etag.len(), 34);
+        let mut headers = HeaderMap::new();
+        assert!(!not_modified(&headers, &etag));
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", W/\"y\""),
+        );
+        assert!(!not_modified(&headers, &etag));
+        headers.insert(header::IF_NONE_MATCH, etag.clone());
+        assert!(not_modified(&headers, &etag));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(not_modified(&headers, &etag));
+    }
+}
