@@ -49,7 +49,7 @@ pub(crate) async fn handle(
     response
 }
 
-/// What a request path asks for: an answer kept from before, or the parsed request.
+/// What a request path asks for: an answer or a 404 kept from before, or the parsed request.
 enum Target {
     Kept(Arc<Ready>),
     Missing(Arc<Missing>),
