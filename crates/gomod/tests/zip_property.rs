@@ -6,10 +6,12 @@
 
 use std::fs;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use gomod::{FileKind, MemFile};
+
+mod common;
+use common::{TempDir, hash_dir};
 
 /// xorshift64*: small, deterministic, good enough to pick test cases.
 struct Rng(u64);
@@ -186,7 +188,7 @@ fn create_check_hash_agree() {
         gomod::unzip(&out, module, version, Cursor::new(&zip))
             .unwrap_or_else(|e| panic!("{context}: {e}"));
         assert_eq!(
-            hash_dir(&out, &format!("{module}@{version}")),
+            hash_dir(&out, &format!("{module}@{version}")).unwrap(),
             h1,
             "{context}: unzipped"
         );
@@ -282,58 +284,4 @@ fn write_tree(dir: &Path, files: &[MemFile]) -> std::io::Result<()> {
         fs::write(&path, &f.data)?;
     }
     Ok(())
-}
-
-/// x/mod's `dirhash.HashDir`.
-fn hash_dir(dir: &Path, prefix: &str) -> String {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if entry.file_type().unwrap().is_dir() {
-                walk(&entry.path(), &rel, out);
-            } else {
-                out.push((rel, fs::read(entry.path()).unwrap()));
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, "", &mut files);
-    gomod::hash1(
-        files
-            .iter()
-            .map(|(rel, data)| (format!("{prefix}/{rel}"), data.as_slice())),
-    )
-    .unwrap()
-}
-
-/// A fresh directory under the system's temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "gomod-zip-property-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }

@@ -15,9 +15,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gomod::{CheckedFiles, FileInfo, FileKind, MemFile, ModuleFile, ZipError};
+
+mod common;
+use common::{TempDir, hash_dir};
 
 const TESTDATA: &str = "/usr/share/gocode/src/golang.org/x/mod/zip/testdata";
 const EMPTY_HASH: &str = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
@@ -793,59 +795,4 @@ fn crc32(data: &[u8]) -> u32 {
 
 fn hash_zip_bytes(zip: Vec<u8>) -> Result<String, String> {
     gomod::hash_zip(Cursor::new(zip)).map_err(|e| e.to_string())
-}
-
-/// x/mod's `dirhash.HashDir`: `Hash1` over every file below `dir`, named `prefix/relpath`.
-fn hash_dir(dir: &Path, prefix: &str) -> Result<String, String> {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if entry.file_type()?.is_dir() {
-                walk(&entry.path(), &rel, out)?;
-            } else {
-                out.push((rel, fs::read(entry.path())?));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dir, "", &mut files).map_err(|e| e.to_string())?;
-    gomod::hash1(
-        files
-            .iter()
-            .map(|(rel, data)| (format!("{prefix}/{rel}"), data.as_slice())),
-    )
-    .map_err(|e| e.to_string())
-}
-
-/// A fresh directory under the system's temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "gomod-zip-vectors-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }

@@ -311,11 +311,20 @@ fn load(config: Option<PathBuf>, flags: Overrides) -> anyhow::Result<Config> {
     Ok(Config::from_raw(raw, overrides, &base_dir)?)
 }
 
+/// File reads and bcrypt checks run on the blocking pool. Tokio's default of 512 threads lets a
+/// flood of requests for files grow hundreds of threads, each with its own malloc arena, for no
+/// more throughput than the disk gives a few dozen; past this many, work waits in a queue.
+const MAX_BLOCKING_THREADS: usize = 32;
+
 fn serve(config: Config) -> anyhow::Result<()> {
     let _logs = modgate::telemetry::init_logs(config.log_format);
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("listening on {}", config.listen))?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(modgate::serve(config, listener, shutdown_signal()))
 }
 

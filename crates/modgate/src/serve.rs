@@ -78,6 +78,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         realm: config.realm.as_str().into(),
         metrics: telemetry::metrics(),
         sumdb: config.sumdb.proxy.then_some(sumdb),
+        answers: Arc::default(),
     })
 }
 
@@ -125,6 +126,7 @@ pub async fn run(
             Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
         }
     });
+    tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {
         // Keep going: /readyz reports it, and requests recover once the store is back.
         tracing::warn!(store = state.service.store_description(), cause = %e, "store unreachable at start");

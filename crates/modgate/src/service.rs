@@ -146,6 +146,11 @@ impl Service {
         self.store.description()
     }
 
+    /// Changes whenever this process writes to the store: what was not found may be now.
+    pub fn store_writes(&self) -> u64 {
+        self.store.writes()
+    }
+
     pub async fn answer(
         &self,
         route: &Route,

@@ -16,27 +16,10 @@ use std::path::Path;
 
 use support::{
     Backend, GitDaemon, GitRepo, GoEnv, Modgate, Published, Storage, Token, api_path, describe,
-    escape, file_url, go_clients, modgate_command, module_zip, multipart, new_token, public_tree,
-    publish_command, published_by, temp_dir, write_file, write_htpasswd, write_module,
+    escape, file_url, go_clients, modgate_command, module_zip, multipart, new_token,
+    parse_published, public_tree, publish_command, published_by, publishing_config, temp_dir,
+    write_file, write_htpasswd, write_module,
 };
-
-/// A token for CI and a user, both allowed to publish to corp.example, which anyone may read
-/// (the go command sends no credentials over http).
-fn config(ci: &Token) -> String {
-    format!(
-        r#"
-[auth]
-htpasswd = "htpasswd"
-
-{}
-[[route]]
-prefix = "corp.example"
-anonymous = true
-write_users = ["ci", "alice"]
-"#,
-        ci.config
-    )
-}
 
 /// A server on a new store (a directory, or a prefix in a bucket), and the token that may
 /// publish to it.
@@ -61,7 +44,7 @@ impl Setup {
         let server = backend.serve(
             &dir.path().join("store"),
             &dir.path().join("modgate.toml"),
-            &config(&ci),
+            &publishing_config(&ci, &["ci", "alice"], ""),
             None,
         );
         Setup {
@@ -117,7 +100,7 @@ impl Setup {
                 )
             }
         };
-        let published = Published::from_reply(&reply, &format!("{module}@{version}"));
+        let published = parse_published(&reply, &format!("{module}@{version}"));
         assert!(published.created, "{module}@{version} existed");
         published
     }

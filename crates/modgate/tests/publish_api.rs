@@ -18,8 +18,9 @@ use std::time::Duration;
 use base64::Engine;
 use support::{
     Modgate, Published, Reply, Token, TreeBuilder, api_path, describe, digest_tree, escape,
-    files_below, modgate_command, module_zip, multipart, new_token, publish_command, published_by,
-    temp_dir, wait_until, write_file, write_htpasswd, write_module, zip_of, zip_with,
+    files_below, modgate_command, module_zip, multipart, new_token, parse_published,
+    publish_command, published_by, temp_dir, wait_until, write_file, write_htpasswd, write_module,
+    zip_of, zip_with,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -147,7 +148,7 @@ impl Api {
 
     fn publish(&self, module: &str, version: &str, zip: Vec<u8>) -> Published {
         let reply = self.put(module, version, zip, self.ci());
-        Published::from_reply(&reply, &format!("publishing {module}@{version}"))
+        parse_published(&reply, &format!("publishing {module}@{version}"))
     }
 
     fn stored(&self, module: &str, version: &str, extension: &str) -> Option<Vec<u8>> {
@@ -199,7 +200,7 @@ fn a_publish_writes_a_complete_immutable_version() {
         api_path(module, "v1.0.0")
     );
     let reply = api.send("PUT", &path, zip.clone(), None, api.ci());
-    let published = Published::from_reply(&reply, "first publish");
+    let published = parse_published(&reply, "first publish");
     assert_eq!(
         published,
         Published {
@@ -242,7 +243,7 @@ fn a_publish_writes_a_complete_immutable_version() {
 
     // The same bytes again: 200, nothing changes.
     let before = digest_tree(&api.store);
-    let again = Published::from_reply(&api.put(module, "v1.0.0", zip, api.ci()), "same bytes");
+    let again = parse_published(&api.put(module, "v1.0.0", zip, api.ci()), "same bytes");
     assert_eq!(
         again,
         Published {
@@ -286,7 +287,7 @@ fn a_publish_writes_a_complete_immutable_version() {
         Some(&content_type),
         api.ci(),
     );
-    assert_eq!(Published::from_reply(&reply, "multipart").h1, h1_of(&zip));
+    assert_eq!(parse_published(&reply, "multipart").h1, h1_of(&zip));
     assert_eq!(
         info_time(&api.stored(module, "v1.10.0", "info").expect(".info")),
         "2024-05-06T07:08:09Z"
@@ -310,7 +311,7 @@ fn a_publish_writes_a_complete_immutable_version() {
         Some(&content_type),
         api.ci(),
     );
-    Published::from_reply(&reply, "large multipart");
+    parse_published(&reply, "large multipart");
     // No time anywhere: now.
     let time = info_time(&api.stored(module, "v1.2.0", "info").expect(".info"));
     let age = OffsetDateTime::now_utc() - OffsetDateTime::parse(&time, &Rfc3339).expect("time");
@@ -814,7 +815,7 @@ fn only_writers_may_publish() {
         (3, Auth::Basic("bob", "hunter2")),
     ] {
         let reply = api.put(module, &format!("v1.0.{n}"), zip(n), auth);
-        assert!(Published::from_reply(&reply, "a writer").created);
+        assert!(parse_published(&reply, "a writer").created);
     }
 }
 
@@ -1101,7 +1102,7 @@ fn check_race(store: &Path, module: &str, version: &str, sent: &[&Vec<u8>], repl
     );
     for (zip, reply) in sent.iter().zip(replies) {
         if **zip == stored {
-            let published = Published::from_reply(reply, "a winner's twin");
+            let published = parse_published(reply, "a winner's twin");
             assert_eq!(published.h1, h1);
         } else {
             let line = reply.assert_error(409, "other bytes");

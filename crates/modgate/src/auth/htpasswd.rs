@@ -14,6 +14,12 @@ use super::Credentials;
 /// bcrypt costs tens of milliseconds of CPU by design; this many checks run at once, so a
 /// flood of wrong passwords queues up instead of starving every other request.
 const CONCURRENT_BCRYPT_CHECKS: usize = 4;
+/// A user name and password that just failed fail again without bcrypt for this long, so a
+/// client retrying the same wrong password (a stale `.netrc` in a CI fleet) costs one check
+/// per interval. Every distinct password still costs a full check: guessing gets no cheaper.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
+/// At most this many failures are remembered; past it, new failures are simply not kept.
+const MAX_REMEMBERED_FAILURES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum HtpasswdError {
@@ -38,6 +44,8 @@ pub(crate) struct Users {
     /// user → SHA-256 of the password last verified, and when. Only successes are kept, and
     /// only as digests: the cache never holds a password.
     verified: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    /// SHA-256 of user and password of recent failures → when they failed.
+    failed: Mutex<HashMap<[u8; 32], Instant>>,
     ttl: Duration,
     bcrypt_slots: Semaphore,
 }
@@ -79,6 +87,7 @@ impl Users {
             hashes: Arc::new(hashes),
             unknown_user_hash: unknown_user_hash.into(),
             verified: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
             ttl,
             bcrypt_slots: Semaphore::new(CONCURRENT_BCRYPT_CHECKS),
         })
@@ -89,6 +98,11 @@ impl Users {
         if self.recently_verified(&credentials.user, &digest) {
             metrics::counter!("modgate_credential_cache_total", "result" => "hit").increment(1);
             return true;
+        }
+        let attempt = attempt_digest(credentials);
+        if self.recently_failed(&attempt) {
+            metrics::counter!("modgate_credential_cache_total", "result" => "failed").increment(1);
+            return false;
         }
         metrics::counter!("modgate_credential_cache_total", "result" => "miss").increment(1);
         let Ok(_slot) = self.bcrypt_slots.acquire().await else {
@@ -107,10 +121,35 @@ impl Users {
         })
         .await
         .unwrap_or(false);
-        if ok && let Ok(mut verified) = self.verified.lock() {
-            verified.insert(credentials.user.clone(), (digest, Instant::now()));
+        if ok {
+            if let Ok(mut verified) = self.verified.lock() {
+                verified.insert(credentials.user.clone(), (digest, Instant::now()));
+            }
+        } else {
+            self.remember_failure(attempt);
         }
         ok
+    }
+
+    fn recently_failed(&self, attempt: &[u8; 32]) -> bool {
+        let Ok(failed) = self.failed.lock() else {
+            return false;
+        };
+        failed
+            .get(attempt)
+            .is_some_and(|at| at.elapsed() < FAILURE_MEMORY)
+    }
+
+    fn remember_failure(&self, attempt: [u8; 32]) {
+        let Ok(mut failed) = self.failed.lock() else {
+            return;
+        };
+        if failed.len() >= MAX_REMEMBERED_FAILURES {
+            failed.retain(|_, at| at.elapsed() < FAILURE_MEMORY);
+        }
+        if failed.len() < MAX_REMEMBERED_FAILURES {
+            failed.insert(attempt, Instant::now());
+        }
     }
 
     fn recently_verified(&self, user: &str, digest: &[u8; 32]) -> bool {
@@ -121,6 +160,16 @@ impl Users {
             .get(user)
             .is_some_and(|(known, at)| at.elapsed() < self.ttl && bool::from(known.ct_eq(digest)))
     }
+}
+
+/// What identifies one attempt: user and password together, hashed (the length prefix keeps
+/// `ab`+`c` apart from `a`+`bc`).
+fn attempt_digest(credentials: &Credentials) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update((credentials.user.len() as u64).to_be_bytes());
+    hasher.update(credentials.user.as_bytes());
+    hasher.update(credentials.password.as_bytes());
+    hasher.finalize().into()
 }
 
 /// `user:hash` lines; blank lines and `#` comments are skipped. Errors are (line, reason).
@@ -208,5 +257,8 @@ mod tests {
         assert!(users.recently_verified("alice", &Sha256::digest(b"s3cret").into()));
         assert!(!users.verify(&creds("alice", "wrong")).await);
         assert!(!users.verify(&creds("mallory", "s3cret")).await);
+        assert!(users.recently_failed(&attempt_digest(&creds("alice", "wrong"))));
+        assert!(!users.recently_failed(&attempt_digest(&creds("alice", "s3cret"))));
+        assert!(users.recently_failed(&attempt_digest(&creds("mallory", "s3cret"))));
     }
 }

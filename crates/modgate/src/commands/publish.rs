@@ -183,8 +183,8 @@ async fn upload(
             time.format(&Rfc3339)?.replace('+', "%2B")
         ));
     }
-    let file = tokio::fs::File::open(zip_path).await?;
-    let length = file.metadata().await?.len();
+    let file = std::fs::File::open(zip_path)?;
+    let length = file.metadata()?.len();
     let body = reqwest::Body::wrap_stream(storage::file_chunks(file));
     let mut request = client
         .put(&url)

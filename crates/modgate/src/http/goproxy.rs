@@ -1,37 +1,47 @@
 //! The GOPROXY endpoints: one handler for every module path, since module paths contain `/`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use bytes::Bytes;
+use futures::TryStreamExt;
 
+use super::answers::{IMMUTABLE, MAX_BODY, Missing, Ready, content_etag, not_modified};
 use super::error::HttpError;
 use super::request::{self, ProxyRequest};
 use super::{AppState, Endpoint, identify};
 use crate::auth::Action;
-use crate::service::{Answer, Query};
+use crate::config::Missing as WhenMissing;
+use crate::service::{self, Answer, Query};
+use crate::storage::StoredObject;
 
-/// Versions never change once published, so clients and caches may keep them for a year.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `list` and `@latest` change when a version is published.
 const SHORT_LIVED: &str = "public, max-age=60";
 
+/// Takes the whole request rather than its method, URI and headers as extractors, which would
+/// copy each of them for every request.
 pub(crate) async fn handle(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    let parsed = request::parse(uri.path());
-    let endpoint = Endpoint(match &parsed {
-        Ok(request) => request.query.endpoint(),
-        Err(_) => "invalid",
-    });
-    let mut response = match serve(&state, peer, &method, parsed, &headers).await {
+    // GOPROXY requests have no body; the rest is borrowed from here on.
+    let (parts, _) = request.into_parts();
+    let (method, headers, path) = (&parts.method, &parts.headers, parts.uri.path());
+    let writes = state.service.store_writes();
+    let target = if let Some(ready) = state.answers.get(path) {
+        Target::Kept(ready)
+    } else if let Some(missing) = state.answers.get_missing(path, writes) {
+        Target::Missing(missing)
+    } else {
+        Target::Parsed(request::parse(path), writes)
+    };
+    let endpoint = Endpoint(target.endpoint());
+    let mut response = match serve(&state, peer, method, path, target, headers).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -39,11 +49,41 @@ pub(crate) async fn handle(
     response
 }
 
+/// What a request path asks for: an answer or a 404 kept from before, or the parsed request.
+enum Target {
+    Kept(Arc<Ready>),
+    Missing(Arc<Missing>),
+    /// With the store's write count before anything was looked up.
+    Parsed(Result<ProxyRequest, request::Malformed>, u64),
+}
+
+impl Target {
+    fn endpoint(&self) -> &'static str {
+        match self {
+            Target::Kept(ready) => ready.endpoint,
+            Target::Missing(missing) => missing.endpoint,
+            Target::Parsed(Ok(request), _) => request.query.endpoint(),
+            Target::Parsed(Err(_), _) => "invalid",
+        }
+    }
+
+    /// What to pick the route by.
+    fn route_key(&self) -> Option<&str> {
+        match self {
+            Target::Kept(ready) => Some(&ready.module),
+            Target::Missing(missing) => Some(&missing.module),
+            Target::Parsed(Ok(request), _) => Some(&request.module),
+            Target::Parsed(Err(malformed), _) => malformed.route_hint.as_deref(),
+        }
+    }
+}
+
 async fn serve(
     state: &AppState,
     peer: SocketAddr,
     method: &Method,
-    parsed: Result<ProxyRequest, request::Malformed>,
+    path: &str,
+    target: Target,
     headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
     if method != Method::GET && method != Method::HEAD {
@@ -54,14 +94,10 @@ async fn serve(
     }
     let (client, principal) = identify(state, peer, headers).await?;
 
-    let route_key = match &parsed {
-        Ok(request) => Some(request.module.as_str()),
-        Err(malformed) => malformed.route_hint.as_deref(),
-    };
-    let Some(route) = route_key.and_then(|key| state.service.route(key)) else {
-        let reason = match &parsed {
-            Ok(request) => format!("{}: not served by this proxy", request.module),
-            Err(malformed) => malformed.reason.clone(),
+    let Some(route) = target.route_key().and_then(|key| state.service.route(key)) else {
+        let reason = match (&target, target.route_key()) {
+            (Target::Parsed(Err(malformed), _), _) => malformed.reason.clone(),
+            (_, module) => format!("{}: not served by this proxy", module.unwrap_or_default()),
         };
         return Err(HttpError::new(StatusCode::NOT_FOUND, reason));
     };
@@ -70,67 +106,132 @@ async fn serve(
         .auth
         .authorize(&route.access, Action::Read, &principal, client)
         .map_err(|d| HttpError::from_denied(d, &state.realm))?;
-    let request = parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?;
-    tracing::Span::current().record("module", request.module.as_str());
-
-    let answer = state
-        .service
-        .answer(route, &request.module, &request.query)
-        .await?;
-    Ok(respond(answer, &request.query, headers))
-}
-
-fn respond(answer: Answer, query: &Query, request_headers: &HeaderMap) -> Response {
-    let cache_control = match query {
-        Query::List | Query::Latest => SHORT_LIVED,
-        Query::Info(_) | Query::Mod(_) | Query::Zip(_) => IMMUTABLE,
-    };
-    let (content_type, etag, length, body) = match answer {
-        Answer::List(text) => small("text/plain; charset=utf-8", text.into()),
-        Answer::Info(json) => small("application/json", json),
-        Answer::Mod(go_mod) => small("text/plain; charset=utf-8", go_mod),
-        Answer::Zip(object) => (
-            "application/zip",
-            object.etag.map(|tag| quoted(&tag)),
-            object.size,
-            Body::from_stream(object.body),
+    let (request, writes) = match target {
+        Target::Kept(ready) => return Ok(ready.respond(headers, IMMUTABLE)),
+        Target::Missing(missing) => {
+            return Err(HttpError::new(
+                StatusCode::NOT_FOUND,
+                missing.reason.clone(),
+            ));
+        }
+        Target::Parsed(parsed, writes) => (
+            parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?,
+            writes,
         ),
     };
+    let answer = match state
+        .service
+        .answer(route, &request.module, &request.query)
+        .await
+    {
+        Ok(answer) => answer,
+        // Only where "not here" is all a 404 says: a refusing route's 404s depend on what
+        // else it holds.
+        Err(service::Error::NotFound(reason)) if route.missing == WhenMissing::NotFound => {
+            state.answers.keep_missing(
+                path,
+                request.module,
+                request.query.endpoint(),
+                reason.clone(),
+                writes,
+            );
+            return Err(HttpError::new(StatusCode::NOT_FOUND, reason));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    respond(state, path, answer, request, headers).await
+}
+
+async fn respond(
+    state: &AppState,
+    path: &str,
+    answer: Answer,
+    request: ProxyRequest,
+    request_headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    const JSON: &str = "application/json";
+    const TEXT: &str = "text/plain; charset=utf-8";
+    const ZIP: &str = "application/zip";
+    let endpoint = request.query.endpoint();
+    let hashed = |content_type, body: Bytes| {
+        let etag = content_etag(&body);
+        (content_type, body, etag)
+    };
+    let (content_type, body, etag) = match answer {
+        Answer::Zip(object) if object.size <= MAX_BODY => {
+            let etag = store_etag(&object);
+            let body = read_whole(object, &request).await?;
+            let etag = etag.unwrap_or_else(|| content_etag(&body));
+            (ZIP, body, etag)
+        }
+        Answer::Zip(object) => return Ok(stream_zip(object, request_headers)),
+        Answer::List(text) => hashed(TEXT, Bytes::from(text)),
+        Answer::Info(json) => hashed(JSON, json),
+        Answer::Mod(go_mod) => hashed(TEXT, go_mod),
+    };
+    let immutable = matches!(
+        request.query,
+        Query::Info(_) | Query::Mod(_) | Query::Zip(_)
+    );
+    let ready = Ready::new(request.module, endpoint, content_type, body, etag);
+    Ok(if immutable {
+        // Kept for the next request for this path.
+        state
+            .answers
+            .keep(path, ready)
+            .respond(request_headers, IMMUTABLE)
+    } else {
+        ready.respond(request_headers, SHORT_LIVED)
+    })
+}
+
+/// A small zip's bytes, read before answering: a failure is a 503, not a cut-off body.
+async fn read_whole(object: StoredObject, request: &ProxyRequest) -> Result<Bytes, HttpError> {
+    let mut chunks: Vec<Bytes> = object.body.try_collect().await.map_err(|e| {
+        tracing::error!(module = %request.module, cause = %e, "reading a zip failed");
+        HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{}: storage unavailable, try again later", request.module),
+        )
+    })?;
+    Ok(match chunks.len() {
+        1 => chunks.remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
+}
+
+fn store_etag(object: &StoredObject) -> Option<HeaderValue> {
+    object
+        .etag
+        .as_deref()
+        .and_then(|tag| HeaderValue::from_str(&quoted(tag)).ok())
+}
+
+/// A zip too large to keep in memory, streamed from the store.
+fn stream_zip(object: StoredObject, request_headers: &HeaderMap) -> Response {
+    let cache_control = HeaderValue::from_static(IMMUTABLE);
+    let etag = store_etag(&object);
     if let Some(etag) = &etag
         && not_modified(request_headers, etag)
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        set(&mut response, header::ETAG, etag);
-        set(&mut response, header::CACHE_CONTROL, cache_control);
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert(header::CACHE_CONTROL, cache_control);
         return response;
     }
-    let mut response = Response::new(body);
-    set(&mut response, header::CONTENT_TYPE, content_type);
-    set(&mut response, header::CACHE_CONTROL, cache_control);
-    set(&mut response, header::CONTENT_LENGTH, &length.to_string());
-    if let Some(etag) = &etag {
-        set(&mut response, header::ETAG, etag);
+    let mut response = Response::new(Body::from_stream(object.body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    headers.insert(header::CACHE_CONTROL, cache_control);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(object.size));
+    if let Some(etag) = etag {
+        headers.insert(header::ETAG, etag);
     }
     response
-}
-
-/// A body held in memory, with a strong ETag from its content.
-fn small(
-    content_type: &'static str,
-    bytes: bytes::Bytes,
-) -> (&'static str, Option<String>, u64, Body) {
-    let digest = Sha256::digest(&bytes);
-    let etag = format!("\"{}\"", hex(&digest[..16]));
-    (
-        content_type,
-        Some(etag),
-        bytes.len() as u64,
-        Body::from(bytes),
-    )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn quoted(tag: &str) -> String {
@@ -138,22 +239,5 @@ fn quoted(tag: &str) -> String {
         tag.to_owned()
     } else {
         format!("\"{tag}\"")
-    }
-}
-
-/// `If-None-Match` with our tag, or `*`.
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
-}
-
-fn set(response: &mut Response, name: header::HeaderName, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        response.headers_mut().insert(name, value);
     }
 }

@@ -1,5 +1,7 @@
 //! The HTTP layer: thin handlers that parse, check access, call the service and shape answers.
 
+mod access;
+mod answers;
 mod error;
 mod goproxy;
 mod ops;
@@ -9,18 +11,14 @@ mod sumdb;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::auth::{Auth, ClientAddress, Principal};
 use crate::publish::Publisher;
@@ -42,6 +40,7 @@ pub(crate) struct AppState {
     pub metrics: PrometheusHandle,
     /// The checksum database proxy; `None` when `[sumdb] proxy = false`.
     pub sumdb: Option<Arc<ChecksumDb>>,
+    pub answers: Arc<answers::Answers>,
 }
 
 /// The endpoint a response answered, for metrics: set by handlers in response extensions.
@@ -68,7 +67,7 @@ async fn identify(
         )
         .await
         .map_err(denied)?;
-    tracing::Span::current().record("user", principal.name());
+    access::record_user(principal.name());
     Ok((client, principal))
 }
 
@@ -93,52 +92,5 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(reading)
         .merge(publishing)
         .with_state(state)
-        .layer(middleware::from_fn(record_metrics))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    // The path and user only: headers carry credentials.
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        user = tracing::field::Empty,
-                        module = tracing::field::Empty,
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-}
-
-async fn record_metrics(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let ops_path = match request.uri().path() {
-        "/healthz" => Some("healthz"),
-        "/readyz" => Some("readyz"),
-        "/metrics" => Some("metrics"),
-        _ => None,
-    };
-    let response = next.run(request).await;
-    let endpoint = ops_path
-        .or_else(|| response.extensions().get::<Endpoint>().map(|e| e.0))
-        .unwrap_or("other");
-    let status = response.status();
-    metrics::counter!(
-        "modgate_http_requests_total",
-        "endpoint" => endpoint,
-        "status" => status.as_str().to_owned()
-    )
-    .increment(1);
-    metrics::histogram!("modgate_http_request_duration_seconds", "endpoint" => endpoint)
-        .record(started.elapsed().as_secs_f64());
-    let length = response
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = length {
-        metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint)
-            .increment(length);
-    }
-    response
+        .layer(middleware::from_fn(access::observe))
 }

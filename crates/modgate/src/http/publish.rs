@@ -74,7 +74,6 @@ async fn handle(
         ));
     };
     let module = parsed.module;
-    tracing::Span::current().record("module", module.as_str());
     let Some(route) = state.service.route(&module) else {
         return Err(HttpError::new(
             StatusCode::NOT_FOUND,

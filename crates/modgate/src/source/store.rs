@@ -3,8 +3,11 @@
 //! A version is served only once its `.info` exists (publishing writes it last). `.info` and
 //! `.mod` of visible versions never change, so they are kept in memory: the `go` command asks
 //! for them far more often than for zips, and a hit costs no storage round trip at all.
+//! Absent ones are remembered for a moment, so a flood of requests for what is not here (import
+//! probes, scanners) does not become a flood of storage reads.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -16,12 +19,19 @@ use super::{Source, SourceError};
 use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key};
 
 /// Memory for cached `.info` and `.mod` files: thousands of versions, well inside the RSS a
-/// proxy should need.
-const SMALL_FILE_CACHE_BYTES: u64 = 8 << 20;
+/// proxy should need. The HTTP layer keeps the answers it serves most itself, so this serves
+/// zips' visibility checks, `@latest` and the rest.
+const SMALL_FILE_CACHE_BYTES: u64 = 4 << 20;
 /// Larger files are read from the store each time rather than crowd out the rest.
 const MAX_CACHED_FILE: usize = 64 << 10;
 /// How many entries to plan for: sizes the cache's tables, not its memory bound.
 const ESTIMATED_ENTRIES: usize = 16 * 1024;
+/// How long a file found absent is taken to be absent. Publishing through this process makes
+/// it look again at once; a version published through another replica on the same bucket
+/// shows up here within this time.
+const ABSENT_FOR: Duration = Duration::from_secs(1);
+/// How many absent files are remembered at most.
+const MAX_ABSENT: usize = 4096;
 
 /// Weighs an entry by its key and bytes.
 #[derive(Clone)]
@@ -36,6 +46,8 @@ impl Weighter<String, Bytes> for ByteWeight {
 pub(crate) struct StoreSource {
     store: Store,
     small_files: Cache<String, Bytes, ByteWeight>,
+    /// Key → when it was found absent, and `Store::writes` before that read.
+    absent: Cache<String, (Instant, u64)>,
 }
 
 impl StoreSource {
@@ -47,6 +59,7 @@ impl StoreSource {
                 SMALL_FILE_CACHE_BYTES,
                 ByteWeight,
             ),
+            absent: Cache::new(MAX_ABSENT),
         }
     }
 
@@ -64,11 +77,22 @@ impl StoreSource {
         if let Some(bytes) = self.small_files.get(key.as_ref()) {
             return Ok(Some(bytes));
         }
-        let read = self.store.read(&key).await?;
-        if let Some(bytes) = &read
-            && bytes.len() <= MAX_CACHED_FILE
+        let writes = self.store.writes();
+        if let Some((at, seen_writes)) = self.absent.get(key.as_ref())
+            && at.elapsed() < ABSENT_FOR
+            && seen_writes == writes
         {
-            self.small_files.insert(key.to_string(), bytes.clone());
+            return Ok(None);
+        }
+        let read = self.store.read(&key).await?;
+        match &read {
+            Some(bytes) if bytes.len() <= MAX_CACHED_FILE => {
+                self.small_files.insert(key.to_string(), bytes.clone());
+            }
+            Some(_) => {}
+            None => self
+                .absent
+                .insert(key.to_string(), (Instant::now(), writes)),
         }
         Ok(read)
     }

@@ -5,14 +5,16 @@
 //! for "not here".
 
 mod layout;
+mod local;
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, S3CopyIfNotExists};
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
@@ -21,14 +23,15 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ClientOptions, RetryConfig};
 use object_store::{
-    GetOptions, GetResultPayload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
-    RenameOptions, RenameTargetMode, WriteMultipart,
+    GetOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RenameOptions,
+    RenameTargetMode, WriteMultipart,
 };
 use tokio::io::AsyncReadExt;
 
 use crate::config::StorageConfig;
 
 pub(crate) use layout::{VersionFile, module_dir, version_key};
+pub(crate) use local::file_chunks;
 
 /// A store that cannot be set up from its config.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +68,16 @@ impl StorageError {
             source,
         }
     }
+
+    fn local(key: &Path, source: std::io::Error) -> Self {
+        StorageError::new(
+            key,
+            object_store::Error::Generic {
+                store: "local file",
+                source: Box::new(source),
+            },
+        )
+    }
 }
 
 /// Where large uploads are assembled before they are moved into place in one step. Outside every
@@ -95,9 +108,13 @@ pub(crate) struct StoredObject {
 pub(crate) struct Store {
     objects: Arc<dyn ObjectStore>,
     description: String,
-    /// The staging directory on disk, for a directory store: object_store's listing hides the
-    /// `name#N` files that an interrupted local upload leaves, so cleaning needs the path.
-    local_staging: Option<std::path::PathBuf>,
+    /// The directory of a directory store: files are read from it directly (see `local`), and
+    /// cleaning the staging area needs it, as object_store's listing hides the `name#N` files
+    /// that an interrupted local upload leaves.
+    local_root: Option<std::path::PathBuf>,
+    /// How many writes this process has made through any clone: lets a cache of absent
+    /// objects know that something may have appeared since it looked.
+    writes: Arc<AtomicU64>,
 }
 
 /// Object-store requests give up after this, so an outage answers 503 within seconds instead
@@ -181,7 +198,8 @@ impl Store {
         Ok(Store {
             objects,
             description,
-            local_staging: None,
+            local_root: None,
+            writes: Arc::default(),
         })
     }
 
@@ -192,7 +210,8 @@ impl Store {
         Ok(Store {
             objects: Arc::new(objects),
             description: format!("directory {}", dir.display()),
-            local_staging: Some(dir.join(STAGING_DIR)),
+            local_root: Some(dir.to_owned()),
+            writes: Arc::default(),
         })
     }
 
@@ -200,8 +219,18 @@ impl Store {
         &self.description
     }
 
+    /// Changes whenever this process writes or deletes anything in the store.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
     /// The whole object, for the small files (`.info`, `.mod`, `list`).
     pub async fn read(&self, key: &Path) -> Result<Option<Bytes>, StorageError> {
+        if let Some(root) = &self.local_root {
+            return local::read(root.join(key.as_ref()))
+                .await
+                .map_err(|e| StorageError::local(key, e));
+        }
         match self.objects.get(key).await {
             Ok(result) => result
                 .bytes()
@@ -215,22 +244,20 @@ impl Store {
 
     /// The object as a stream, for zips: memory stays constant whatever the size.
     pub async fn open(&self, key: &Path) -> Result<Option<StoredObject>, StorageError> {
+        if let Some(root) = &self.local_root {
+            return local::open(root.join(key.as_ref()))
+                .await
+                .map_err(|e| StorageError::local(key, e));
+        }
         match self.objects.get_opts(key, GetOptions::default()).await {
             Ok(result) => {
                 let size = result.meta.size;
                 let etag = result.meta.e_tag.clone();
-                let body = match result.payload {
-                    // object_store reads local files 8 KiB at a time, one blocking-pool hop
-                    // each; large chunks make zips stream several times faster.
-                    GetResultPayload::File(file, _) => file_chunks(tokio::fs::File::from_std(file))
-                        .map_err(|e| object_store::Error::Generic {
-                            store: "local file",
-                            source: Box::new(e),
-                        })
-                        .boxed(),
-                    GetResultPayload::Stream(stream) => stream,
-                };
-                Ok(Some(StoredObject { size, etag, body }))
+                Ok(Some(StoredObject {
+                    size,
+                    etag,
+                    body: result.into_stream(),
+                }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(StorageError::new(key, e)),
@@ -273,6 +300,7 @@ impl Store {
     /// Writes `bytes` at `key` unless something is there already: atomic and create-only, so
     /// two writers racing for one version cannot both win.
     pub async fn put_new(&self, key: &Path, bytes: Bytes) -> Result<Created, StorageError> {
+        let _counted = WriteCount(self);
         let options = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
@@ -290,6 +318,7 @@ impl Store {
 
     /// Replaces `key` atomically: readers see the old bytes or the new, never a mix.
     pub async fn put(&self, key: &Path, bytes: Bytes) -> Result<(), StorageError> {
+        let _counted = WriteCount(self);
         self.objects
             .put(key, PutPayload::from(bytes))
             .await
@@ -300,16 +329,9 @@ impl Store {
     /// Streams a local file to `key`, create-only: the bytes go to a staging object first,
     /// which is then moved into place without overwriting. Memory stays constant.
     pub async fn put_file_new(&self, key: &Path, file: &FsPath) -> Result<Created, StorageError> {
+        let _counted = WriteCount(self);
         let staging = Path::from_iter([STAGING_DIR, &unique_name()]);
-        let io_error = |e: std::io::Error| {
-            StorageError::new(
-                key,
-                object_store::Error::Generic {
-                    store: "local file",
-                    source: Box::new(e),
-                },
-            )
-        };
+        let io_error = |e: std::io::Error| StorageError::local(key, e);
         let mut reader = tokio::fs::File::open(file).await.map_err(io_error)?;
         let upload = self
             .objects
@@ -379,8 +401,8 @@ impl Store {
             .checked_sub(older_than)
             .unwrap_or(std::time::UNIX_EPOCH);
         let staging = Path::from(STAGING_DIR);
-        if let Some(dir) = &self.local_staging {
-            let dir = dir.clone();
+        if let Some(root) = &self.local_root {
+            let dir = root.join(STAGING_DIR);
             return tokio::task::spawn_blocking(move || clean_local_staging(&dir, cutoff))
                 .await
                 .map_err(|e| {
@@ -414,6 +436,7 @@ impl Store {
     }
 
     pub async fn delete(&self, key: &Path) -> Result<(), StorageError> {
+        let _counted = WriteCount(self);
         match self.objects.delete(key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(StorageError::new(key, e)),
@@ -430,6 +453,16 @@ impl Store {
     }
 }
 
+/// Counts a write when it is over, however it ends: a reader that noted `Store::writes` before
+/// looking sees the change once the write can be seen.
+struct WriteCount<'a>(&'a Store);
+
+impl Drop for WriteCount<'_> {
+    fn drop(&mut self) {
+        self.0.writes.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Streams a stored object into a local file, for work that needs random access (zips).
 pub(crate) async fn copy_to_file(object: StoredObject, path: &FsPath) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
@@ -439,17 +472,6 @@ pub(crate) async fn copy_to_file(object: StoredObject, path: &FsPath) -> std::io
         file.write_all(&chunk).await?;
     }
     file.flush().await
-}
-
-/// Chunk size for streaming local files: large enough that a 13 MB zip is a few dozen reads,
-/// small enough that many downloads at once stay within a small memory budget.
-const FILE_CHUNK: usize = 256 * 1024;
-
-/// A local file as a stream of chunks, for serving and uploading without holding it in memory.
-pub(crate) fn file_chunks(
-    file: tokio::fs::File,
-) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK)
 }
 
 /// Whether `key` is an upload still being assembled (or abandoned by a crash).

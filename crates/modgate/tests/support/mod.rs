@@ -21,7 +21,8 @@ pub use go::{Downloaded, GoClient, GoEnv, GoOutput, go_clients, parse_download_j
 pub use http::{Http, Reply, raw_request};
 pub use publish::{
     Published, Token, api_path, describe, files_below, module_zip, multipart, new_token,
-    publish_command, published_by, write_module, zip_of, zip_with,
+    parse_published, publish_command, published_by, publishing_config, write_module, zip_of,
+    zip_with,
 };
 pub use s3::{Backend, Storage, Weed};
 pub use second::{Fault, Second};

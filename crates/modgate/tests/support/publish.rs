@@ -6,42 +6,32 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 
-use serde::Deserialize;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
 use super::{Reply, escape, modgate_command, write_file};
 
 /// The JSON answer of the API and of `modgate publish`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Published {
-    pub module: String,
-    pub version: String,
-    pub h1: String,
-    pub gomod_h1: String,
-    pub created: bool,
-}
+pub use modgate::publish::Published;
 
-impl Published {
-    /// The answer of a successful API call, which must be 201 (`created`) or 200.
-    #[track_caller]
-    pub fn from_reply(reply: &Reply, what: &str) -> Published {
-        assert!(
-            reply.status == 200 || reply.status == 201,
-            "{what}: status {}: {}",
-            reply.status,
-            reply.text()
-        );
-        assert_eq!(
-            reply.header("content-type"),
-            Some("application/json"),
-            "{what}"
-        );
-        let published: Published = serde_json::from_slice(&reply.body)
-            .unwrap_or_else(|e| panic!("{what}: {e}: {}", reply.text()));
-        assert_eq!(published.created, reply.status == 201, "{what}");
-        published
-    }
+/// The answer of a successful API call, which must be 201 (`created`) or 200.
+#[track_caller]
+pub fn parse_published(reply: &Reply, what: &str) -> Published {
+    assert!(
+        reply.status == 200 || reply.status == 201,
+        "{what}: status {}: {}",
+        reply.status,
+        reply.text()
+    );
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json"),
+        "{what}"
+    );
+    let published: Published = serde_json::from_slice(&reply.body)
+        .unwrap_or_else(|e| panic!("{what}: {e}: {}", reply.text()));
+    assert_eq!(published.created, reply.status == 201, "{what}");
+    published
 }
 
 /// A zip with these entries, deflated, in this order. Names are used as given: one ending in
@@ -119,6 +109,25 @@ pub fn multipart(zip: &[u8], info: Option<&str>) -> (String, Vec<u8>) {
 
 /// A token made by `modgate token new`: the secret it prints once, and the config lines it
 /// prints for modgate.toml.
+/// A config in which the users of `htpasswd` (next to the config) and the token `ci` exist,
+/// `writers` may publish to corp.example, which anyone may read (the go command sends no
+/// credentials over http); `more` is appended as it is (more routes, say).
+pub fn publishing_config(ci: &Token, writers: &[&str], more: &str) -> String {
+    format!(
+        r#"
+[auth]
+htpasswd = "htpasswd"
+
+{}
+[[route]]
+prefix = "corp.example"
+anonymous = true
+write_users = {writers:?}
+{more}"#,
+        ci.config
+    )
+}
+
 pub struct Token {
     pub secret: String,
     pub config: String,
