@@ -1,9 +1,10 @@
 //! Publishing a version into the store: checked like the `go` command checks a download, and
 //! immutable once visible.
 //!
-//! Order of writes: `.zip`, `.mod` and `.ziphash` first, `.info` last (a version is visible only
-//! with its `.info`), each atomic and create-only; then `list`. A crash at any point leaves an
-//! invisible version whose leftovers a later publish of that version replaces.
+//! Order of writes: the zip is staged; the `.ziphash` claims the version (create-only); the zip
+//! moves into place and the `.mod` is written; `.info` last (a version is visible only with its
+//! `.info`), each atomic; then `list`. A crash at any point leaves an invisible version whose
+//! leftovers a later publish of that version replaces.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,9 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::storage::{Created, StorageError, Store, VersionFile, module_dir, version_key};
+use crate::storage::{
+    Created, Replace, Staged, StorageError, Store, VersionFile, module_dir, version_key,
+};
 
 /// A version's zip without its `.info` older than this was left by a publish that died: the
 /// zip-to-info window of a live publish is a few small writes long.
@@ -149,37 +152,17 @@ impl Publisher {
             return self.compare_with_existing(module, version, &checked).await;
         }
 
+        // The zip is uploaded before anything is claimed: a large upload takes a while, and a
+        // publish killed meanwhile must leave nothing under the version's names.
         let zip_key = key(module, version, VersionFile::Zip)?;
-        if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed
-            && self.stored_zip_hash(&zip_key).await?.as_deref() != Some(checked.h1.as_str())
-        {
-            // An invisible zip with other bytes: another replica is publishing this version
-            // right now, or a publish died between the zip and the .info. Only an old one is
-            // taken over; a young one makes this publish lose the race.
-            let abandoned = self
-                .store
-                .age(&zip_key)
-                .await?
-                .is_some_and(|age| age > ABANDONED_AFTER);
-            if !abandoned {
-                return Err(PublishError::Conflict(format!(
-                    "{module}@{version} is being published with other bytes (or an interrupted publish left it less than {}s ago); try again",
-                    ABANDONED_AFTER.as_secs()
-                )));
-            }
-            self.store.delete(&zip_key).await?;
-            if self.store.put_file_new(&zip_key, zip_file).await? == Created::Existed {
-                return Err(PublishError::Conflict(format!(
-                    "{module}@{version} is being published with other bytes; try again"
-                )));
-            }
-        }
+        let staged = self.store.stage_file(&zip_key, zip_file).await?;
+        let placed = self
+            .claim_and_place(module, version, &checked.h1, &staged)
+            .await;
+        self.store.discard(staged).await;
+        placed?;
         let mod_key = key(module, version, VersionFile::Mod)?;
         self.store.put(&mod_key, checked.go_mod.clone()).await?;
-        let ziphash_key = ziphash_key(module, version)?;
-        self.store
-            .put(&ziphash_key, Bytes::from(format!("{}\n", checked.h1)))
-            .await?;
 
         let time = time.unwrap_or_else(OffsetDateTime::now_utc);
         let info = info_json(version, time)?;
@@ -240,6 +223,65 @@ impl Publisher {
             )
             .await?;
         Ok(())
+    }
+
+    /// Claims the version for this zip, then moves the staged zip into place.
+    ///
+    /// The claim is the `.ziphash`, written create-only: a small conditional PUT, which every
+    /// S3-compatible store we met makes atomic, where a conditional move of a large object is
+    /// not always (SeaweedFS let two replicas both "create" the same zip). Only publishers of
+    /// the claimed bytes go on to write the zip; others lose the race.
+    async fn claim_and_place(
+        &self,
+        module: &str,
+        version: &str,
+        h1: &str,
+        staged: &Staged,
+    ) -> Result<(), PublishError> {
+        let try_again = || {
+            PublishError::Conflict(format!(
+                "{module}@{version} is being published with other bytes (or an interrupted publish left it less than {}s ago); try again",
+                ABANDONED_AFTER.as_secs()
+            ))
+        };
+        let claim_key = ziphash_key(module, version)?;
+        let claim = Bytes::from(format!("{h1}\n"));
+        if self.store.put_new(&claim_key, claim.clone()).await? == Created::Existed {
+            let claimed = self.store.read(&claim_key).await?.unwrap_or_default();
+            if String::from_utf8_lossy(&claimed).trim() != h1 {
+                // Another publisher's: live, or dead between its claim and its .info. Only an
+                // old claim is taken over.
+                if !self.is_abandoned(&claim_key).await? {
+                    return Err(try_again());
+                }
+                self.store.delete(&claim_key).await?;
+                if self.store.put_new(&claim_key, claim).await? == Created::Existed {
+                    return Err(try_again());
+                }
+            }
+        }
+        let zip_key = key(module, version, VersionFile::Zip)?;
+        if self.store.place(staged, &zip_key, Replace::No).await? == Created::New
+            || self.stored_zip_hash(&zip_key).await?.as_deref() == Some(h1)
+        {
+            return Ok(());
+        }
+        // A zip with other bytes and no claim of its own: left by a publish that died before
+        // claims existed, or copied in by hand. Replaced only once old, like a claim.
+        if !self.is_abandoned(&zip_key).await? {
+            self.store.delete(&claim_key).await?;
+            return Err(try_again());
+        }
+        self.store.place(staged, &zip_key, Replace::Yes).await?;
+        Ok(())
+    }
+
+    async fn is_abandoned(&self, key: &object_store::path::Path) -> Result<bool, PublishError> {
+        Ok(self
+            .store
+            .age(key)
+            .await?
+            .is_some_and(|age| age > ABANDONED_AFTER))
     }
 
     fn lock_for(&self, module: &str) -> Arc<tokio::sync::Mutex<()>> {

@@ -329,7 +329,15 @@ impl Store {
     /// Streams a local file to `key`, create-only: the bytes go to a staging object first,
     /// which is then moved into place without overwriting. Memory stays constant.
     pub async fn put_file_new(&self, key: &Path, file: &FsPath) -> Result<Created, StorageError> {
-        let _counted = WriteCount(self);
+        let staged = self.stage_file(key, file).await?;
+        let placed = self.place(&staged, key, Replace::No).await;
+        self.discard(staged).await;
+        placed
+    }
+
+    /// Streams a local file to a staging object, to be moved into place with [`Store::place`]
+    /// (a large zip takes a while to upload; the move is quick). `key` names it in errors.
+    pub async fn stage_file(&self, key: &Path, file: &FsPath) -> Result<Staged, StorageError> {
         let staging = Path::from_iter([STAGING_DIR, &unique_name()]);
         let io_error = |e: std::io::Error| StorageError::local(key, e);
         let mut reader = tokio::fs::File::open(file).await.map_err(io_error)?;
@@ -359,22 +367,34 @@ impl Store {
             .finish()
             .await
             .map_err(|e| StorageError::new(&staging, e))?;
+        Ok(Staged(staging))
+    }
+
+    /// Moves a staged file to `key`: create-only unless `replace`; atomic either way.
+    pub async fn place(
+        &self,
+        staged: &Staged,
+        key: &Path,
+        replace: Replace,
+    ) -> Result<Created, StorageError> {
+        let _counted = WriteCount(self);
         let options = RenameOptions {
-            target_mode: RenameTargetMode::Create,
+            target_mode: match replace {
+                Replace::No => RenameTargetMode::Create,
+                Replace::Yes => RenameTargetMode::Overwrite,
+            },
             ..RenameOptions::default()
         };
-        let moved = self.objects.rename_opts(&staging, key, options).await;
-        match moved {
+        match self.objects.rename_opts(&staged.0, key, options).await {
             Ok(()) => Ok(Created::New),
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                let _ = self.objects.delete(&staging).await;
-                Ok(Created::Existed)
-            }
-            Err(e) => {
-                let _ = self.objects.delete(&staging).await;
-                Err(StorageError::new(key, e))
-            }
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::Existed),
+            Err(e) => Err(StorageError::new(key, e)),
         }
+    }
+
+    /// Removes a staged file that was not moved into place (a no-op after a move).
+    pub async fn discard(&self, staged: Staged) {
+        let _ = self.objects.delete(&staged.0).await;
     }
 
     /// How long ago the object was last written; `None` when it does not exist.
@@ -506,6 +526,17 @@ fn clean_local_staging(dir: &FsPath, cutoff: std::time::SystemTime) -> std::io::
 }
 
 /// A name no other upload uses: time, process and a counter.
+/// A file uploaded to the staging area, not yet under its key.
+#[derive(Debug)]
+pub struct Staged(Path);
+
+/// Whether [`Store::place`] may replace what is at the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    No,
+    Yes,
+}
+
 fn unique_name() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
