@@ -568,3 +568,36 @@ fn a_zip_the_checksum_database_disagrees_with_is_refused_and_not_stored() {
     assert!(reason.contains("checksum database"), "{reason}");
     assert!(!gateway.stored("example.com/unlisted", "v1.0.0", "info"));
 }
+
+#[test]
+fn version_queries_follow_upstream_and_are_not_kept_as_immutable() {
+    let gateway = Gateway::start("list_ttl_secs = 1", "");
+    let http = gateway.server.http();
+    // SECOND is a file server: a `master.info` file stands in for a proxy resolving `@master`.
+    let query = gateway
+        .upstream
+        .version_dir("example.com/words")
+        .join("master.info");
+    write_file(
+        &query,
+        r#"{"Version":"v1.0.0","Time":"2023-01-01T00:00:00Z"}"#,
+    );
+    let reply = http.get("/example.com/words/@v/master.info");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().contains("v1.0.0"));
+    assert_eq!(reply.header("cache-control"), Some("public, max-age=60"));
+
+    write_file(
+        &query,
+        r#"{"Version":"v1.1.0","Time":"2023-02-01T00:00:00Z"}"#,
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let moved = support::wait_until(Duration::from_secs(5), || {
+        http.get("/example.com/words/@v/master.info")
+            .text()
+            .contains("v1.1.0")
+    });
+    assert!(moved, "the query kept answering the old version");
+    // The version it names is fetched like any other.
+    assert_eq!(http.get("/example.com/words/@v/v1.1.0.mod").status, 200);
+}

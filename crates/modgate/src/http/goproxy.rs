@@ -169,10 +169,15 @@ async fn respond(
         Answer::Info(json) => hashed(JSON, json),
         Answer::Mod(go_mod) => hashed(TEXT, go_mod),
     };
-    let immutable = matches!(
-        request.query,
-        Query::Info(_) | Query::Mod(_) | Query::Zip(_)
-    );
+    // A query such as `master` or `v1.2` resolves to another version tomorrow; only a
+    // canonical version's files never change.
+    let immutable = match &request.query {
+        Query::Info(version) => {
+            gomod::canonical_version(version).as_deref() == Some(version.as_str())
+        }
+        Query::Mod(_) | Query::Zip(_) => true,
+        Query::List | Query::Latest => false,
+    };
     let ready = Ready::new(request.module, endpoint, content_type, body, etag);
     Ok(if immutable {
         // Kept for the next request for this path.
