@@ -237,9 +237,11 @@ def main():
                 rows.append((f"(u) modgate gateway {label} / straight from upstream",
                              f"{statistics.median(upstream[label]) / direct:.2f}x", "", ""))
     modgate_rss = [s["rss"] for (sc, srv), s in stats.items() if srv.startswith("modgate")]
+    # (m) runs last, after publishing and everything else: its samples count too.
+    modgate_rss += [int(peak) / 1024 for _, _, peak, _, _ in memory]
     if modgate_rss:
         worst = max(modgate_rss)
-        rows.append(("memory: modgate's highest RSS under load", f"{worst:.1f} MiB",
+        rows.append(("memory: modgate's highest RSS, every scenario", f"{worst:.1f} MiB",
                      f"<= {RSS_CEILING_MIB} MiB", mark(worst <= RSS_CEILING_MIB)))
     for rate, before, peak, after, size in memory:
         growth = (int(peak) - int(before)) / 1024
