@@ -65,6 +65,15 @@ impl Setup {
     }
 }
 
+/// `go mod download -json example.com/hello@v1.0.0`, which must fail.
+fn failed_download(env: &GoEnv) -> support::GoOutput {
+    env.run(
+        None,
+        &["mod", "download", "-json", "example.com/hello@v1.0.0"],
+    )
+    .failure()
+}
+
 fn full_tile_requests(requests: &[String]) -> Vec<&String> {
     requests
         .iter()
@@ -120,13 +129,7 @@ fn go_verifies_through_modgate_and_full_tiles_are_kept() {
             .get(&format!("/sumdb/{NAME}/lookup/example.com/hello@v1.0.0"))
             .assert_error(502, "lookup while down");
         assert!(line.contains("example.com/hello@v1.0.0"), "{line}");
-        let env = setup.go(&client);
-        let output = env
-            .run(
-                None,
-                &["mod", "download", "-json", "example.com/hello@v1.0.0"],
-            )
-            .failure();
+        let output = failed_download(&setup.go(&client));
         assert!(output.stdout.contains("502"), "{}", output.describe());
     }
 }
@@ -147,13 +150,7 @@ fn a_hash_the_database_disagrees_with_is_a_security_error() {
                 &gomod::hash_go_mod(&go_mod),
             );
         });
-        let env = setup.go(&client);
-        let output = env
-            .run(
-                None,
-                &["mod", "download", "-json", "example.com/hello@v1.0.0"],
-            )
-            .failure();
+        let output = failed_download(&setup.go(&client));
         let text = format!("{}{}", output.stdout, output.stderr);
         assert!(text.contains("SECURITY ERROR"), "{}", output.describe());
     }
