@@ -8,6 +8,7 @@
 //! - `filter`: allow and deny rules by module pattern and version range.
 //! - `sumdb`: the checksum database: a caching proxy, and checks of upstream modules.
 //! - `publish`: checks and stores new versions, immutably.
+//! - `proxy_files`: the `.info` JSON and `list` formats of a proxy tree.
 //! - `auth`: htpasswd users, CI tokens, read and write rights, IP allow-lists.
 //! - `http`: axum handlers and layers; thin.
 //! - `git`: a module version's tree at a tag, for `modgate publish --git`.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod filter;
 mod git;
 mod http;
+mod proxy_files;
 pub mod publish;
 mod serve;
 mod service;

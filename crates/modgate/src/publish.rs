@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::proxy_files::{Info, list_versions};
 use crate::storage::{
     Created, Replace, Staged, StorageError, Store, VersionFile, module_dir, version_key,
 };
@@ -357,11 +357,7 @@ impl Publisher {
             .map_err(|e| PublishError::Invalid(e.to_string()))?
             .join("list");
         let current = self.store.read(&list_key).await?.unwrap_or_default();
-        let mut versions: Vec<String> = String::from_utf8_lossy(&current)
-            .lines()
-            .filter_map(|line| line.split_whitespace().next())
-            .map(str::to_owned)
-            .collect();
+        let mut versions = list_versions(&current);
         if versions.iter().any(|v| v == version) {
             return Ok(());
         }
@@ -526,22 +522,9 @@ fn ziphash_key(module: &str, version: &str) -> Result<object_store::path::Path, 
 
 /// `.info` as the go command writes it: RFC 3339 in UTC.
 fn info_json(version: &str, time: OffsetDateTime) -> Result<Bytes, PublishError> {
-    let time = time
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(time)
-        .format(&Rfc3339)
-        .map_err(|e| PublishError::Internal(format!("formatting time: {e}")))?;
-    #[derive(serde::Serialize)]
-    struct Info<'a> {
-        #[serde(rename = "Version")]
-        version: &'a str,
-        #[serde(rename = "Time")]
-        time: String,
-    }
-    serde_json::to_vec(&Info { version, time })
+    Info::encode(version, time)
         .map(Bytes::from)
-        .map_err(|e| PublishError::Internal(format!("encoding .info: {e}")))
+        .map_err(PublishError::Internal)
 }
 
 #[cfg(test)]
@@ -596,7 +579,11 @@ mod tests {
 
     #[test]
     fn info_is_utc_rfc3339_without_fraction() {
-        let time = OffsetDateTime::parse("2024-01-02T04:04:05.5+01:00", &Rfc3339).expect("time");
+        let time = OffsetDateTime::parse(
+            "2024-01-02T04:04:05.5+01:00",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("time");
         let info = info_json("v1.0.0", time).expect("json");
         assert_eq!(
             &info[..],

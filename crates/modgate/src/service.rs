@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde::Deserialize;
 
 use crate::auth::Access;
 use crate::config::Missing;
 use crate::filter::Filters;
+use crate::proxy_files::Info;
 use crate::source::{Source, SourceError};
 use crate::storage::{StorageError, Store, StoredObject};
 
@@ -405,31 +405,13 @@ fn list_body(versions: Vec<String>) -> String {
 
 /// The `Version` an `.info` names ("" when it names none).
 fn info_version(info: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct Info {
-        #[serde(rename = "Version")]
-        version: String,
-    }
-    serde_json::from_slice::<Info>(info)
-        .map(|i| i.version)
-        .unwrap_or_default()
+    Info::parse(info).map(|i| i.version).unwrap_or_default()
 }
 
 /// A sortable UTC timestamp for a pseudo-version: the `.info` Time, else the one inside the
 /// version. Both become `yyyymmddhhmmss[.frac]` so they compare as strings.
 fn info_time(info: &[u8], version: &str) -> String {
-    #[derive(Deserialize)]
-    struct Info {
-        #[serde(rename = "Time", alias = "time")]
-        time: Option<String>,
-    }
-    let parsed = serde_json::from_slice::<Info>(info)
-        .ok()
-        .and_then(|i| i.time)
-        .and_then(|t| {
-            time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
-        });
-    match parsed {
+    match Info::parse(info).ok().and_then(|i| i.parsed_time()) {
         Some(t) => {
             let t = t.to_offset(time::UtcOffset::UTC);
             format!(

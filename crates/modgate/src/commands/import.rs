@@ -7,10 +7,10 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::tree::{self, TreeVersion};
 use crate::config::StorageConfig;
+use crate::proxy_files::Info;
 use crate::publish::{PublishError, Publisher};
 use crate::storage::Store;
 
@@ -89,7 +89,5 @@ async fn import_one(publisher: &Publisher, found: &TreeVersion) -> Result<bool, 
 }
 
 fn info_time(info: &[u8]) -> Option<OffsetDateTime> {
-    let value: serde_json::Value = serde_json::from_slice(info).ok()?;
-    let time = value.get("Time")?.as_str()?;
-    OffsetDateTime::parse(time, &Rfc3339).ok()
+    Info::parse(info).ok()?.parsed_time()
 }

@@ -18,6 +18,7 @@ use tokio::io::AsyncWriteExt;
 use super::error::HttpError;
 use super::{AppState, Endpoint, identify, request};
 use crate::auth::Action;
+use crate::proxy_files::Info;
 use crate::publish::PublishError;
 use crate::service::Query;
 
@@ -230,12 +231,7 @@ fn time_from_query(query: Option<&str>) -> Result<Option<OffsetDateTime>, HttpEr
 }
 
 fn time_from_info(text: &str) -> Result<Option<OffsetDateTime>, HttpError> {
-    #[derive(serde::Deserialize)]
-    struct Info {
-        #[serde(rename = "Time", alias = "time")]
-        time: Option<String>,
-    }
-    let info: Info = serde_json::from_str(text)
+    let info = Info::parse(text.as_bytes())
         .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, format!("info is not JSON: {e}")))?;
     info.time.as_deref().map(parse_time).transpose()
 }

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use serde::Deserialize;
 
 pub(crate) use client::{UpstreamClient, UpstreamError};
 use remembered::{Recall, Remembered};
@@ -24,6 +23,7 @@ use remembered::{Recall, Remembered};
 use super::singleflight::{Interrupted, Singleflight};
 use super::{Source, SourceError};
 use crate::config::UpstreamConfig;
+use crate::proxy_files::{Info, list_versions};
 use crate::publish::Publisher;
 use crate::storage::StoredObject;
 use crate::sumdb::{ChecksumDb, SumdbError};
@@ -211,11 +211,9 @@ impl Source for UpstreamSource {
         let Some(listed) = listed else {
             return Ok(stored);
         };
-        let mut versions: Vec<String> = String::from_utf8_lossy(&listed)
-            .lines()
-            .filter_map(|line| line.split_whitespace().next())
+        let mut versions: Vec<String> = list_versions(&listed)
+            .into_iter()
             .filter(|v| gomod::is_valid(v))
-            .map(str::to_owned)
             .chain(stored.unwrap_or_default())
             .collect();
         versions.sort_unstable();
@@ -332,16 +330,9 @@ fn interrupted(path: &str, why: Interrupted) -> UpstreamError {
     }
 }
 
-#[derive(Deserialize)]
-struct Info {
-    #[serde(rename = "Version")]
-    version: String,
-}
-
 /// The version a query resolved to, which must be a valid canonical version of `module`.
 fn resolved_version(module: &str, info: &[u8]) -> Result<String, String> {
-    let info: Info =
-        serde_json::from_slice(info).map_err(|e| format!("the answer is not .info JSON: {e}"))?;
+    let info = Info::parse(info).map_err(|e| format!("the answer is not .info JSON: {e}"))?;
     if gomod::canonical_version(&info.version).as_deref() != Some(info.version.as_str()) {
         return Err(format!("{:?} is not a canonical version", info.version));
     }
