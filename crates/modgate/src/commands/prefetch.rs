@@ -166,6 +166,17 @@ mod tests {
             ]
         );
         assert!(read_spec("example.com/e", &mut wanted).is_err());
+        let bad_sum = dir.path().join("bad/go.sum");
+        std::fs::create_dir_all(dir.path().join("bad")).expect("a directory");
+        std::fs::write(&bad_sum, "example.com/a v1.0.0\n").expect("writing go.sum");
+        let err = read_spec(bad_sum.to_str().expect("UTF-8"), &mut wanted).unwrap_err();
+        assert!(
+            err.to_string().ends_with("go.sum:1: not a go.sum line"),
+            "{err}"
+        );
+        let bad_list = dir.path().join("bad/list.txt");
+        std::fs::write(&bad_list, "example.com/a v1.0.0\n").expect("writing a list");
+        assert!(read_spec(bad_list.to_str().expect("UTF-8"), &mut wanted).is_err());
         assert!(read_spec("example.com/e@latest", &mut wanted).is_err());
     }
 }

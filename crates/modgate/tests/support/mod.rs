@@ -6,6 +6,7 @@
 //! Every test binary includes this with `mod support;` and uses a different part of it.
 #![allow(dead_code, unused_imports)]
 
+mod gateway;
 mod git;
 mod go;
 mod http;
@@ -16,6 +17,7 @@ mod server;
 mod sumdb;
 mod tree;
 
+pub use gateway::{Gateway, upstream_tree};
 pub use git::{GitDaemon, GitRepo, git, git_command};
 pub use go::{Downloaded, GoClient, GoEnv, GoOutput, go_clients, parse_download_json};
 pub use http::{Http, Reply, raw_request};
