@@ -42,11 +42,7 @@ fn certificate_reloads_on_sighup_on_change_and_survives_a_broken_renewal() {
     // SIGHUP, the operator's explicit reload (the poll may notice too; the next step checks
     // the poll alone).
     install(&second);
-    let hup = Command::new("kill")
-        .args(["-HUP", &server.pid().to_string()])
-        .status()
-        .expect("kill -HUP");
-    assert!(hup.success());
+    hang_up(&server);
     assert!(
         wait_until(RELOAD_LIMIT, || trusting(&second).healthy()),
         "the renewed certificate was not served after SIGHUP: {}",
@@ -63,11 +59,7 @@ fn certificate_reloads_on_sighup_on_change_and_survives_a_broken_renewal() {
 
     // A half-written renewal: the old certificate stays in service.
     write_file(&served_cert, "-----BEGIN CERTIFICATE-----\ntruncated\n");
-    let hup = Command::new("kill")
-        .args(["-HUP", &server.pid().to_string()])
-        .status()
-        .expect("kill -HUP");
-    assert!(hup.success());
+    hang_up(&server);
     assert!(
         wait_until(RELOAD_LIMIT, || server
             .stderr()
@@ -79,4 +71,13 @@ fn certificate_reloads_on_sighup_on_change_and_survives_a_broken_renewal() {
         trusting(&first).healthy(),
         "the previous certificate must stay in service"
     );
+}
+
+/// SIGHUP: the operator's "reload the certificate now".
+fn hang_up(server: &Modgate) {
+    let hup = Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
 }
