@@ -318,7 +318,8 @@ const MAX_BLOCKING_THREADS: usize = 32;
 
 fn serve(config: Config) -> anyhow::Result<()> {
     limit_malloc_arenas();
-    let _logs = modgate::telemetry::init_logs(config.log_format);
+    let _logs = modgate::telemetry::init_logs(config.log_format)
+        .context("starting the log writer thread")?;
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("listening on {}", config.listen))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

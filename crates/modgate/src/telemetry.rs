@@ -5,34 +5,31 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+
+mod gathered_log;
+
+pub use gathered_log::FlushOnDrop;
 
 /// Latency buckets in seconds: from a cached `.info` to a large zip on a slow link.
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-/// What the log writer thread gathers before writing to stderr.
-const LOG_BUFFER_BYTES: usize = 64 * 1024;
+/// How long log lines gather before the writer thread writes them in one go.
+const LOG_GATHER: Duration = Duration::from_millis(10);
+
+/// Gathered log lines past which requests wait for the writer thread.
+const LOG_BUFFER_LIMIT: usize = 1024 * 1024;
 
 /// Logs to stderr; `RUST_LOG` refines the default of `info`. Lines are written by a
 /// background thread, so a request never waits on the terminal or the log collector; keep the
-/// guard until exit, it flushes what is left.
-#[must_use = "dropping the guard stops the log writer"]
-pub fn init_logs(format: LogFormat) -> WorkerGuard {
+/// guard until exit, it writes what is left.
+pub fn init_logs(format: LogFormat) -> std::io::Result<FlushOnDrop> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Not lossy: under a flood, requests slow down rather than lose their log lines. The
-    // writer thread flushes whenever it has written every line queued, so buffering costs no
-    // delay and turns a write per line into one per burst (stderr itself is unbuffered).
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::with_capacity(
-            LOG_BUFFER_BYTES,
-            std::io::stderr(),
-        ));
+    let (writer, guard) = gathered_log::start(std::io::stderr(), LOG_GATHER, LOG_BUFFER_LIMIT)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -43,7 +40,7 @@ pub fn init_logs(format: LogFormat) -> WorkerGuard {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
-    guard
+    Ok(guard)
 }
 
 /// How often histogram samples are folded into their buckets.
