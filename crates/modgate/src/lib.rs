@@ -24,6 +24,7 @@ mod git;
 mod http;
 mod proxy_files;
 pub mod publish;
+mod sendfile;
 mod serve;
 mod service;
 mod source;

@@ -16,6 +16,7 @@ use crate::config::{Config, Missing, SourceKind};
 use crate::filter::Filters;
 use crate::http::{self, AppState};
 use crate::publish::Publisher;
+use crate::sendfile::SendfileAcceptor;
 use crate::service::{Route, Service, covers};
 use crate::source::{Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
@@ -152,6 +153,7 @@ pub async fn run(
     );
     // TCP_NODELAY on every connection: a response written in pieces (headers, then body
     // chunks) must not wait for the client's delayed ACK, ~40 ms per small zip otherwise.
+    // Without TLS, kept zips also go out by sendfile.
     match &config.tls {
         Some(tls_config) => {
             let rustls = tls::load(tls_config).await?;
@@ -165,7 +167,7 @@ pub async fn run(
         }
         None => {
             let mut server = axum_server::from_tcp(listener)?
-                .acceptor(NoDelayAcceptor::new())
+                .acceptor(SendfileAcceptor)
                 .handle(handle);
             limit_headers(server.http_builder(), config.max_header_bytes);
             server.serve(app).await?;

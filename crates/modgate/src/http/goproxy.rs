@@ -16,6 +16,7 @@ use super::request::{self, ProxyRequest};
 use super::{AppState, Endpoint, identify};
 use crate::auth::Action;
 use crate::config::Missing as WhenMissing;
+use crate::sendfile;
 use crate::service::{self, Answer, Query};
 use crate::storage::StoredObject;
 
@@ -158,10 +159,15 @@ async fn respond(
         (content_type, body, etag)
     };
     let (content_type, body, etag) = match answer {
-        Answer::Zip(object) if object.size <= MAX_BODY => {
+        Answer::Zip(mut object) if object.size <= MAX_BODY => {
             let etag = store_etag(&object);
+            let file = object.file.take();
             let body = read_whole(object, &request).await?;
             let etag = etag.unwrap_or_else(|| content_etag(&body));
+            let body = match file {
+                Some(file) => sendfile::file_backed(body, file),
+                None => body,
+            };
             (ZIP, body, etag)
         }
         Answer::Zip(object) => return Ok(stream_zip(object, request_headers)),

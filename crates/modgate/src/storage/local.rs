@@ -39,8 +39,8 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
         };
         let etag = etag(&file.metadata()?);
         if size <= READ_WHOLE_MAX {
-            let (_, bytes) = read_up_to(file, buffer_for(size), size)?;
-            Ok(Some((etag, Whole::Read(bytes))))
+            let (file, bytes) = read_up_to(file, buffer_for(size), size)?;
+            Ok(Some((etag, Whole::Read(bytes, file))))
         } else {
             Ok(Some((etag, Whole::Open(file, size))))
         }
@@ -49,23 +49,25 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
     let Some((etag, whole)) = opened else {
         return Ok(None);
     };
-    let (size, body) = match whole {
-        Whole::Read(bytes) => (
+    let (size, body, file) = match whole {
+        Whole::Read(bytes, file) => (
             bytes.len() as u64,
             futures::stream::once(std::future::ready(Ok(bytes))).boxed(),
+            Some(file),
         ),
-        Whole::Open(file, size) => (size, file_chunks(file).boxed()),
+        Whole::Open(file, size) => (size, file_chunks(file).boxed(), None),
     };
     Ok(Some(StoredObject {
         size,
         etag: Some(etag),
         body: body.map_err(io_error).boxed(),
+        file,
     }))
 }
 
-/// A small file read, or a large one opened.
+/// A small file read (and still open), or a large one opened.
 enum Whole {
-    Read(Bytes),
+    Read(Bytes, File),
     Open(File, u64),
 }
 

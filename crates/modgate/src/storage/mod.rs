@@ -101,6 +101,9 @@ pub(crate) struct StoredObject {
     pub size: u64,
     pub etag: Option<String>,
     pub body: BoxStream<'static, Result<Bytes, object_store::Error>>,
+    /// The open file of a directory store's object small enough to be read whole: a server
+    /// may send it from there (sendfile) rather than copy `body` into a socket.
+    pub file: Option<std::fs::File>,
 }
 
 /// The store, cheap to clone.
@@ -257,6 +260,7 @@ impl Store {
                     size,
                     etag,
                     body: result.into_stream(),
+                    file: None,
                 }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
