@@ -113,7 +113,7 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = build_state(&config)?;
+    let state = Arc::new(build_state(&config)?);
     let address = listener
         .local_addr()
         .context("reading the listener's address")?;

@@ -4,12 +4,17 @@
 //! and a formatting pass of its own, a tenth of a cached `.info` answer.
 
 use std::cell::RefCell;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{LazyLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 
 use super::Endpoint;
 
@@ -43,31 +48,85 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .or_else(|| response.extensions().get::<Endpoint>().map(|e| e.0))
         .unwrap_or("other");
     let status = response.status();
-    metrics::counter!(
-        "modgate_http_requests_total",
-        "endpoint" => endpoint,
-        "status" => status.as_str().to_owned()
-    )
-    .increment(1);
-    metrics::histogram!("modgate_http_request_duration_seconds", "endpoint" => endpoint)
-        .record(elapsed.as_secs_f64());
     let length = response
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = length {
-        metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint)
-            .increment(length);
-    }
+    count(endpoint, status, elapsed, length);
     tracing::info!(
         target: "modgate::access",
         method = %method,
         path = uri.path(),
         status = status.as_u16(),
-        ms = elapsed.as_secs_f64() * 1000.0,
+        ms = %Millis(elapsed),
         user = user.as_deref().unwrap_or("-"),
         "request"
     );
     response
+}
+
+/// One request's metrics for `endpoint` and `status`.
+struct Counted {
+    requests: Counter,
+    duration: Histogram,
+    bytes: Counter,
+}
+
+/// The metrics of every endpoint and status seen, registered once: finding a metric by its
+/// labels takes building a key, allocating the status label and hashing it, per request.
+static COUNTED: LazyLock<RwLock<HashMap<(&'static str, StatusCode), Counted>>> =
+    LazyLock::new(RwLock::default);
+
+fn count(endpoint: &'static str, status: StatusCode, elapsed: Duration, length: Option<u64>) {
+    let record = |counted: &Counted| {
+        counted.requests.increment(1);
+        counted.duration.record(elapsed.as_secs_f64());
+        if let Some(length) = length {
+            counted.bytes.increment(length);
+        }
+    };
+    if let Some(counted) = COUNTED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(endpoint, status))
+    {
+        return record(counted);
+    }
+    let mut all = COUNTED.write().unwrap_or_else(PoisonError::into_inner);
+    let counted = all.entry((endpoint, status)).or_insert_with(|| Counted {
+        requests: metrics::counter!(
+            "modgate_http_requests_total",
+            "endpoint" => endpoint,
+            "status" => status.as_str().to_owned()
+        ),
+        duration: metrics::histogram!(
+            "modgate_http_request_duration_seconds",
+            "endpoint" => endpoint
+        ),
+        bytes: metrics::counter!("modgate_http_response_bytes_total", "endpoint" => endpoint),
+    });
+    record(counted);
+}
+
+/// A duration as milliseconds with three decimals, formatted without floating point.
+struct Millis(Duration);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let micros = self.0.as_micros();
+        write!(f, "{}.{:03}", micros / 1000, micros % 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_have_three_decimals() {
+        assert_eq!(Millis(Duration::from_micros(2_034)).to_string(), "2.034");
+        assert_eq!(Millis(Duration::from_nanos(999)).to_string(), "0.000");
+        assert_eq!(Millis(Duration::from_millis(1_500)).to_string(), "1500.000");
+    }
 }

@@ -20,6 +20,8 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
+use super::error;
+
 /// Memory for kept answers.
 const BUDGET_BYTES: u64 = 8 << 20;
 /// Larger bodies are not kept rather than crowd out the rest: most module zips are smaller,
@@ -103,10 +105,17 @@ pub(crate) struct Missing {
     /// The module path, to route and check access by.
     pub module: String,
     pub endpoint: &'static str,
-    pub reason: String,
+    /// The response body, one line.
+    body: Bytes,
     at: Instant,
     /// The store's write count before the answer was looked for.
     writes: u64,
+}
+
+impl Missing {
+    pub fn respond(&self) -> Response {
+        error::line_response(StatusCode::NOT_FOUND, self.body.clone())
+    }
 }
 
 pub(crate) struct Answers {
@@ -148,7 +157,7 @@ impl Answers {
         let missing = Missing {
             module,
             endpoint,
-            reason,
+            body: error::one_line(&reason),
             at: Instant::now(),
             writes,
         };
@@ -201,8 +210,8 @@ mod tests {
         let path = "/example.com/x/@v/v1.0.0.info";
         answers.keep_missing(path, "example.com/x".into(), "info", "gone".into(), 7);
         assert_eq!(
-            answers.get_missing(path, 7).map(|m| m.reason.clone()),
-            Some("gone".to_owned())
+            answers.get_missing(path, 7).map(|m| m.body.clone()),
+            Some(Bytes::from("gone\n"))
         );
         assert!(answers.get_missing(path, 8).is_none());
         assert!(answers.get_missing("/example.com/y/@v/list", 7).is_none());

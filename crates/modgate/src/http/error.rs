@@ -3,8 +3,10 @@
 //! The `go` command shows a non-200 body only when it is `text/plain` in UTF-8, at most eight
 //! lines and 648 bytes, without control characters; every error body here is one such line.
 
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 
 use crate::auth::Denied;
 use crate::service;
@@ -98,25 +100,37 @@ impl From<SumdbError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, one_line(&self.reason)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let mut response = line_response(self.status, one_line(&self.reason));
         if let Some(realm) = self.realm
             && let Ok(value) =
                 HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
         {
-            headers.insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
 }
 
+/// An error's response from its status and `one_line` body.
+pub(super) fn line_response(status: StatusCode, line: Bytes) -> Response {
+    let mut response = Response::new(Body::from(line));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Control characters removed, cut to what the `go` command will show, ending in a newline.
-fn one_line(reason: &str) -> String {
+pub(super) fn one_line(reason: &str) -> Bytes {
+    if reason.len() <= MAX_REASON_BYTES && !reason.chars().any(char::is_control) {
+        return Bytes::from([reason, "\n"].concat());
+    }
     let mut line: String = reason
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -129,7 +143,7 @@ fn one_line(reason: &str) -> String {
         line.truncate(end);
     }
     line.push('\n');
-    line
+    Bytes::from(line)
 }
 
 #[cfg(test)]
@@ -139,7 +153,8 @@ mod tests {
     #[test]
     fn bodies_are_one_short_line() {
         assert_eq!(one_line("a\nb\tc"), "a b c\n");
+        assert_eq!(one_line("plain"), "plain\n");
         let long = one_line(&"é".repeat(1000));
-        assert!(long.len() <= MAX_REASON_BYTES + 1 && long.ends_with('\n'));
+        assert!(long.len() <= MAX_REASON_BYTES + 1 && long.ends_with(b"\n"));
     }
 }

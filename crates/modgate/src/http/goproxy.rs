@@ -26,7 +26,7 @@ const SHORT_LIVED: &str = "public, max-age=60";
 /// Takes the whole request rather than its method, URI and headers as extractors, which would
 /// copy each of them for every request.
 pub(crate) async fn handle(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
@@ -109,12 +109,7 @@ async fn serve(
         .map_err(|d| HttpError::from_denied(d, &state.realm))?;
     let (request, writes) = match target {
         Target::Kept(ready) => return Ok(ready.respond(headers, IMMUTABLE)),
-        Target::Missing(missing) => {
-            return Err(HttpError::new(
-                StatusCode::NOT_FOUND,
-                missing.reason.clone(),
-            ));
-        }
+        Target::Missing(missing) => return Ok(missing.respond()),
         Target::Parsed(parsed, writes) => (
             parsed.map_err(|m| HttpError::new(StatusCode::NOT_FOUND, m.reason))?,
             writes,

@@ -31,7 +31,7 @@ const MAX_REQUEST_BODY: usize = 64 * 1024;
 /// An upload of up to 500 MiB over a slow link takes longer than a download may.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
-#[derive(Clone)]
+/// Shared by every request as one `Arc`: one reference count per request, not one per field.
 pub(crate) struct AppState {
     pub service: Arc<Service>,
     pub auth: Arc<Auth>,
@@ -72,7 +72,7 @@ async fn identify(
 }
 
 /// The whole application.
-pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
+pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
     // Router::layer wraps what came before: the last layer added is the outermost.
     let reading = Router::new()
         .merge(ops::router())

@@ -1,5 +1,7 @@
 //! Liveness, readiness and Prometheus metrics.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -8,14 +10,14 @@ use axum::routing::get;
 
 use super::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
 }
 
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.service.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(e) => {
@@ -28,7 +30,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

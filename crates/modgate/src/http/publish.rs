@@ -2,6 +2,8 @@
 //! `POST` of a multipart form with a `zip` file and an optional `info` JSON (`{"Time": …}`).
 //! Answers JSON: `module`, `version`, `h1`, `gomod_h1`, `created`.
 
+use std::sync::Arc;
+
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -31,7 +33,7 @@ const MAX_INFO_BYTES: usize = 64 << 10;
 /// What a form may hold besides the zip: the info part, boundaries and part headers.
 const MAX_FORM_OVERHEAD: u64 = 1 << 20;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/{*path}", put(upload).post(upload))
         // axum's Multipart stops forms at 2 MiB by default; `receive` counts the zip's bytes
@@ -42,7 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {

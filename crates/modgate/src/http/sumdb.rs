@@ -6,6 +6,8 @@
 //! what a route with anonymous reads needs: the server's allow-list, and credentials that check
 //! out when some are sent.
 
+use std::sync::Arc;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -17,12 +19,12 @@ use axum::routing::get;
 use super::error::HttpError;
 use super::{AppState, Endpoint, identify};
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new().route("/sumdb/{*path}", get(handle))
 }
 
 async fn handle(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     headers: HeaderMap,
