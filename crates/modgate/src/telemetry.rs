@@ -6,11 +6,16 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Format;
+use tracing_subscriber::fmt::time::SystemTime;
 
 use crate::config::LogFormat;
 
+mod access_lines;
 mod gathered_log;
 
+pub use access_lines::ACCESS_TARGET;
+use access_lines::AccessLines;
 pub use gathered_log::FlushOnDrop;
 
 /// Latency buckets in seconds: from a cached `.info` to a large zip on a slow link.
@@ -37,7 +42,12 @@ pub fn init_logs(format: LogFormat) -> std::io::Result<FlushOnDrop> {
         .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests starting several servers in one process) keeps the first.
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder
+            .event_format(AccessLines {
+                other: Format::default(),
+                timer: SystemTime,
+            })
+            .try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     Ok(guard)

@@ -55,7 +55,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     count(endpoint, status, elapsed, length);
     tracing::info!(
-        target: "modgate::access",
+        target: crate::telemetry::ACCESS_TARGET,
         method = %method,
         path = uri.path(),
         status = status.as_u16(),
