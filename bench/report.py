@@ -74,6 +74,7 @@ def read_runs(work):
                 "p99": v["p99_us"] / 1000,
                 "rss": v["rss_kb"] / 1024,
                 "cpu": 100 * v["cpu_ticks"] / v["tick_hz"] / seconds,
+                "client_cpu": 100 * v.get("client_ticks", 0.0) / v["tick_hz"] / seconds,
                 "errors": v["connect"] + v["read"] + v["write"] + v["timeout"],
                 "unexpected": unexpected,
                 "noise": v.get("noise", 0.0),
@@ -85,7 +86,8 @@ def summarize(samples):
     med = lambda key: statistics.median(s[key] for s in samples)
     return {
         "rps": med("rps"), "mbps": med("mbps"), "p50": med("p50"), "p99": med("p99"),
-        "cpu": med("cpu"), "rss": max(s["rss"] for s in samples), "noise": med("noise"),
+        "cpu": med("cpu"), "client_cpu": med("client_cpu"),
+        "rss": max(s["rss"] for s in samples), "noise": med("noise"),
         "errors": sum(s["errors"] for s in samples), "n": len(samples),
         "unexpected": sum(s["unexpected"] for s in samples),
     }
@@ -122,7 +124,8 @@ def main():
       f"nginx {info.get('nginx', '?')} (1 worker, sendfile, access log on); seed: "
       f"net/http FileServer, {info.get('go', '?')}, {info.get('seed_scheme', '?')} passwords, "
       f"verified credentials remembered")
-    p(f"CPU % = the server's CPU time over the run; other % = CPU time taken by anything else "
+    p(f"CPU % = the server's CPU time over the run, wrk % the client's (near 100: the client is "
+      f"the bound, and servers that wait on it tie); other % = CPU time taken by anything else "
       f"on either CPU (a shared machine), median; runs above {info.get('noise_limit', '?')}% "
       f"were done again up to twice, keeping the quietest ({info.get('redone', '?')} redone)")
     p(f"users: htpasswd -B, bcrypt cost {info.get('cost', '?')}; TLS: ECDSA P-256 self-signed")
@@ -131,7 +134,7 @@ def main():
       f"b = {meta['zip64k']['size'] / 1024:.0f} KiB, c = {meta['zip13m']['size'] / MIB:.1f} MiB")
     p("")
     header = (f"{'scenario':<44} {'server':<29} {'req/s':>9} {'MB/s':>8} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'RSS MiB':>7} {'CPU %':>5} {'other %':>7}")
+              f"{'p99 ms':>7} {'RSS MiB':>7} {'CPU %':>5} {'wrk %':>5} {'other %':>7}")
     p(header)
     p("-" * len(header))
     for scenario, title in SCENARIOS.items():
@@ -146,7 +149,8 @@ def main():
             if s["unexpected"]:
                 flag += f"  {s['unexpected']:.0f} answers with another status"
             p(f"{label:<44} {SERVERS[server]:<29} {s['rps']:>9.0f} {s['mbps']:>8.1f} "
-              f"{s['p50']:>7.2f} {s['p99']:>7.2f} {s['rss']:>7.1f} {s['cpu']:>5.0f} {s['noise']:>7.0f}{flag}")
+              f"{s['p50']:>7.2f} {s['p99']:>7.2f} {s['rss']:>7.1f} {s['cpu']:>5.0f} {s['client_cpu']:>5.0f} "
+              f"{s['noise']:>7.0f}{flag}")
 
     go_times, go_noise = {}, {}
     go_path = os.path.join(work, "go-download.tsv")

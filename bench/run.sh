@@ -324,12 +324,13 @@ noise_start() { # server pid
   N_T0=$(date +%s%N) N_C0=$(cpu_busy "$SERVER_CPU") N_C1=$(cpu_busy "$CLIENT_CPU")
   N_S0=$(cpu_ticks "$1") N_M0=$(self_ticks)
 }
-noise_end() { # server pid → sets NOISE (percent of one CPU) and SERVER_TICKS
+noise_end() { # server pid → sets NOISE (percent of one CPU), SERVER_TICKS and CLIENT_TICKS
   local elapsed other0 other1
   elapsed=$((($(date +%s%N) - N_T0) * TICK_HZ / 1000000000))
   SERVER_TICKS=$(($(cpu_ticks "$1") - N_S0))
+  CLIENT_TICKS=$(($(self_ticks) - N_M0))
   other0=$(($(cpu_busy "$SERVER_CPU") - N_C0 - SERVER_TICKS))
-  other1=$(($(cpu_busy "$CLIENT_CPU") - N_C1 - ($(self_ticks) - N_M0)))
+  other1=$(($(cpu_busy "$CLIENT_CPU") - N_C1 - CLIENT_TICKS))
   NOISE=$((100 * (other0 > other1 ? other0 : other1) / (elapsed > 0 ? elapsed : 1)))
   ((NOISE < 0)) && NOISE=0
   return 0
@@ -361,9 +362,9 @@ measure() { # round scenario server
     result=$(grep '^RESULT' "$out") || { cat "$out" >&2; exit 1; }
     if ((NOISE < best_noise)); then
       best_noise=$NOISE
-      best=$(printf '%s\t%s\t%s\t%s\trss_kb=%s\tcpu_ticks=%s\ttick_hz=%s\tnoise=%s' "$round" \
-        "$scenario" "$server" "$(echo "${result#RESULT }" | tr ' ' '\t')" "$peak" "$SERVER_TICKS" \
-        "$TICK_HZ" "$NOISE")
+      best=$(printf '%s\t%s\t%s\t%s\trss_kb=%s\tcpu_ticks=%s\tclient_ticks=%s\ttick_hz=%s\tnoise=%s' \
+        "$round" "$scenario" "$server" "$(echo "${result#RESULT }" | tr ' ' '\t')" "$peak" \
+        "$SERVER_TICKS" "$CLIENT_TICKS" "$TICK_HZ" "$NOISE")
     fi
     ((NOISE <= NOISE_LIMIT)) && break
     ((attempt < 3)) && { say "other work took $NOISE% of a CPU during the run: again"; REDONE=$((REDONE + 1)); }
