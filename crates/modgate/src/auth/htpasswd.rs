@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -18,6 +18,8 @@ const CONCURRENT_BCRYPT_CHECKS: usize = 4;
 /// client retrying the same wrong password (a stale `.netrc` in a CI fleet) costs one check
 /// per interval. Every distinct password still costs a full check: guessing gets no cheaper.
 const FAILURE_MEMORY: Duration = Duration::from_secs(5);
+/// Past this many attempts taking turns, those nobody is checking any more are forgotten.
+const MAX_IDLE_TURNS: usize = 64;
 /// At most this many failures are remembered; past it, new failures are simply not kept.
 const MAX_REMEMBERED_FAILURES: usize = 1024;
 
@@ -48,6 +50,10 @@ pub(crate) struct Users {
     failed: Mutex<HashMap<[u8; 32], Instant>>,
     ttl: Duration,
     bcrypt_slots: Semaphore,
+    /// Attempts checked lately → the lock that concurrent checks of one take turns on.
+    checking: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    #[cfg(test)]
+    bcrypt_checks: std::sync::atomic::AtomicUsize,
 }
 
 /// Reads and checks the file without hashing anything: `Config::from_raw` calls this so that a
@@ -90,24 +96,32 @@ impl Users {
             failed: Mutex::new(HashMap::new()),
             ttl,
             bcrypt_slots: Semaphore::new(CONCURRENT_BCRYPT_CHECKS),
+            checking: Mutex::default(),
+            #[cfg(test)]
+            bcrypt_checks: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
     pub async fn verify(&self, credentials: &Credentials) -> bool {
         let digest: [u8; 32] = Sha256::digest(credentials.password.as_bytes()).into();
-        if self.recently_verified(&credentials.user, &digest) {
-            metrics::counter!("modgate_credential_cache_total", "result" => "hit").increment(1);
-            return true;
+        if let Some(known) = self.remembered(credentials, &digest) {
+            return known;
         }
+        // The same credentials at once (a CI fleet when its remembered success expires) wait
+        // for one check rather than each paying for bcrypt.
         let attempt = attempt_digest(credentials);
-        if self.recently_failed(&attempt) {
-            metrics::counter!("modgate_credential_cache_total", "result" => "failed").increment(1);
-            return false;
+        let turn = self.turn(attempt);
+        let _checking = turn.lock().await;
+        if let Some(known) = self.remembered(credentials, &digest) {
+            return known;
         }
         metrics::counter!("modgate_credential_cache_total", "result" => "miss").increment(1);
         let Ok(_slot) = self.bcrypt_slots.acquire().await else {
             return false;
         };
+        #[cfg(test)]
+        self.bcrypt_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let hashes = self.hashes.clone();
         let unknown_user_hash = self.unknown_user_hash.clone();
         let user = credentials.user.clone();
@@ -129,6 +143,28 @@ impl Users {
             self.remember_failure(attempt);
         }
         ok
+    }
+
+    /// The answer for these credentials if it is remembered.
+    fn remembered(&self, credentials: &Credentials, digest: &[u8; 32]) -> Option<bool> {
+        if self.recently_verified(&credentials.user, digest) {
+            metrics::counter!("modgate_credential_cache_total", "result" => "hit").increment(1);
+            return Some(true);
+        }
+        if self.recently_failed(&attempt_digest(credentials)) {
+            metrics::counter!("modgate_credential_cache_total", "result" => "failed").increment(1);
+            return Some(false);
+        }
+        None
+    }
+
+    /// The lock that checks of `attempt` take turns on.
+    fn turn(&self, attempt: [u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut checking = self.checking.lock().unwrap_or_else(PoisonError::into_inner);
+        if checking.len() >= MAX_IDLE_TURNS {
+            checking.retain(|_, turn| Arc::strong_count(turn) > 1);
+        }
+        checking.entry(attempt).or_default().clone()
     }
 
     fn recently_failed(&self, attempt: &[u8; 32]) -> bool {
@@ -260,5 +296,39 @@ mod tests {
         assert!(users.recently_failed(&attempt_digest(&creds("alice", "wrong"))));
         assert!(!users.recently_failed(&attempt_digest(&creds("alice", "s3cret"))));
         assert!(users.recently_failed(&attempt_digest(&creds("mallory", "s3cret"))));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_same_credentials_at_once_cost_one_check() {
+        let hash = bcrypt::hash("s3cret", 6).expect("hash");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("htpasswd");
+        std::fs::write(&path, format!("alice:{hash}\n")).expect("write");
+        let users = Arc::new(Users::load(&path, Duration::from_secs(60)).expect("load"));
+        for password in ["s3cret", "wrong"] {
+            let before = users
+                .bcrypt_checks
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let checks: Vec<_> = (0..16)
+                .map(|_| {
+                    let users = users.clone();
+                    tokio::spawn(async move {
+                        users
+                            .verify(&Credentials {
+                                user: "alice".to_owned(),
+                                password: password.to_owned(),
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            for check in checks {
+                assert_eq!(check.await.expect("task"), password == "s3cret");
+            }
+            let after = users
+                .bcrypt_checks
+                .load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(after - before, 1, "{password}");
+        }
     }
 }
