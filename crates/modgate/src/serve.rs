@@ -28,7 +28,11 @@ use crate::{telemetry, tls};
 const SUMDB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds everything the config describes, failing on the first thing that cannot be used.
-pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
+/// `answer_within`: how long a client waits for an answer (the request timeout), if one does.
+pub(crate) fn build_state(
+    config: &Config,
+    answer_within: Option<Duration>,
+) -> anyhow::Result<AppState> {
     let store = Store::from_config(&config.storage)?;
     let auth = Auth::new(
         &config.auth,
@@ -46,6 +50,7 @@ pub(crate) fn build_state(config: &Config) -> anyhow::Result<AppState> {
         true => Some(Arc::new(
             UpstreamSource::new(
                 &config.upstream,
+                answer_within,
                 stored.clone(),
                 publisher.clone(),
                 sumdb.clone(),
@@ -113,7 +118,7 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(build_state(&config)?);
+    let state = Arc::new(build_state(&config, Some(config.request_timeout))?);
     let address = listener
         .local_addr()
         .context("reading the listener's address")?;

@@ -171,6 +171,21 @@ fn upstream_failures_are_gateway_errors_and_store_nothing() {
 }
 
 #[test]
+fn a_fetch_outlasting_the_request_timeout_is_a_504_that_says_so() {
+    // The upstream's own timeouts (30 s) are far longer than the server's request timeout.
+    let gateway = Gateway::start("", "[server]\nrequest_timeout_secs = 2");
+    let http = gateway.server.http();
+    gateway.second().set_fault(Fault::Hang);
+    for path in [
+        "/example.com/greet/@v/v1.0.0.info",
+        "/example.com/greet/@v/v1.0.0.zip",
+    ] {
+        let reason = http.get(path).assert_error(504, path);
+        assert!(reason.contains("still fetching"), "{path}: {reason}");
+    }
+}
+
+#[test]
 #[ignore = "needs go"]
 fn the_go_command_shows_the_gateway_error() {
     let gateway = Gateway::start("timeout_secs = 1", "");

@@ -35,7 +35,8 @@ pub fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
         read_spec(spec, &mut wanted)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let state = crate::serve::build_state(config)?;
+    // No client waits here: a slow fetch may take as long as the upstream timeouts allow.
+    let state = crate::serve::build_state(config, None)?;
     let service = state.service;
     let outcomes: Vec<(String, Result<(), String>)> = runtime.block_on(
         futures::stream::iter(wanted)

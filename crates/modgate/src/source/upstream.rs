@@ -49,12 +49,17 @@ pub(crate) struct UpstreamSource {
 }
 
 impl UpstreamSource {
+    /// `answer_within`: the server's request timeout, if a client waits. Waiting on a fetch
+    /// ends before it, with a 504 that says the fetch goes on, rather than the timeout's bare
+    /// answer.
     pub fn new(
         config: &UpstreamConfig,
+        answer_within: Option<Duration>,
         stored: Arc<dyn Source>,
         writer: Arc<Publisher>,
         sumdb: Arc<ChecksumDb>,
     ) -> Result<UpstreamSource, reqwest::Error> {
+        let wait_limit = answer_within.map_or(Duration::MAX, |within| within.mul_f64(0.9));
         Ok(UpstreamSource {
             stored,
             client: Arc::new(UpstreamClient::new(config)?),
@@ -64,8 +69,9 @@ impl UpstreamSource {
             asks: Arc::new(Singleflight::new()),
             fetches: Arc::new(Singleflight::new()),
             // Each proxy in the list may take the whole timeout, twice for .info then .mod.
-            small_deadline: config.timeout * 2 * config.proxies.len() as u32,
-            zip_deadline: (config.zip_timeout + config.timeout * 2) * config.proxies.len() as u32,
+            small_deadline: (config.timeout * 2 * config.proxies.len() as u32).min(wait_limit),
+            zip_deadline: ((config.zip_timeout + config.timeout * 2) * config.proxies.len() as u32)
+                .min(wait_limit),
         })
     }
 
