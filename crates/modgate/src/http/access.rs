@@ -9,13 +9,14 @@ use std::fmt;
 use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics::{Counter, Histogram};
 
 use super::Endpoint;
+use super::time_limit::TimeLimits;
 
 tokio::task_local! {
     /// Who the request turned out to be from, once known; set by `record_user`.
@@ -27,7 +28,12 @@ pub(super) fn record_user(name: &str) {
     let _ = USER.try_with(|user| *user.borrow_mut() = Some(name.to_owned()));
 }
 
-pub(super) async fn observe(request: Request, next: Next) -> Response {
+/// The request's outer frame: its time limit, then its metrics and log line.
+pub(super) async fn observe(
+    State(limits): State<TimeLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // The path and user only: headers carry credentials.
@@ -39,7 +45,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         _ => None,
     };
     let mut handled = std::pin::pin!(USER.scope(RefCell::new(None), next.run(request)));
-    let response = handled.as_mut().await;
+    let response = limits.apply(&method, handled.as_mut()).await;
     let user = handled.as_mut().take_value().and_then(RefCell::into_inner);
     let elapsed = started.elapsed();
 

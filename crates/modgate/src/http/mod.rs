@@ -8,22 +8,23 @@ mod ops;
 mod publish;
 mod request;
 mod sumdb;
+mod time_limit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{Auth, ClientAddress, Principal};
 use crate::publish::Publisher;
 use crate::service::Service;
 use crate::sumdb::ChecksumDb;
+use time_limit::TimeLimits;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
 const MAX_REQUEST_BODY: usize = 64 * 1024;
@@ -78,19 +79,15 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         .merge(ops::router())
         .merge(sumdb::router())
         .fallback(goproxy::handle)
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ));
-    // Publishing bounds its body itself while streaming it to disk.
-    let publishing = publish::router().layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        UPLOAD_TIMEOUT,
-    ));
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY));
+    let limits = TimeLimits {
+        answer: request_timeout,
+        upload: UPLOAD_TIMEOUT,
+    };
     Router::new()
         .merge(reading)
-        .merge(publishing)
+        // Publishing bounds its body itself while streaming it to disk.
+        .merge(publish::router())
         .with_state(state)
-        .layer(middleware::from_fn(access::observe))
+        .layer(middleware::from_fn_with_state(limits, access::observe))
 }
