@@ -228,33 +228,27 @@ impl Source for UpstreamSource {
     }
 
     async fn info(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
-        if let Some(info) = self.stored.info(module, version).await? {
-            return Ok(Some(info));
-        }
-        if !self.fetch_version(module, version).await? {
-            return Ok(None);
-        }
-        self.stored.info(module, version).await
+        stored_or_fetched(
+            || self.stored.info(module, version),
+            self.fetch_version(module, version),
+        )
+        .await
     }
 
     async fn go_mod(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
-        if let Some(go_mod) = self.stored.go_mod(module, version).await? {
-            return Ok(Some(go_mod));
-        }
-        if !self.fetch_version(module, version).await? {
-            return Ok(None);
-        }
-        self.stored.go_mod(module, version).await
+        stored_or_fetched(
+            || self.stored.go_mod(module, version),
+            self.fetch_version(module, version),
+        )
+        .await
     }
 
     async fn zip(&self, module: &str, version: &str) -> Result<Option<StoredObject>, SourceError> {
-        if let Some(zip) = self.stored.zip(module, version).await? {
-            return Ok(Some(zip));
-        }
-        if !self.fetch_zip(module, version).await? {
-            return Ok(None);
-        }
-        self.stored.zip(module, version).await
+        stored_or_fetched(
+            || self.stored.zip(module, version),
+            self.fetch_zip(module, version),
+        )
+        .await
     }
 
     /// Upstream resolves `@latest` and queries such as `master` or `v1.2`; when it fails and
@@ -325,6 +319,23 @@ async fn verify(
             )),
             other => UpstreamError::Failed(other.to_string()),
         })
+}
+
+/// What the store holds; else, once `fetch` has found it upstream and stored it, that.
+async fn stored_or_fetched<T, Stored>(
+    stored: impl Fn() -> Stored,
+    fetch: impl Future<Output = Result<bool, UpstreamError>>,
+) -> Result<Option<T>, SourceError>
+where
+    Stored: Future<Output = Result<Option<T>, SourceError>>,
+{
+    if let Some(found) = stored().await? {
+        return Ok(Some(found));
+    }
+    if !fetch.await? {
+        return Ok(None);
+    }
+    stored().await
 }
 
 fn interrupted(path: &str, why: Interrupted) -> UpstreamError {
