@@ -1,6 +1,8 @@
 //! x/mod `sumdb/note/note_test.go`, test for test under the same names, then vectors from the
 //! spec (5.2, 5.6) and our own cases.
 
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
 use super::*;
 
 const PETER_SKEY: &str =
