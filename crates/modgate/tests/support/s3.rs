@@ -17,8 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use object_store::ObjectStore;
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3CopyIfNotExists};
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::{temp_dir, wait_until};
 
@@ -66,7 +66,7 @@ impl Weed {
     }
 
     /// (Re)starts the server on the same data directory and S3 port, and waits until it
-    /// answers a signed request for the bucket.
+    /// stores and gives back an object in the bucket.
     pub fn start_again(&mut self) {
         if let Err(e) = self.try_start() {
             panic!("{e}");
@@ -112,7 +112,7 @@ impl Weed {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
                 return false;
             }
-            runtime.block_on(client.list_with_delimiter(None)).is_ok()
+            runtime.block_on(serves_objects(&client))
         });
         if let Some(status) = exited {
             self.child = None;
@@ -194,6 +194,22 @@ impl Drop for Weed {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The key the harness writes and reads back to see that the server stores objects.
+const PROBE_KEY: &str = "weed-harness/probe";
+
+/// Whether the bucket lists, stores and gives back an object. Listing alone is not enough:
+/// after a restart, `weed mini` lists the bucket (filer metadata) a moment before its volume
+/// server has registered again, and reads of object data fail until it has.
+async fn serves_objects(client: &AmazonS3) -> bool {
+    let key = object_store::path::Path::from(PROBE_KEY);
+    client.list_with_delimiter(None).await.is_ok()
+        && client.put(&key, "probe".into()).await.is_ok()
+        && match client.get(&key).await {
+            Ok(object) => object.bytes().await.is_ok_and(|b| b.as_ref() == b"probe"),
+            Err(_) => false,
+        }
 }
 
 /// `modgate import TREE --config CONFIG` with the bucket's credentials; panics unless every
