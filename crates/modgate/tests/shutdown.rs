@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{Modgate, TreeBuilder, temp_dir};
+use support::{Modgate, TreeBuilder, noise, temp_dir};
 
 /// Large enough that most of it is still on the server's side when the signal arrives, even
 /// with generous socket buffers.
@@ -19,12 +19,7 @@ const SLOW_READ_BYTES_PER_SEC: f64 = 8.0 * 1024.0 * 1024.0;
 fn sigterm_lets_a_download_in_flight_finish() {
     let dir = temp_dir();
     let tree = TreeBuilder::new(dir.path().join("store"));
-    tree.add_large(
-        "example.com/big",
-        "v1.0.0",
-        "blob.bin",
-        &pseudo_random(ZIP_PAYLOAD),
-    );
+    tree.add_large("example.com/big", "v1.0.0", "blob.bin", &noise(ZIP_PAYLOAD));
     let want = std::fs::read(tree.file("example.com/big", "v1.0.0", "zip")).expect("the zip");
 
     let mut server = Modgate::start(tree.root(), None, None);
@@ -67,18 +62,4 @@ fn sigterm_lets_a_download_in_flight_finish() {
         .wait_exit(Duration::from_secs(40))
         .unwrap_or_else(|| panic!("still running after SIGTERM:\n{}", server.stderr()));
     assert_eq!(status.code(), Some(0), "stderr:\n{}", server.stderr());
-}
-
-/// Incompressible bytes without a random-number dependency (xorshift64).
-fn pseudo_random(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(len);
-    bytes
 }

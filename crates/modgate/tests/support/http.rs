@@ -228,3 +228,22 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         data = data.get(size + 2..)?;
     }
 }
+
+/// An upload begun on a raw socket with `head` (request line, headers and any body bytes):
+/// tests send bodies that lie about their length, or stop half-way.
+pub fn raw_upload(port: u16, head: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    stream.write_all(head.as_bytes()).expect("sending the head");
+    stream
+}
+
+/// The status of the answer on `stream`, once the server has closed it.
+pub fn read_status(stream: &mut TcpStream) -> Option<u16> {
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    text.split(' ').nth(1)?.parse().ok()
+}

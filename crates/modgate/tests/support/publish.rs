@@ -2,7 +2,7 @@
 //! zip it wants), multipart bodies, the JSON answer, tokens from `modgate token new`, and the
 //! `modgate publish` command.
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 use std::path::Path;
 use std::process::Output;
 
@@ -222,4 +222,22 @@ pub fn files_below(dir: &Path) -> Vec<String> {
     }
     found.sort();
     found
+}
+
+/// The `h1:` hash of a zip held in memory.
+pub fn h1_of(zip: &[u8]) -> String {
+    gomod::hash_zip(Cursor::new(zip)).expect("hashing a test zip")
+}
+
+/// Deterministic bytes that deflate does not shrink, so a zip is as large as its contents.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
 }
