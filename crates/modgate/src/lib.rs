@@ -27,6 +27,7 @@ pub mod publish;
 mod sendfile;
 mod serve;
 mod service;
+mod singleflight;
 mod source;
 mod storage;
 mod sumdb;

@@ -2,7 +2,6 @@
 //! upstream proxy; a git host would slot in beside them without the service or the HTTP layer
 //! changing.
 
-mod singleflight;
 mod store;
 mod upstream;
 

@@ -20,11 +20,11 @@ use bytes::Bytes;
 pub(crate) use client::{UpstreamClient, UpstreamError};
 use remembered::{Recall, Remembered};
 
-use super::singleflight::{Interrupted, Singleflight};
 use super::{Source, SourceError};
 use crate::config::UpstreamConfig;
 use crate::proxy_files::{Info, list_versions};
 use crate::publish::Publisher;
+use crate::singleflight::{Interrupted, Singleflight};
 use crate::storage::StoredObject;
 use crate::sumdb::{ChecksumDb, SumdbError};
 

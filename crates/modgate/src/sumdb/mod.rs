@@ -48,7 +48,7 @@ pub(crate) type IsPrivate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Why the checksum database has no answer. Each message is one line naming what was asked
 /// (a module@version, a tile, `latest`).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum SumdbError {
     /// An unknown database name or path, a malformed request, or a module version the
     /// database does not hold (its 404 or 410).

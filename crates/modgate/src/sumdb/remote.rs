@@ -7,10 +7,14 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 
 use super::SumdbError;
+use crate::singleflight::{Interrupted, Singleflight};
 
 /// Answers larger than this are not a checksum database's (a tile is 8 KiB, a lookup a few
 /// hundred bytes): refused rather than held in memory.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// How long past its own timeout a shared GET is waited for.
+const FLIGHT_GRACE: Duration = Duration::from_secs(5);
 
 pub(super) struct Remote {
     client: reqwest::Client,
@@ -19,6 +23,9 @@ pub(super) struct Remote {
     timeout: Duration,
     /// Never asked: modgate serves only what it has stored.
     offline: bool,
+    /// Callers asking for one path at once share one GET: a burst of go commands after a
+    /// release costs the database one request per tile or lookup, not one per command.
+    in_flight: Singleflight<Result<Bytes, SumdbError>>,
 }
 
 impl Remote {
@@ -28,6 +35,7 @@ impl Remote {
             base: base.trim_end_matches('/').to_owned(),
             timeout,
             offline,
+            in_flight: Singleflight::new(),
         }
     }
 
@@ -40,51 +48,76 @@ impl Remote {
                 "{what}: modgate is offline and does not ask the checksum database"
             )));
         }
-        let failed = |e: reqwest::Error| {
-            if e.is_timeout() {
-                SumdbError::Timeout(format!("{what}: checksum database timed out ({url})"))
-            } else {
-                SumdbError::Unreachable(format!(
-                    "{what}: checksum database unreachable ({url}): {}",
-                    root_cause(&e)
-                ))
-            }
+        let fetch = || {
+            let (client, url, what) = (self.client.clone(), url.clone(), what.to_owned());
+            let timeout = self.timeout;
+            async move { fetch(&client, &url, &what, timeout).await }
         };
-        let mut response = self
-            .client
-            .get(&url)
-            .timeout(self.timeout)
-            .send()
+        // The GET times out by itself; the grace only covers a flight that never ends.
+        match self
+            .in_flight
+            .run(path, self.timeout + FLIGHT_GRACE, fetch)
             .await
-            .map_err(failed)?;
-        match response.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND | StatusCode::GONE => {
-                return Err(SumdbError::NotFound(format!(
-                    "{what}: not found in the checksum database"
-                )));
-            }
-            status => {
-                return Err(SumdbError::Unreachable(format!(
-                    "{what}: checksum database answered {status} ({url})"
-                )));
-            }
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
         {
+            Ok(outcome) => outcome,
+            Err(Interrupted::Deadline) => Err(timed_out(what, &url)),
+            Err(Interrupted::Panicked) => Err(SumdbError::Unreachable(format!(
+                "{what}: asking the checksum database failed ({url})"
+            ))),
+        }
+    }
+}
+
+/// One GET of `url`, its answer sorted as [`Remote::get`] says.
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    what: &str,
+    timeout: Duration,
+) -> Result<Bytes, SumdbError> {
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            timed_out(what, url)
+        } else {
+            SumdbError::Unreachable(format!(
+                "{what}: checksum database unreachable ({url}): {}",
+                root_cause(&e)
+            ))
+        }
+    };
+    let mut response = client
+        .get(url)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(failed)?;
+    match response.status() {
+        StatusCode::OK => {}
+        StatusCode::NOT_FOUND | StatusCode::GONE => {
+            return Err(SumdbError::NotFound(format!(
+                "{what}: not found in the checksum database"
+            )));
+        }
+        status => {
+            return Err(SumdbError::Unreachable(format!(
+                "{what}: checksum database answered {status} ({url})"
+            )));
+        }
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large(what));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(too_large(what));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(too_large(what));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body.into())
+        body.extend_from_slice(&chunk);
     }
+    Ok(body.into())
 }
 
 fn too_large(what: &str) -> SumdbError {
@@ -100,4 +133,8 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+fn timed_out(what: &str, url: &str) -> SumdbError {
+    SumdbError::Timeout(format!("{what}: checksum database timed out ({url})"))
 }

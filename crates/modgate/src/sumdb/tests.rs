@@ -98,6 +98,25 @@ fn good_hashes_pass_with_one_lookup_per_version() {
 }
 
 #[test]
+fn concurrent_checks_of_one_version_ask_the_database_once_per_path() {
+    let s = Setup::new(3);
+    // Slow answers: every check is waiting on the database when the first answer comes.
+    s.upstream.set_delay(Duration::from_millis(300));
+    let checks = (0..16).map(|_| {
+        s.db.verify("example.com/m1", "v1.0.0", Some("h1:mod1"), Some("h1:zip1"))
+    });
+    for outcome in s.runtime.block_on(futures::future::join_all(checks)) {
+        outcome.expect("the version verifies");
+    }
+    let mut requests = s.upstream.requests();
+    assert_eq!(s.lookups(), 1, "{requests:?}");
+    let asked = requests.len();
+    requests.sort();
+    requests.dedup();
+    assert_eq!(asked, requests.len(), "a path asked twice: {requests:?}");
+}
+
+#[test]
 fn a_wrong_hash_is_a_mismatch_naming_both() {
     let s = Setup::new(3);
     let err = s

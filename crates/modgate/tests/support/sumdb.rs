@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -34,6 +35,8 @@ struct Shared {
     signer: Signer,
     log: Mutex<Vec<String>>,
     down: AtomicBool,
+    /// Milliseconds every answer waits.
+    delay_ms: AtomicU64,
     db: Mutex<Db>,
 }
 
@@ -89,6 +92,7 @@ impl TestSumdb {
             signer: Signer::new(&skey).expect("a signer"),
             log: Mutex::default(),
             down: AtomicBool::new(false),
+            delay_ms: AtomicU64::new(0),
             db: Mutex::default(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -197,6 +201,12 @@ impl TestSumdb {
         std::mem::take(&mut *self.shared.log.lock().expect("log"))
     }
 
+    /// Every answer from now on waits `delay`, so that requests overlap.
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
     /// While down, every request gets 500.
     pub fn set_down(&self, down: bool) {
         self.shared.down.store(down, Ordering::SeqCst);
@@ -223,6 +233,10 @@ async fn serve(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     };
     shared.log.lock().expect("log").push(path.to_owned());
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if shared.down.load(Ordering::SeqCst) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "down for the test\n").into_response();
     }
