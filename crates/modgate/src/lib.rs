@@ -29,6 +29,7 @@ mod serve;
 mod service;
 mod singleflight;
 mod source;
+mod spool;
 mod storage;
 mod sumdb;
 pub mod telemetry;

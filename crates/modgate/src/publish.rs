@@ -316,7 +316,7 @@ impl Publisher {
         let Some(object) = self.store.open(zip_key).await? else {
             return Ok(None);
         };
-        let temp = tempfile::NamedTempFile::new()
+        let temp = crate::spool::new_file()
             .map_err(|e| PublishError::Internal(format!("creating a temp file: {e}")))?;
         crate::storage::copy_to_file(object, temp.path())
             .await

@@ -21,7 +21,7 @@ use crate::service::{Route, Service, covers};
 use crate::source::{Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
 use crate::sumdb::ChecksumDb;
-use crate::{telemetry, tls};
+use crate::{spool, telemetry, tls};
 
 /// A checksum database that does not accept a connection by then is down: fail fast, and let
 /// the stored tiles serve.
@@ -130,6 +130,12 @@ pub async fn run(
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed uploads abandoned by a crash"),
             Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
+        }
+        match tokio::task::spawn_blocking(spool::clean_abandoned).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "removed temp files abandoned by a crash"),
+            Ok(Err(e)) => tracing::warn!(cause = %e, "cleaning the temp directory failed"),
+            Err(e) => tracing::warn!(cause = %e, "cleaning the temp directory stopped"),
         }
     });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));

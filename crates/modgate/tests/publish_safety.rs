@@ -267,15 +267,25 @@ fn a_server_killed_mid_upload_leaves_no_version() {
     );
     api.server.kill();
     drop(stream);
-    // The spooled half stays in the killed server's TMPDIR, outside the store, for the system's
-    // temp cleaning; the store has nothing of it.
+    // The store has nothing of it; the spooled half stays in the killed server's TMPDIR.
     assert_eq!(
         version_files(&api.store, module, "v1.0.0"),
         Vec::<String>::new()
     );
+    let spooled = files_below(&api.tmp);
+    assert!(
+        spooled.iter().all(|f| f.starts_with(".modgate-spool-")),
+        "{spooled:?}"
+    );
+    // Once it is old enough that no upload can still be writing it, the next server removes it.
+    for file in &spooled {
+        backdate(&api.tmp.join(file));
+    }
 
     // A server on the same store: no such version, and other bytes publish normally.
     api.server = start_server(&api.store, &api.config, &api.tmp);
+    let cleaned = wait_until(Duration::from_secs(10), || files_below(&api.tmp).is_empty());
+    assert!(cleaned, "left in TMPDIR: {:?}", files_below(&api.tmp));
     let reply = api.server.http().get(&format!("/{module}/@v/v1.0.0.info"));
     assert_eq!(reply.status, 404, "{}", reply.text());
     let other = module_zip(
@@ -383,6 +393,16 @@ fn a_cli_publish_killed_mid_write_leaves_no_version() {
     assert_verify_clean(&store);
 }
 
+/// Makes `path` look last written two hours ago: left by a crash, past any upload's hour.
+fn backdate(path: &Path) {
+    let status = Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(path)
+        .status()
+        .expect("running touch");
+    assert!(status.success(), "touch {}", path.display());
+}
+
 #[test]
 fn staging_leftovers_older_than_an_hour_are_removed_at_start() {
     let dir = temp_dir();
@@ -392,12 +412,7 @@ fn staging_leftovers_older_than_an_hour_are_removed_at_start() {
         write_file(&staging.join(name), b"partial upload");
     }
     for name in ["old#1", "old-finished"] {
-        let status = Command::new("touch")
-            .args(["-d", "2 hours ago"])
-            .arg(staging.join(name))
-            .status()
-            .expect("running touch");
-        assert!(status.success());
+        backdate(&staging.join(name));
     }
     let _server = Modgate::start(&store, None, None);
     let cleaned = wait_until(Duration::from_secs(10), || {

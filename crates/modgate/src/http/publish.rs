@@ -109,8 +109,8 @@ async fn handle(
     if announced.is_some_and(|length| length > limit) {
         return Err(too_large());
     }
-    let temp = tempfile::NamedTempFile::new()
-        .map_err(|e| internal(format!("creating a temp file: {e}")))?;
+    let temp =
+        crate::spool::new_file().map_err(|e| internal(format!("creating a temp file: {e}")))?;
     if is_form {
         let mut form = Multipart::from_request(request, state)
             .await

@@ -172,7 +172,7 @@ impl UpstreamSource {
         self.fetches
             .run(&key, self.zip_deadline, move || async move {
                 let (module, version) = (module_owned.as_str(), version_owned.as_str());
-                let temp = tempfile::NamedTempFile::new().map_err(|e| {
+                let temp = crate::spool::new_file().map_err(|e| {
                     UpstreamError::Storing(format!("creating a temp file for {path}: {e}"))
                 })?;
                 if !client.download(&path, temp.path()).await? {
