@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::proxy_files::{Info, list_versions};
 use crate::storage::{
     Created, Replace, Staged, StorageError, Store, VersionFile, module_dir, version_key,
+    visible_versions,
 };
 use check::{Checked, Strictness, check_incompatible, check_pseudo_version, check_zip_file};
 
@@ -49,6 +50,10 @@ pub enum PublishError {
     #[error("{0}")]
     Internal(String),
 }
+
+/// How many times a `list` update is written and checked again while other publishes change
+/// it: two suffice unless several processes publish the same module at once.
+const LIST_ROUNDS: usize = 5;
 
 /// A staged upload older than this was left by a killed process: staging a zip takes seconds
 /// (minutes for 500 MiB to a slow bucket), never an hour.
@@ -155,7 +160,7 @@ impl Publisher {
             // Another process finished the same version meanwhile.
             return self.compare_with_existing(module, version, &checked).await;
         }
-        self.add_to_list(module, version).await?;
+        self.update_list(module).await?;
         tracing::info!(module, version, h1 = %checked.h1, "published");
         Ok(Published {
             module: module.to_owned(),
@@ -185,7 +190,7 @@ impl Publisher {
         }
         let lock = self.lock_for(module);
         let _guard = lock.lock().await;
-        self.add_to_list(module, version).await
+        self.update_list(module).await
     }
 
     /// Stores the zip of a fetched version (its `.info` and `.mod` are stored already) and its
@@ -332,24 +337,36 @@ impl Publisher {
             .map_err(|e| PublishError::Internal(format!("hashing stored zip {zip_key}: {e}")))
     }
 
-    /// Adds `version` to the `list` file, which `file://` users of the tree read (modgate
-    /// itself derives lists from the version files). Pseudo-versions are never listed.
-    async fn add_to_list(&self, module: &str, version: &str) -> Result<(), PublishError> {
-        if gomod::is_pseudo_version(version) {
-            return Ok(());
+    /// Brings the `list` file, which `file://` users of the tree read (modgate itself derives
+    /// lists from the version files), up to date with the versions the store holds.
+    /// Pseudo-versions are never listed.
+    ///
+    /// Another process (a replica, a CLI publish into the same store) may write the file
+    /// between our read and our write, without the version it published. So the list is the
+    /// union of the file and the visible versions, and is checked again after each write: the
+    /// last writer of a race always ends with a check that sees every version published
+    /// before it.
+    async fn update_list(&self, module: &str) -> Result<(), PublishError> {
+        let dir = module_dir(module).map_err(|e| PublishError::Invalid(e.to_string()))?;
+        let list_key = dir.clone().join("list");
+        for _ in 0..LIST_ROUNDS {
+            let current = self.store.read(&list_key).await?.unwrap_or_default();
+            let names = self.store.file_names(&dir).await?;
+            let mut versions = list_versions(&current);
+            versions.extend(
+                visible_versions(&names)
+                    .into_iter()
+                    .filter(|v| !gomod::is_pseudo_version(v)),
+            );
+            gomod::sort(&mut versions);
+            versions.dedup();
+            let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
+            if body.as_bytes() == &current[..] {
+                return Ok(());
+            }
+            self.store.put(&list_key, Bytes::from(body)).await?;
         }
-        let list_key = module_dir(module)
-            .map_err(|e| PublishError::Invalid(e.to_string()))?
-            .join("list");
-        let current = self.store.read(&list_key).await?.unwrap_or_default();
-        let mut versions = list_versions(&current);
-        if versions.iter().any(|v| v == version) {
-            return Ok(());
-        }
-        versions.push(version.to_owned());
-        gomod::sort(&mut versions);
-        let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
-        self.store.put(&list_key, Bytes::from(body)).await?;
+        // Still changing after all rounds: the next publish of the module mends the file.
         Ok(())
     }
 }

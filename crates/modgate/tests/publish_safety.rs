@@ -153,6 +153,53 @@ fn concurrent_publishes_of_one_version_leave_exactly_one() {
     assert_verify_clean(&api.store);
 }
 
+#[test]
+fn versions_published_at_once_through_two_servers_are_all_listed() {
+    let api = Api::start();
+    // A second server on the same store: another replica, or the old one in a rolling restart.
+    let other = start_server(&api.store, &api.config, &api.tmp);
+    let urls = [api.server.url(), other.url()];
+    let auth = format!("Bearer {}", api.ci.secret);
+    // Each round a burst of versions of a new module, half through each server.
+    for round in 0..3 {
+        let module = format!("corp.example/many{round}");
+        let versions: Vec<String> = (0..24).map(|i| format!("v1.{i}.0")).collect();
+        let barrier = Arc::new(Barrier::new(versions.len()));
+        let threads: Vec<_> = versions
+            .iter()
+            .enumerate()
+            .map(|(i, version)| {
+                let go_mod = format!("module {module}\n");
+                let zip = module_zip(&module, version, &[("go.mod", &go_mod)]);
+                let (url, path) = (urls[i % 2].clone(), api_path(&module, version));
+                let (auth, barrier) = (auth.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let http = support::Http::new(&url, None);
+                    let headers = [
+                        ("content-type", "application/zip"),
+                        ("authorization", &auth),
+                    ];
+                    barrier.wait();
+                    http.send_body("PUT", &path, &headers, Some(zip)).status
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().expect("a publishing thread"), 201);
+        }
+        // `list` is what `file://` users of the tree read: it must name every version.
+        let list = TreeBuilder::new(&api.store)
+            .version_dir(&module)
+            .join("list");
+        let list = std::fs::read(list).unwrap_or_default();
+        let mut listed: Vec<&str> = std::str::from_utf8(&list).expect("utf-8").lines().collect();
+        listed.sort_unstable();
+        let mut want: Vec<&str> = versions.iter().map(String::as_str).collect();
+        want.sort_unstable();
+        assert_eq!(listed, want, "{module}");
+    }
+}
+
 /// `modgate publish DIR --version VERSION --store STORE`, with TMPDIR `tmp`.
 fn publish_dir(dir: &Path, version: &str, store: &Path, tmp: &Path) -> Output {
     let (dir, store) = (dir.display().to_string(), store.display().to_string());

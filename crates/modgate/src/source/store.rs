@@ -6,7 +6,6 @@
 //! Absent ones are remembered for a moment, so a flood of requests for what is not here (import
 //! probes, scanners) does not become a flood of storage reads.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -16,7 +15,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use super::{Source, SourceError};
-use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key};
+use crate::storage::{Store, StoredObject, VersionFile, module_dir, version_key, visible_versions};
 
 /// Memory for cached `.info` and `.mod` files: thousands of versions, well inside the RSS a
 /// proxy should need. The HTTP layer keeps the answers it serves most itself, so this serves
@@ -157,42 +156,5 @@ impl Source for StoreSource {
         modules.sort_unstable();
         modules.dedup();
         Ok(modules)
-    }
-}
-
-/// The versions whose `.info` and `.mod` are both present: `.info` is written last, so a
-/// version without it is still being published, and one without `.mod` cannot be resolved.
-fn visible_versions(file_names: &[String]) -> Vec<String> {
-    let names: HashSet<&str> = file_names.iter().map(String::as_str).collect();
-    file_names
-        .iter()
-        .filter_map(|name| name.strip_suffix(".info"))
-        .filter(|escaped| names.contains(format!("{escaped}.mod").as_str()))
-        .filter_map(|escaped| gomod::unescape_version(escaped).ok())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_version_needs_both_info_and_mod() {
-        let names: Vec<String> = [
-            "list",
-            "v1.0.0.info",
-            "v1.0.0.mod",
-            "v1.0.0.zip",
-            "v1.1.0.mod",
-            "v1.2.0.info",
-            "v0.1.0-!r!c1.info",
-            "v0.1.0-!r!c1.mod",
-            "v1.0.0.ziphash",
-        ]
-        .map(String::from)
-        .to_vec();
-        let mut got = visible_versions(&names);
-        got.sort();
-        assert_eq!(got, ["v0.1.0-RC1", "v1.0.0"]);
     }
 }

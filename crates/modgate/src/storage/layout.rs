@@ -4,6 +4,8 @@
 //! `Path::parse`, which keeps characters like `~` and `!` as they are on disk (object_store's
 //! `From<&str>` would percent-encode `~`, and the tree would no longer match a module cache).
 
+use std::collections::HashSet;
+
 use object_store::path::Path;
 
 /// The three files that make a version.
@@ -53,9 +55,41 @@ fn bad_key(module: &str, version: &str, e: object_store::path::Error) -> gomod::
     }
 }
 
+/// The versions whose `.info` and `.mod` are both present: `.info` is written last, so a
+/// version without it is still being published, and one without `.mod` cannot be resolved.
+pub(crate) fn visible_versions(file_names: &[String]) -> Vec<String> {
+    let names: HashSet<&str> = file_names.iter().map(String::as_str).collect();
+    file_names
+        .iter()
+        .filter_map(|name| name.strip_suffix(".info"))
+        .filter(|escaped| names.contains(format!("{escaped}.mod").as_str()))
+        .filter_map(|escaped| gomod::unescape_version(escaped).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_needs_both_info_and_mod() {
+        let names: Vec<String> = [
+            "list",
+            "v1.0.0.info",
+            "v1.0.0.mod",
+            "v1.0.0.zip",
+            "v1.1.0.mod",
+            "v1.2.0.info",
+            "v0.1.0-!r!c1.info",
+            "v0.1.0-!r!c1.mod",
+            "v1.0.0.ziphash",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut got = visible_versions(&names);
+        got.sort();
+        assert_eq!(got, ["v0.1.0-RC1", "v1.0.0"]);
+    }
 
     #[test]
     fn keys_follow_the_module_cache_layout() {

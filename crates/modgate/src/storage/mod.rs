@@ -30,7 +30,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::config::StorageConfig;
 
-pub(crate) use layout::{VersionFile, module_dir, version_key};
+pub(crate) use layout::{VersionFile, module_dir, version_key, visible_versions};
 pub(crate) use local::file_chunks;
 
 /// A store that cannot be set up from its config.
