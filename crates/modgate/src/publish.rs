@@ -160,7 +160,7 @@ impl Publisher {
             // Another process finished the same version meanwhile.
             return self.compare_with_existing(module, version, &checked).await;
         }
-        self.update_list(module).await?;
+        self.add_to_list(module, version).await?;
         tracing::info!(module, version, h1 = %checked.h1, "published");
         Ok(Published {
             module: module.to_owned(),
@@ -190,7 +190,7 @@ impl Publisher {
         }
         let lock = self.lock_for(module);
         let _guard = lock.lock().await;
-        self.update_list(module).await
+        self.add_to_list(module, version).await
     }
 
     /// Stores the zip of a fetched version (its `.info` and `.mod` are stored already) and its
@@ -337,27 +337,22 @@ impl Publisher {
             .map_err(|e| PublishError::Internal(format!("hashing stored zip {zip_key}: {e}")))
     }
 
-    /// Brings the `list` file, which `file://` users of the tree read (modgate itself derives
-    /// lists from the version files), up to date with the versions the store holds.
-    /// Pseudo-versions are never listed.
+    /// Adds `version` to the `list` file, which `file://` users of the tree read (modgate
+    /// itself derives lists from the version files). Pseudo-versions are never listed.
     ///
     /// Another process (a replica, a CLI publish into the same store) may write the file
-    /// between our read and our write, without the version it published. So the list is the
-    /// union of the file and the visible versions, and is checked again after each write: the
-    /// last writer of a race always ends with a check that sees every version published
-    /// before it.
-    async fn update_list(&self, module: &str) -> Result<(), PublishError> {
+    /// between our read and our write, without the version it published. So after each write
+    /// the file is checked against the versions the store holds and rewritten with any it
+    /// lacks: the last writer of a race always ends with a check that sees every version
+    /// published before it.
+    async fn add_to_list(&self, module: &str, version: &str) -> Result<(), PublishError> {
         let dir = module_dir(module).map_err(|e| PublishError::Invalid(e.to_string()))?;
         let list_key = dir.clone().join("list");
+        let mut adding = vec![version.to_owned()];
         for _ in 0..LIST_ROUNDS {
             let current = self.store.read(&list_key).await?.unwrap_or_default();
-            let names = self.store.file_names(&dir).await?;
             let mut versions = list_versions(&current);
-            versions.extend(
-                visible_versions(&names)
-                    .into_iter()
-                    .filter(|v| !gomod::is_pseudo_version(v)),
-            );
+            versions.extend(adding.into_iter().filter(|v| !gomod::is_pseudo_version(v)));
             gomod::sort(&mut versions);
             versions.dedup();
             let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
@@ -365,6 +360,7 @@ impl Publisher {
                 return Ok(());
             }
             self.store.put(&list_key, Bytes::from(body)).await?;
+            adding = visible_versions(&self.store.file_names(&dir).await?);
         }
         // Still changing after all rounds: the next publish of the module mends the file.
         Ok(())

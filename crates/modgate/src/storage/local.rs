@@ -65,6 +65,43 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
     }))
 }
 
+/// The names of the files in `dir` (none when it does not exist), as object_store lists them
+/// but without its `stat` of every entry: a module with a thousand versions holds several
+/// thousand files, and publishing lists them each time.
+pub(super) async fn file_names(dir: PathBuf) -> std::io::Result<Vec<String>> {
+    blocking(move || {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let is_dir = kind.is_dir()
+                || (kind.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()));
+            if is_dir {
+                continue;
+            }
+            if let Ok(name) = entry.file_name().into_string()
+                && !is_partial_write(&name)
+            {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    })
+    .await
+}
+
+/// object_store writes a local file as `name#N` and renames it into place; it lists neither
+/// those nor, therefore, may we.
+fn is_partial_write(name: &str) -> bool {
+    name.split_once('#')
+        .is_some_and(|(_, suffix)| !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A small file read (and still open), or a large one opened.
 enum Whole {
     Read(Bytes, File),
@@ -148,9 +185,40 @@ fn io_error(e: std::io::Error) -> object_store::Error {
 
 #[cfg(test)]
 mod tests {
-    use object_store::ObjectStoreExt;
+    use object_store::{ObjectStore, ObjectStoreExt};
 
     use super::*;
+
+    #[tokio::test]
+    async fn file_names_are_what_object_store_lists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            "v1.0.0.info",
+            "v1.0.0.mod",
+            "list",
+            "v1.1.0.info#3",
+            "odd#name",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(dir.path().join("sub/inner"), b"x").expect("write");
+        let store =
+            object_store::local::LocalFileSystem::new_with_prefix(dir.path()).expect("store");
+        let listed = store.list_with_delimiter(None).await.expect("list");
+        let mut want: Vec<String> = listed
+            .objects
+            .iter()
+            .filter_map(|meta| meta.location.filename().map(str::to_owned))
+            .collect();
+        want.sort();
+        let mut got = file_names(dir.path().to_owned()).await.expect("names");
+        got.sort();
+        assert_eq!(got, want);
+        assert_eq!(got, ["list", "odd#name", "v1.0.0.info", "v1.0.0.mod"]);
+        let missing = file_names(dir.path().join("absent")).await.expect("absent");
+        assert!(missing.is_empty());
+    }
 
     #[tokio::test]
     async fn reads_small_files_whole_and_large_ones_in_chunks_with_object_stores_etag() {

@@ -270,6 +270,11 @@ impl Store {
 
     /// The file names directly inside `dir`.
     pub async fn file_names(&self, dir: &Path) -> Result<Vec<String>, StorageError> {
+        if let Some(root) = &self.local_root {
+            return local::file_names(root.join(dir.as_ref()))
+                .await
+                .map_err(|e| StorageError::local(dir, e));
+        }
         let listing = self
             .objects
             .list_with_delimiter(Some(dir))
