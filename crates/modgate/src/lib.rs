@@ -32,6 +32,7 @@ mod source;
 mod spool;
 mod storage;
 mod sumdb;
+mod sweep;
 pub mod telemetry;
 mod tls;
 

@@ -31,23 +31,7 @@ fn clean_dir(dir: &Path, older_than: Duration) -> io::Result<usize> {
     let cutoff = SystemTime::now()
         .checked_sub(older_than)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut removed = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
-            continue;
-        }
-        // Gone meanwhile, or not ours to read: left alone.
-        let Ok(meta) = entry.metadata() else { continue };
-        if meta.is_file() && meta.modified().is_ok_and(|at| at < cutoff) {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(removed)
+    crate::sweep::remove_files_older_than(dir, cutoff, |name| name.starts_with(PREFIX))
 }
 
 #[cfg(test)]

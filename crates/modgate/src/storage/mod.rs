@@ -432,20 +432,21 @@ impl Store {
         let staging = Path::from(STAGING_DIR);
         if let Some(root) = &self.local_root {
             let dir = root.join(STAGING_DIR);
-            return tokio::task::spawn_blocking(move || clean_local_staging(&dir, cutoff))
-                .await
-                .map_err(|e| {
-                    StorageError::new(&staging, object_store::Error::JoinError { source: e })
-                })?
-                .map_err(|e| {
-                    StorageError::new(
-                        &staging,
-                        object_store::Error::Generic {
-                            store: "local staging",
-                            source: Box::new(e),
-                        },
-                    )
-                });
+            // Every file there is an upload's, the `#N` partial files included.
+            return tokio::task::spawn_blocking(move || {
+                crate::sweep::remove_files_older_than(&dir, cutoff, |_| true)
+            })
+            .await
+            .map_err(|e| StorageError::new(&staging, object_store::Error::JoinError { source: e }))?
+            .map_err(|e| {
+                StorageError::new(
+                    &staging,
+                    object_store::Error::Generic {
+                        store: "local staging",
+                        source: Box::new(e),
+                    },
+                )
+            });
         }
         let cutoff = cutoff
             .duration_since(std::time::UNIX_EPOCH)
@@ -510,31 +511,6 @@ pub(crate) fn is_staging(key: &Path) -> bool {
         .is_some_and(|first| first.as_ref() == STAGING_DIR)
 }
 
-/// `Store::clean_staging` for a directory store: every file in `dir` last written before
-/// `cutoff`, the `#N` partial files included.
-fn clean_local_staging(dir: &FsPath, cutoff: std::time::SystemTime) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut removed = 0;
-    for entry in entries {
-        let entry = entry?;
-        let metadata = entry.metadata()?;
-        if metadata.is_file() && metadata.modified()? < cutoff {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                // Another server on the same directory got there first.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(removed)
-}
-
-/// A name no other upload uses: time, process and a counter.
 /// A file uploaded to the staging area, not yet under its key.
 #[derive(Debug)]
 pub struct Staged(Path);
@@ -546,6 +522,7 @@ pub enum Replace {
     Yes,
 }
 
+/// A name no other upload uses: time, process and a counter.
 fn unique_name() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
