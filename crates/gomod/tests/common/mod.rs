@@ -1,4 +1,6 @@
-//! What the zip tests share: temporary directories and x/mod's `dirhash.HashDir`.
+//! What the zip tests share: temporary directories and x/mod's `dirhash.HashDir`. Each test
+//! binary includes it with `mod common;` and uses a part of it.
+#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
