@@ -58,11 +58,14 @@ fn bad_key(module: &str, version: &str, e: object_store::path::Error) -> gomod::
 /// The versions whose `.info` and `.mod` are both present: `.info` is written last, so a
 /// version without it is still being published, and one without `.mod` cannot be resolved.
 pub(crate) fn visible_versions(file_names: &[String]) -> Vec<String> {
-    let names: HashSet<&str> = file_names.iter().map(String::as_str).collect();
+    let with_mod: HashSet<&str> = file_names
+        .iter()
+        .filter_map(|name| name.strip_suffix(".mod"))
+        .collect();
     file_names
         .iter()
         .filter_map(|name| name.strip_suffix(".info"))
-        .filter(|escaped| names.contains(format!("{escaped}.mod").as_str()))
+        .filter(|escaped| with_mod.contains(escaped))
         .filter_map(|escaped| gomod::unescape_version(escaped).ok())
         .collect()
 }
