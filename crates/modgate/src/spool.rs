@@ -68,5 +68,8 @@ mod tests {
             left,
             [".modgate-spool-dir", ".modgate-spool-new", "other-old"]
         );
+        // A temp directory that is not there holds nothing to remove.
+        let absent = dir.path().join("absent");
+        assert_eq!(clean_dir(&absent, hour).expect("an absent directory"), 0);
     }
 }
