@@ -9,6 +9,8 @@
 //! the x/mod test tables are ported beside the code. The errors, [`ModuleError`], carry the
 //! input that was rejected and read like the `go` command's messages.
 //!
+//! - Typed values ([`ModulePath`], [`Version`], [`ModuleVersion`]): checked once, with their
+//!   escaped forms kept, for callers that take paths from URLs and turn them into keys.
 //! - Paths ([`check_path`], [`escape_path`], [`split_path_version`], …): what a module, import or
 //!   file path may contain, and the `!`-for-upper-case escaping of proxy URLs and storage keys.
 //!   Security-sensitive: a path accepted here becomes a storage key and a URL.
@@ -134,6 +136,7 @@ mod dirhash;
 mod error;
 mod gobase64;
 mod modfile;
+mod module;
 pub mod note;
 mod path;
 mod pattern;
@@ -144,6 +147,7 @@ mod zip;
 pub use dirhash::{hash_go_mod, hash_zip, hash1};
 pub use error::{ModuleError, ModuleErrorKind};
 pub use modfile::{ModFile, ModFileError, ModFileErrors, Retraction};
+pub use module::{ModulePath, ModuleVersion, Version};
 pub use path::{
     check, check_file_path, check_import_path, check_path, check_path_major, escape_path,
     escape_version, split_path_version, unescape_path, unescape_version,
