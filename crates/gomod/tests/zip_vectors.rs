@@ -1,10 +1,11 @@
 //! x/mod's own module zip test vectors, run against gomod as `zip/zip_test.go` runs them.
 //!
-//! The vectors are read at test time from Debian's golang-golang-x-mod-dev (x/mod 0.7.0), one
-//! txtar file per case, one directory per function: `create`, `create_from_dir`, `unzip`,
-//! `check_files`, `check_dir` and `check_zip`. A header of `key=value` lines gives the module
-//! `path=` and `version=`, and either `wantErr=` (a substring of the error) or `hash=` (the
-//! exact `h1:` of the result); the `check_*` cases hold a `want` file with the report.
+//! The vectors are x/mod 0.7.0's `zip/testdata`, copied into `crates/gomod/testdata/zip` (see
+//! the README there), one txtar file per case, one directory per function: `create`,
+//! `create_from_dir`, `unzip`, `check_files`, `check_dir` and `check_zip`. A header of
+//! `key=value` lines gives the module `path=` and `version=`, and either `wantErr=` (a substring
+//! of the error) or `hash=` (the exact `h1:` of the result); the `check_*` cases hold a `want`
+//! file with the report.
 //!
 //! x/mod's other zip tests (special directories, size limits, zip bombs) are in
 //! `zip_special.rs`.
@@ -24,7 +25,7 @@ use gomod::{CheckedFiles, MemFile, ZipError};
 mod common;
 use common::{TempDir, hash_dir};
 
-const TESTDATA: &str = "/usr/share/gocode/src/golang.org/x/mod/zip/testdata";
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/zip");
 
 // ---------------------------------------------------------------------------------------------
 // The runners, one per vector directory.
@@ -123,8 +124,7 @@ fn run_dir(dir: &str, run: impl Fn(&Case) -> Result<(), String>) {
     let entries = match fs::read_dir(&path) {
         Ok(entries) => entries,
         Err(e) => panic!(
-            "the x/mod zip test vectors are missing ({}: {e}); install the Debian package \
-             golang-golang-x-mod-dev (apt-get install golang-golang-x-mod-dev)",
+            "the x/mod zip test vectors are missing ({}: {e})",
             path.display()
         ),
     };
