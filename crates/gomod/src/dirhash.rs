@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/dirhash/hash.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! `h1:` hashes (x/mod `sumdb/dirhash`), the hashes go.sum files and the checksum database hold.
 //!
 //! `Hash1` is `sha256sum` over a sorted file list, hashed again:

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (modfile/rule.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! The little of go.mod a proxy needs (x/mod `modfile`, read as `ParseLax` reads it): the
 //! `module` path, the `go` version, the `require` and the `retract` directives.
 //!

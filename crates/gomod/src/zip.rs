@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go) and Go's path/path.go. Copyright 2009, 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Module zips (x/mod `zip/zip.go`): what goes into one, and what a valid one looks like.
 //!
 //! A module version is served as a zip, and its go.sum hash ([`hash_zip`](crate::hash_zip)) is

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip_test.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod's zip tests that are not vector files, as `zip/zip_test.go` has them: special
 //! directories (empty, a symlink, a `vendor` directory as the module root), the size limits of
 //! `create`, `check_files` and `unzip` (the full 500 MiB ones ignored by default: slow), and a

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip_test.go) and golang.org/x/tools (txtar/archive.go). Copyright 2018, 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod's own module zip test vectors, run against gomod as `zip/zip_test.go` runs them.
 //!
 //! The vectors are x/mod 0.7.0's `zip/testdata`, copied into `crates/gomod/testdata/zip` (see

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (modfile/read_test.go, modfile/rule_test.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Tables for `ModFile::parse_lax`. Every expected answer is what x/mod 0.7.0's `ParseLax`
 //! (with Go 1.19, no version fixer, as the go command calls it) gives for the same input; only
 //! the error positions are spelled `line L[, column C]` where x/mod writes `go.mod:L[:C]`, and

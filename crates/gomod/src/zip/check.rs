@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Which files belong in a module zip (x/mod `checkFiles`) and whether a zip is valid
 //! (x/mod `checkZip`).
 

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Building module zips (x/mod `Create`, `CreateFromDir`) and listing a directory the way they
 //! do (`listFilesInDir`, `CheckDir`).
 
