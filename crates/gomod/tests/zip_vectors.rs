@@ -23,7 +23,7 @@ use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use gomod::{CheckedFiles, MemFile, ZipError};
+use gomod::{CheckedFiles, MemFile, ZipError, ZipStrictness};
 
 mod common;
 use common::{TempDir, hash_dir};
@@ -44,7 +44,13 @@ fn create() {
         let (module, version) = case.module_version()?;
         let mut zip = Cursor::new(Vec::new());
         let result = gomod::create(&mut zip, module, version, &files);
-        case.check_result(result.map(drop), || hash_zip_bytes(zip.into_inner()))
+        let created = result.is_ok();
+        let zip = zip.into_inner();
+        case.check_result(result.map(drop), || hash_zip_bytes(zip.clone()))?;
+        if created {
+            inspect_like_separate_calls(&zip, module, version)?;
+        }
+        Ok(())
     });
 }
 
@@ -69,8 +75,10 @@ fn create_from_dir() {
 #[test]
 fn unzip() {
     run_dir("unzip", |case| {
-        let zip = Cursor::new(write_stored_zip(&case.files));
+        let zip = write_stored_zip(&case.files);
         let (module, version) = case.module_version()?;
+        inspect_like_separate_calls(&zip, module, version)?;
+        let zip = Cursor::new(zip);
         let dir = TempDir::new();
         // x/mod's test extracts into an existing, empty directory; so does this.
         let target = dir.path().join("out");
@@ -111,10 +119,56 @@ fn check_zip() {
             .filter(|f| f.name != b"want")
             .cloned()
             .collect();
-        let zip = Cursor::new(write_stored_zip(&files));
+        let zip = write_stored_zip(&files);
         let (module, version) = case.module_version()?;
-        check_report(case, gomod::check_zip(zip, module, version), None)
+        inspect_like_separate_calls(&zip, module, version)?;
+        check_report(
+            case,
+            gomod::check_zip(Cursor::new(zip), module, version),
+            None,
+        )
     });
+}
+
+/// What a proxy learns from a zip: its `h1:`, its go.mod and its valid files, or the error text.
+type Learned = Result<(String, Option<Vec<u8>>, Vec<String>), String>;
+
+/// Checks that `inspect_zip` answers as `check_zip` (or `check_zip_strict`), `read_go_mod` and
+/// `hash_zip` called one after the other do, with the same error text as a caller that prefixes
+/// hash_zip's error with `module@version: `, at both strictness levels.
+fn inspect_like_separate_calls(zip: &[u8], module: &str, version: &str) -> Result<(), String> {
+    for strictness in [ZipStrictness::Lenient, ZipStrictness::Strict] {
+        let separate = || -> Learned {
+            let checked = match strictness {
+                ZipStrictness::Strict => gomod::check_zip_strict(Cursor::new(zip), module, version),
+                _ => gomod::check_zip(Cursor::new(zip), module, version),
+            }
+            .map_err(|e| e.to_string())?;
+            let go_mod =
+                gomod::read_go_mod(Cursor::new(zip), module, version).map_err(|e| e.to_string())?;
+            let h1 = gomod::hash_zip(Cursor::new(zip))
+                .map_err(|e| format!("{module}@{version}: {e}"))?;
+            Ok((h1, go_mod, checked.valid))
+        };
+        let inspected = gomod::inspect_zip(Cursor::new(zip), module, version, strictness);
+        if let Err(e) = &inspected
+            && e.is_io()
+        {
+            return Err(format!(
+                "inspect_zip ({strictness:?}): an I/O error from memory: {e}"
+            ));
+        }
+        let inspected: Learned = inspected
+            .map(|i| (i.h1, i.go_mod, i.checked.valid))
+            .map_err(|e| e.to_string());
+        let separate = separate();
+        if inspected != separate {
+            return Err(format!(
+                "inspect_zip ({strictness:?}) gives {inspected:?}, the separate calls {separate:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

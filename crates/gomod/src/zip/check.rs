@@ -10,7 +10,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use super::fold::str_to_fold;
 use super::{
     CheckedFiles, FileError, FileErrorKind, FileKind, MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE,
-    ModuleFile, SizeError, ZipError, ZipErrorKind, check_module_version, clean,
+    ModuleFile, SizeError, ZipError, ZipErrorKind, ZipStrictness, check_module_version, clean,
 };
 use crate::archive::Archive;
 use crate::{ModuleError, ModuleErrorKind, check_file_path};
@@ -34,12 +34,13 @@ pub(super) fn into_result(
     if checked.is_valid() {
         Ok(checked)
     } else {
-        Err(ZipError::new(
-            module,
-            version,
-            ZipErrorKind::Invalid(Box::new(checked)),
-        ))
+        Err(invalid(checked, module, version))
     }
+}
+
+/// The error for a module whose files or zip break the rules: the whole report.
+fn invalid(checked: CheckedFiles, module: &str, version: &str) -> ZipError {
+    ZipError::new(module, version, ZipErrorKind::Invalid(Box::new(checked)))
 }
 
 /// A file that passed: its index in the input and its declared size.
@@ -209,8 +210,8 @@ pub fn check_zip<R: Read + Seek>(
     module: &str,
     version: &str,
 ) -> Result<CheckedFiles, ZipError> {
-    let (_, checked) = open_checked(zip, module, version)?;
-    into_result(checked, module, version)
+    let (_, checked) = open_valid(zip, module, version, ZipStrictness::Lenient)?;
+    Ok(checked)
 }
 
 /// Like [`check_zip`], and refuses directory entries too (the bare `<module>@<version>/` one
@@ -243,19 +244,20 @@ pub fn check_zip_strict<R: Read + Seek>(
     module: &str,
     version: &str,
 ) -> Result<CheckedFiles, ZipError> {
-    let (_, checked) = open_checked_as(zip, module, version, true)?;
-    into_result(checked, module, version)
+    let (_, checked) = open_valid(zip, module, version, ZipStrictness::Strict)?;
+    Ok(checked)
 }
 
 /// The module's `go.mod`, read from its zip: `None` when the zip has none. Checks nothing but
-/// its size ([`MAX_GO_MOD`]); call [`check_zip`] first.
+/// its size ([`MAX_GO_MOD`]); call [`check_zip`] first, or call
+/// [`inspect_zip`](super::inspect_zip), which does both and hashes the zip, in one pass.
 pub fn read_go_mod<R: Read + Seek>(
     zip: R,
     module: &str,
     version: &str,
 ) -> Result<Option<Vec<u8>>, ZipError> {
     let fail = |kind| ZipError::new(module, version, kind);
-    let name = format!("{module}@{version}/go.mod");
+    let name = root_go_mod(module, version);
     let mut archive = open_archive(zip).map_err(|e| fail(ZipErrorKind::Archive(e)))?;
     // After check_zip there is at most one; with several, hash_zip (like x/mod's HashZip)
     // hashes the last one's contents, so that is the one to read.
@@ -288,28 +290,40 @@ pub fn read_go_mod<R: Read + Seek>(
     Ok(Some(go_mod))
 }
 
+/// The name of the zip entry that holds the module's go.mod.
+pub(super) fn root_go_mod(module: &str, version: &str) -> String {
+    format!("{module}@{version}/go.mod")
+}
+
 fn open_archive<R: Read + Seek>(mut zip: R) -> io::Result<Archive<R>> {
     let size = zip.seek(SeekFrom::End(0))?;
     Archive::new(zip, size)
 }
 
-/// x/mod `checkZip`: the open archive (for `unzip`) and the report. `Err` only for the module
-/// path and version or an unreadable archive; the report says whether the zip is valid.
-pub(super) fn open_checked<R: Read + Seek>(
+/// x/mod `checkZip`, the one implementation of the zip rules: the open archive (for `unzip`,
+/// `inspect_zip`) and the report, `Err` with the whole report when the zip is invalid.
+pub(super) fn open_valid<R: Read + Seek>(
     zip: R,
     module: &str,
     version: &str,
-) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
-    open_checked_as(zip, module, version, false)
+    strictness: ZipStrictness,
+) -> Result<(Archive<R>, CheckedFiles), ZipError> {
+    match open_checked(zip, module, version, strictness)? {
+        (Some(archive), checked) if checked.is_valid() => Ok((archive, checked)),
+        // No archive only for a zip over the size limit, which the report says.
+        (_, checked) => Err(invalid(checked, module, version)),
+    }
 }
 
-/// `open_checked`; `strict` refuses directory entries instead of skipping them.
-fn open_checked_as<R: Read + Seek>(
+/// `Err` only for the module path and version or an unreadable archive; the report says
+/// whether the zip is valid. The archive is not opened when the zip is over the size limit.
+fn open_checked<R: Read + Seek>(
     mut zip: R,
     module: &str,
     version: &str,
-    strict: bool,
+    strictness: ZipStrictness,
 ) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
+    let strict = strictness == ZipStrictness::Strict;
     check_module_version(module, version)?;
     let fail = |e| ZipError::new(module, version, ZipErrorKind::Archive(e));
     let size = zip.seek(SeekFrom::End(0)).map_err(fail)?;
