@@ -32,10 +32,15 @@
 //!   [`check_zip`] tolerates directory entries, as x/mod does when reading; [`check_zip_strict`],
 //!   for zips a proxy accepts for publishing, refuses them.
 //! - **What is left out when building a zip** (reported as omitted, not as errors):
-//!   - files in vendored packages, by x/mod 0.7.0's `isVendoredPackage`: under `vendor/`,
-//!     anything deeper than `vendor/<file>` (`vendor/modules.txt` stays), and, because of a bug
-//!     that must be kept so old checksums still match (golang.org/issue/31562), every file
-//!     below any other `…/vendor/` directory;
+//!   - files in vendored packages, by x/mod's `isVendoredPackage`, which depends on the `go`
+//!     line of the root go.mod (x/mod v0.22.0, golang.org/issue/63395 and
+//!     golang.org/issue/37397):
+//!     - before `go 1.24` (or without a go.mod, a `go` line, or with a go.mod x/mod cannot
+//!       read): under `vendor/`, anything deeper than `vendor/<file>` (`vendor/modules.txt`
+//!       stays), and, because of a bug that must be kept so old checksums still match
+//!       (golang.org/issue/31562), every file below any other `…/vendor/` directory;
+//!     - from `go 1.24` on: under any `vendor/` directory, anything deeper than
+//!       `vendor/<file>`, and `vendor/modules.txt` itself; `pkg/vendor/x.go` stays;
 //!   - files in nested modules, as above;
 //!   - `.hg_archival.txt` at the root, which `hg archive` adds;
 //!   - with [`create_from_dir`] only, the `.bzr`, `.git`, `.hg` and `.svn` directories.
