@@ -3,7 +3,8 @@
 
 //! x/mod's own module zip test vectors, run against gomod as `zip/zip_test.go` runs them.
 //!
-//! The vectors are x/mod 0.7.0's `zip/testdata`, copied into `crates/gomod/testdata/zip` (see
+//! The vectors are x/mod 0.7.0's `zip/testdata`, with the vendor cases of v0.22.0 (which run
+//! both vendor rules: `…_go123` and `…_go124`), copied into `crates/gomod/testdata/zip` (see
 //! the README there), one txtar file per case, one directory per function: `create`,
 //! `create_from_dir`, `unzip`, `check_files`, `check_dir` and `check_zip`. A header of
 //! `key=value` lines gives the module `path=` and `version=`, and either `wantErr=` (a substring
