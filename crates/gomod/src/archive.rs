@@ -1,3 +1,6 @@
+// Ported from Go's archive/zip (archive/zip/reader.go, Go 1.19). Copyright 2010 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! A zip reader that sees what Go's `archive/zip` (Go 1.19) sees, for `zip.rs` and `dirhash.rs`.
 //!
 //! The `zip` crate writes our zips, but it cannot read them the way the go command does: it

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/dirhash/hash.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! `h1:` hashes (x/mod `sumdb/dirhash`), the hashes go.sum files and the checksum database hold.
 //!
 //! `Hash1` is `sha256sum` over a sorted file list, hashed again:
@@ -16,7 +19,10 @@ use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom};
 
 use base64::Engine as _;
+use sha2::digest::Output;
 use sha2::{Digest, Sha256};
+
+use crate::archive::Archive;
 
 /// `dirhash.Hash1` over (name, contents) pairs; names must not contain newlines.
 ///
@@ -47,12 +53,55 @@ pub fn hash1<R: Read>(files: impl IntoIterator<Item = (String, R)>) -> io::Resul
 /// error here on a zip that [`check_zip`](crate::check_zip) accepted means the zip lies about
 /// its contents. x/mod looks contents up by name, so when names repeat, each copy of a name is
 /// hashed with the last entry's contents; `check_zip` rejects such zips anyway.
+///
+/// To check a zip, hash it and read its go.mod in one pass, use
+/// [`inspect_zip`](crate::inspect_zip).
 pub fn hash_zip<R: Read + Seek>(mut zip: R) -> io::Result<String> {
     let size = zip.seek(SeekFrom::End(0))?;
-    let mut archive = crate::archive::Archive::new(zip, size)?;
+    let mut archive = Archive::new(zip, size)?;
+    match hash_archive(&mut archive, None) {
+        Ok((h1, _)) => Ok(h1),
+        Err(ArchiveHashError::Newline) => Err(newline_error()),
+        // The entry's name in the error: "not a valid zip file" alone does not say which one
+        // lies about its size or CRC-32.
+        Err(ArchiveHashError::Entry { name, source }) => {
+            let name = crate::error::quote(&String::from_utf8_lossy(&name));
+            Err(io::Error::new(
+                source.kind(),
+                format!("reading {name}: {source}"),
+            ))
+        }
+    }
+}
+
+/// Why [`hash_archive`] failed.
+#[derive(Debug)]
+pub(crate) enum ArchiveHashError {
+    /// An entry's name holds a newline, which `Hash1` cannot tell from two lines.
+    Newline,
+    /// An entry could not be read: the reader failed, or the entry's data is not what the zip
+    /// declares for it (longer, shorter, another CRC-32, an unknown compression method).
+    Entry {
+        /// The entry's name, as the zip holds it.
+        name: Vec<u8>,
+        /// The cause, as the archive reader gave it.
+        source: io::Error,
+    },
+}
+
+/// The core of [`hash_zip`] and [`inspect_zip`](crate::inspect_zip): `Hash1` over every entry
+/// of an open archive, and the contents hashed for the name `keep`, if asked for and present.
+///
+/// Each entry is read at most once, in the order of the sorted names: when names repeat, the
+/// last entry's digest stands for each copy (x/mod looks contents up by name), and the earlier
+/// entries are not read at all.
+pub(crate) fn hash_archive<R: Read + Seek>(
+    archive: &mut Archive<R>,
+    keep: Option<&[u8]>,
+) -> Result<(String, Option<Vec<u8>>), ArchiveHashError> {
     let entries = archive.entries();
     if entries.iter().any(|e| e.name.contains(&b'\n')) {
-        return Err(newline_error());
+        return Err(ArchiveHashError::Newline);
     }
     let last: HashMap<&[u8], usize> = entries
         .iter()
@@ -66,23 +115,62 @@ pub fn hash_zip<R: Read + Seek>(mut zip: R) -> io::Result<String> {
         .iter()
         .map(|&i| last.get(entries[i].name.as_slice()).copied().unwrap_or(i))
         .collect();
+    let keep = keep.and_then(|name| last.get(name).copied());
+    let mut kept = None;
+    // Copies of a name sort together and share a source: one digest of memory is enough.
+    let mut previous: Option<(usize, Output<Sha256>)> = None;
     let mut summary = Sha256::new();
     for index in sources {
         let name = archive.entries()[index].name.clone();
-        let mut file = Sha256::new();
-        // The entry's name in the error: "not a valid zip file" alone does not say which one
-        // lies about its size or CRC-32.
-        let named = |e: io::Error| {
-            let name = crate::error::quote(&String::from_utf8_lossy(&name));
-            io::Error::new(e.kind(), format!("reading {name}: {e}"))
+        let digest = match previous {
+            Some((source, digest)) if source == index => digest,
+            _ => {
+                let mut copy = (keep == Some(index)).then(Vec::new);
+                let mut sink = Tee {
+                    hash: Sha256::new(),
+                    copy: copy.as_mut(),
+                };
+                archive
+                    .open(index)
+                    .and_then(|mut entry| io::copy(&mut entry, &mut sink))
+                    .map_err(|source| ArchiveHashError::Entry {
+                        name: name.clone(),
+                        source,
+                    })?;
+                let digest = sink.hash.finalize();
+                previous = Some((index, digest));
+                if copy.is_some() {
+                    kept = copy;
+                }
+                digest
+            }
         };
-        io::copy(&mut archive.open(index).map_err(named)?, &mut file).map_err(named)?;
-        add_line(&mut summary, &file.finalize(), &name);
+        add_line(&mut summary, &digest, &name);
     }
-    Ok(finish(summary))
+    Ok((finish(summary), kept))
 }
 
-fn newline_error() -> io::Error {
+/// Hashes what is written, and keeps a copy when asked to.
+struct Tee<'a> {
+    hash: Sha256,
+    copy: Option<&'a mut Vec<u8>>,
+}
+
+impl io::Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.hash.update(buf);
+        if let Some(copy) = &mut self.copy {
+            copy.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub(crate) fn newline_error() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         "dirhash: filenames with newlines are not supported",
@@ -97,7 +185,7 @@ pub fn hash_go_mod(go_mod: &[u8]) -> String {
 }
 
 /// Go's `fmt.Fprintf(h, "%x  %s\n", sum, name)`, the name as bytes since Go's strings are.
-fn add_line(summary: &mut Sha256, sum: &sha2::digest::Output<Sha256>, name: &[u8]) {
+fn add_line(summary: &mut Sha256, sum: &Output<Sha256>, name: &[u8]) {
     summary.update(format!("{sum:x}  "));
     summary.update(name);
     summary.update(b"\n");

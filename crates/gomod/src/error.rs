@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (module/module.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Errors that carry their input, in the words the `go` command uses.
 //!
 //! x/mod has three error types (`ModuleError`, `InvalidVersionError`, `InvalidPathError`) and a rule

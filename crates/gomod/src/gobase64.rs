@@ -1,3 +1,6 @@
+// Ported from Go's encoding/base64 (encoding/base64/base64.go). Copyright 2009 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Go's `base64.StdEncoding.DecodeString`, which x/mod reads keys, signatures and tree hashes
 //! with, so that [`note`](crate::note) and [`tlog`](crate::tlog) accept exactly what Go accepts.
 //!

@@ -158,7 +158,8 @@ pub use version::{
     pseudo_version_time, sort,
 };
 pub use zip::{
-    CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, MAX_GO_MOD, MAX_LICENSE,
-    MAX_ZIP_FILE, MemFile, ModuleFile, SizeError, ZipError, ZipErrorKind, check_dir, check_files,
-    check_zip, check_zip_strict, create, create_from_dir, read_go_mod, unzip,
+    CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, InspectedZip, MAX_GO_MOD,
+    MAX_LICENSE, MAX_ZIP_FILE, MemFile, ModuleFile, SizeError, ZipError, ZipErrorKind,
+    ZipStrictness, check_dir, check_files, check_zip, check_zip_strict, create, create_from_dir,
+    inspect_zip, read_go_mod, unzip,
 };

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (modfile/rule.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! The little of go.mod a proxy needs (x/mod `modfile`, read as `ParseLax` reads it): the
 //! `module` path, the `go` version, the `require` and the `retract` directives.
 //!
@@ -75,6 +78,11 @@ pub struct Retraction {
 impl ModFile {
     /// Parses a go.mod as x/mod's `ParseLax` does, keeping only `module`, `go` and `retract`.
     pub fn parse_lax(data: &[u8]) -> Result<Self, ModFileErrors> {
+        Self::parse(data).map(|(file, _)| file)
+    }
+
+    /// [`parse_lax`](Self::parse_lax), and what else the parse saw.
+    fn parse(data: &[u8]) -> Result<(Self, Seen), ModFileErrors> {
         // Go reads bad UTF-8 byte by byte as U+FFFD, which is an identifier character; so
         // does this, after the conversion.
         let text = String::from_utf8_lossy(data);
@@ -83,7 +91,7 @@ impl ModFile {
             .map_err(|e| ModFileErrors { errors: vec![e] })?;
         let mut file = Self::default();
         let mut errors = Vec::new();
-        let mut module_seen = false;
+        let mut seen = Seen::default();
         for stmt in &stmts {
             match stmt {
                 Stmt::Comments => {}
@@ -92,7 +100,7 @@ impl ModFile {
                         .tokens
                         .split_first()
                         .map_or(("", &[][..]), |(v, a)| (v.as_str(), a));
-                    file.add(None, line, verb, args, &mut module_seen, &mut errors);
+                    file.add(None, line, verb, args, &mut seen, &mut errors);
                 }
                 Stmt::Block(block) => {
                     // `retract v1.0.0 ( … )` and friends may mean something to a newer Go.
@@ -109,7 +117,7 @@ impl ModFile {
                                 line,
                                 verb,
                                 &line.tokens,
-                                &mut module_seen,
+                                &mut seen,
                                 &mut errors,
                             );
                         }
@@ -118,7 +126,7 @@ impl ModFile {
             }
         }
         if errors.is_empty() {
-            Ok(file)
+            Ok((file, seen))
         } else {
             Err(ModFileErrors { errors })
         }
@@ -145,7 +153,7 @@ impl ModFile {
         line: &Line,
         verb: &str,
         args: &[String],
-        module_seen: &mut bool,
+        seen: &mut Seen,
         errors: &mut Vec<ModFileError>,
     ) {
         let mut error = |message: String| errors.push(ModFileError::at(line.start, message));
@@ -158,7 +166,10 @@ impl ModFile {
                     return error("go directive expects exactly one argument".into());
                 };
                 match go_version(version) {
-                    Some(version) => self.go = Some(version.to_owned()),
+                    Some(cut) => {
+                        self.go = Some(cut.to_owned());
+                        seen.go = Some(go_version_v0_22(version).to_owned());
+                    }
                     None => error(format!(
                         "invalid go version '{version}': must match format 1.23"
                     )),
@@ -166,7 +177,7 @@ impl ModFile {
             }
             "module" => {
                 // x/mod records the directive before checking it, so a bad one still repeats.
-                if std::mem::replace(module_seen, true) {
+                if std::mem::replace(&mut seen.module, true) {
                     return error("repeated module statement".into());
                 }
                 let [path] = args else {
@@ -180,9 +191,13 @@ impl ModFile {
             "require" => {
                 if let [path, version] = args
                     && let (Ok(path), Ok(version)) = (parse_string(path), parse_string(version))
-                    && crate::canonical_version(&version).as_deref() == Some(version.as_str())
                 {
-                    self.require.push((path, version));
+                    if crate::canonical_version(&version).as_deref() == Some(version.as_str()) {
+                        self.require.push((path.clone(), version.clone()));
+                    }
+                    seen.require_error |= !require_ok(&path, &version);
+                } else {
+                    seen.require_error = true;
                 }
             }
             "retract" => {
@@ -198,6 +213,42 @@ impl ModFile {
             _ => {}
         }
     }
+}
+
+/// What [`ModFile::parse`] saw beyond the [`ModFile`].
+#[derive(Debug, Default)]
+struct Seen {
+    /// Whether there was a `module` line, good or bad: a second one is an error.
+    module: bool,
+    /// The `go` version as x/mod v0.22.0 and later keep it (see [`go_version_v0_22`]).
+    go: Option<String>,
+    /// Whether a `require` line was skipped that x/mod reports as an error.
+    require_error: bool,
+}
+
+/// x/mod `parseGoVers` (zip/zip.go, v0.22.0 and later), without the `go` prefix: the `go`
+/// version of a go.mod, as x/mod's `ParseLax` of that version keeps it (`1.24.0`, `1.24rc1`),
+/// or `None` when there is no `go` line or the go.mod does not parse.
+///
+/// Stricter than [`ModFile::parse_lax`] in one way: a `require` line it skips (not a path and
+/// a version, a version with no canonical form, a major version the path does not allow) is
+/// an error for x/mod, and so `None` here.
+pub(crate) fn parse_go_version(data: &[u8]) -> Option<String> {
+    match ModFile::parse(data) {
+        Ok((_, seen)) if !seen.require_error => seen.go,
+        _ => None,
+    }
+}
+
+/// Whether x/mod's lax `require` accepts `path` and `version`, both unquoted: a version with a
+/// canonical form, and a path whose major-version suffix allows it (x/mod `parseVersion` with
+/// no fixer, `modulePathMajor`, `module.CheckPathMajor`).
+fn require_ok(path: &str, version: &str) -> bool {
+    let Some(version) = crate::canonical_version(version) else {
+        return false;
+    };
+    crate::split_path_version(path)
+        .is_some_and(|(_, major)| crate::check_path_major(&version, major).is_ok())
 }
 
 /// Every error in a go.mod: a syntax error (only the first is found), or each bad line.
@@ -357,6 +408,43 @@ fn go_version(s: &str) -> Option<&str> {
                 .filter(|&len| len < lax.len())
                 .map(|len| &lax[..len])
         }
+    }
+}
+
+/// The `go` version as x/mod v0.22.0 and later keep it, once [`go_version`] accepted it: as
+/// written when it matches the newer `GoVersionRE` (`1.23`, `1.23.4`, `1.23rc1`), else cut as
+/// by `laxGoVersionRE`. Both regular expressions accept what the older ones did, so only what
+/// is kept differs.
+fn go_version_v0_22(s: &str) -> &str {
+    fn number(s: &str) -> Option<(&str, &str)> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (n, rest) = s.split_at(end);
+        (!n.is_empty() && (n == "0" || !n.starts_with('0'))).then_some((n, rest))
+    }
+    // `^([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?$`
+    let matches = || -> Option<()> {
+        let (major, rest) = number(s)?;
+        if major == "0" {
+            return None;
+        }
+        let (_, mut rest) = number(rest.strip_prefix('.')?)?;
+        if let Some(patch) = rest.strip_prefix('.') {
+            rest = number(patch)?.1;
+        }
+        if !rest.is_empty() {
+            let letters = rest
+                .find(|c: char| !c.is_ascii_lowercase())
+                .unwrap_or(rest.len());
+            let digits = &rest[letters..];
+            if letters == 0 || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+        }
+        Some(())
+    };
+    match matches() {
+        Some(()) => s,
+        None => go_version(s).unwrap_or(s),
     }
 }
 

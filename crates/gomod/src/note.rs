@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/note/note.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Signed notes (x/mod `sumdb/note`): the text a checksum database signs, with one or more
 //! signatures.
 //!

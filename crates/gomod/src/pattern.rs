@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (module/module.go) and Go's path/match.go. Copyright 2010, 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Module path patterns, as `GONOSUMDB`, `GOPRIVATE` and `GONOPROXY` take them (x/mod
 //! `module.MatchPrefixPatterns`, over Go's `path.Match`).
 //!

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/tlog/tlog.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! The transparency log of a checksum database (x/mod `sumdb/tlog`): a Merkle tree over the
 //! records, its tiles, and the texts a server signs and serves.
 //!

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (semver/semver.go, semver/semver_test.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Go semantic versions (x/mod `semver`), `module.CanonicalVersion` and pseudo-versions.
 //!
 //! The accepted form is `vMAJOR[.MINOR[.PATCH[-PRERELEASE][+BUILD]]]`:

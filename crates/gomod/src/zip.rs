@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go) and Go's path/path.go. Copyright 2009, 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Module zips (x/mod `zip/zip.go`): what goes into one, and what a valid one looks like.
 //!
 //! A module version is served as a zip, and its go.sum hash ([`hash_zip`](crate::hash_zip)) is
@@ -29,10 +32,15 @@
 //!   [`check_zip`] tolerates directory entries, as x/mod does when reading; [`check_zip_strict`],
 //!   for zips a proxy accepts for publishing, refuses them.
 //! - **What is left out when building a zip** (reported as omitted, not as errors):
-//!   - files in vendored packages, by x/mod 0.7.0's `isVendoredPackage`: under `vendor/`,
-//!     anything deeper than `vendor/<file>` (`vendor/modules.txt` stays), and, because of a bug
-//!     that must be kept so old checksums still match (golang.org/issue/31562), every file
-//!     below any other `…/vendor/` directory;
+//!   - files in vendored packages, by x/mod's `isVendoredPackage`, which depends on the `go`
+//!     line of the root go.mod (x/mod v0.22.0, golang.org/issue/63395 and
+//!     golang.org/issue/37397):
+//!     - before `go 1.24` (or without a go.mod, a `go` line, or with a go.mod x/mod cannot
+//!       read): under `vendor/`, anything deeper than `vendor/<file>` (`vendor/modules.txt`
+//!       stays), and, because of a bug that must be kept so old checksums still match
+//!       (golang.org/issue/31562), every file below any other `…/vendor/` directory;
+//!     - from `go 1.24` on: under any `vendor/` directory, anything deeper than
+//!       `vendor/<file>`, and `vendor/modules.txt` itself; `pkg/vendor/x.go` stays;
 //!   - files in nested modules, as above;
 //!   - `.hg_archival.txt` at the root, which `hg archive` adds;
 //!   - with [`create_from_dir`] only, the `.bzr`, `.git`, `.hg` and `.svn` directories.
@@ -40,6 +48,11 @@
 //! [`create`] works on any list of [`ModuleFile`]s: a directory ([`create_from_dir`]), files read
 //! from a git tree (wrap each in a [`MemFile`]), or test fakes. Whatever the source, every
 //! function here reports all the problems it finds, not just the first, in a [`CheckedFiles`].
+//!
+//! [`inspect_zip`] is [`check_zip`] (or [`check_zip_strict`]), [`read_go_mod`] and
+//! [`hash_zip`](crate::hash_zip) in one pass over the zip, for a proxy that accepts one: a
+//! 500 MiB upload is opened once, its central directory parsed once and each entry read once,
+//! where the three calls open and parse it three times and read the go.mod twice.
 //!
 //! The hash lives in `dirhash.rs`, as in x/mod.
 
@@ -52,10 +65,12 @@ use crate::error::{bare, quote};
 mod check;
 mod create;
 mod fold;
+mod inspect;
 mod unzip;
 
 pub use check::{check_files, check_zip, check_zip_strict, read_go_mod};
 pub use create::{check_dir, create, create_from_dir};
+pub use inspect::{InspectedZip, inspect_zip};
 pub use unzip::unzip;
 
 /// The most a module zip may hold, in total uncompressed bytes, and the largest zip file.
@@ -186,6 +201,16 @@ impl<D: AsRef<[u8]>> ModuleFile for MemFile<D> {
     fn open(&self) -> io::Result<Box<dyn Read + '_>> {
         Ok(Box::new(self.data.as_ref()))
     }
+}
+
+/// Which rules a zip is checked by: those for a zip a proxy accepts for publishing, or those of
+/// the `go` command for a zip it downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZipStrictness {
+    /// [`check_zip_strict`]: files only, no directory entries.
+    Strict,
+    /// [`check_zip`]: what the `go` command accepts on download; directory entries are skipped.
+    Lenient,
 }
 
 /// Which files of a module are valid, omitted or invalid, and whether it is too large
@@ -390,6 +415,28 @@ impl ZipError {
         match &self.kind {
             ZipErrorKind::Invalid(checked) => Some(checked),
             _ => None,
+        }
+    }
+
+    /// Whether reading or writing failed (a reader, a writer or the file system), rather than
+    /// the module, its files or the zip's contents being wrong.
+    ///
+    /// Told by the [`io::ErrorKind`] of the cause: `InvalidData`, `UnexpectedEof` (a zip cut
+    /// short), `InvalidInput` and `Unsupported` (an unknown compression method) are the zip's
+    /// fault, so a server answers 422 for them and 500 when this is true. A file whose
+    /// metadata could not be read is reported in the [`CheckedFiles`], as x/mod does, and does
+    /// not count.
+    pub fn is_io(&self) -> bool {
+        match &self.kind {
+            ZipErrorKind::Archive(e) | ZipErrorKind::Read { source: e, .. } => !matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::InvalidInput
+                    | io::ErrorKind::Unsupported
+            ),
+            ZipErrorKind::Write(_) | ZipErrorKind::Io { .. } => true,
+            _ => false,
         }
     }
 

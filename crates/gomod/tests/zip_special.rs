@@ -1,13 +1,16 @@
+// Ported from golang.org/x/mod (zip/zip_test.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod's zip tests that are not vector files, as `zip/zip_test.go` has them: special
 //! directories (empty, a symlink, a `vendor` directory as the module root), the size limits of
 //! `create`, `check_files` and `unzip` (the full 500 MiB ones ignored by default: slow), and a
-//! zip bomb whose headers lie about its sizes.
+//! zip bomb whose headers lie about its sizes, which `inspect_zip` must refuse too.
 
 use std::fs;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
 
-use gomod::{FileInfo, FileKind, ModuleFile};
+use gomod::{FileInfo, FileKind, ModuleFile, ZipErrorKind, ZipStrictness};
 
 mod common;
 use common::TempDir;
@@ -279,6 +282,7 @@ fn unzip_size_limits_special() {
     assert!(err.to_string().contains("not a valid zip file"), "{err}");
     let err = gomod::hash_zip(Cursor::new(&data)).unwrap_err();
     assert!(err.to_string().contains("not a valid zip file"), "{err}");
+    inspect_refuses_lie(&data, err);
 }
 
 /// A zip bomb: 100 MiB of zeros deflate to about 100 KiB, and the central directory says the
@@ -315,6 +319,24 @@ fn zip_bomb_that_lies_about_sizes() {
     assert!(written <= 10, "wrote {written} bytes");
     let err = gomod::hash_zip(Cursor::new(&data)).unwrap_err();
     assert!(err.to_string().contains("not a valid zip file"), "{err}");
+    inspect_refuses_lie(&data, err);
+}
+
+/// `inspect_zip` refuses a zip whose entry holds more than it declares as `hash_zip` does
+/// (`hash_err`): the same text after `module@version: `, the same `io::ErrorKind`, and not an
+/// I/O error, at both strictness levels.
+fn inspect_refuses_lie(data: &[u8], hash_err: std::io::Error) {
+    for strictness in [ZipStrictness::Lenient, ZipStrictness::Strict] {
+        let err = gomod::inspect_zip(Cursor::new(data), "example.com/m", "v1.0.0", strictness)
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("example.com/m@v1.0.0: {hash_err}"));
+        assert!(!err.is_io(), "{err}");
+        let ZipErrorKind::Read { source, .. } = &err.kind else {
+            panic!("not a read error: {err:?}");
+        };
+        assert_eq!(source.kind(), hash_err.kind());
+        assert_eq!(source.kind(), std::io::ErrorKind::InvalidData);
+    }
 }
 
 fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {

@@ -1,10 +1,15 @@
+// Ported from golang.org/x/mod (zip/zip_test.go) and golang.org/x/tools (txtar/archive.go). Copyright 2018, 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod's own module zip test vectors, run against gomod as `zip/zip_test.go` runs them.
 //!
-//! The vectors are read at test time from Debian's golang-golang-x-mod-dev (x/mod 0.7.0), one
-//! txtar file per case, one directory per function: `create`, `create_from_dir`, `unzip`,
-//! `check_files`, `check_dir` and `check_zip`. A header of `key=value` lines gives the module
-//! `path=` and `version=`, and either `wantErr=` (a substring of the error) or `hash=` (the
-//! exact `h1:` of the result); the `check_*` cases hold a `want` file with the report.
+//! The vectors are x/mod 0.7.0's `zip/testdata`, with the vendor cases of v0.22.0 (which run
+//! both vendor rules: `…_go123` and `…_go124`), copied into `crates/gomod/testdata/zip` (see
+//! the README there), one txtar file per case, one directory per function: `create`,
+//! `create_from_dir`, `unzip`, `check_files`, `check_dir` and `check_zip`. A header of
+//! `key=value` lines gives the module `path=` and `version=`, and either `wantErr=` (a substring
+//! of the error) or `hash=` (the exact `h1:` of the result); the `check_*` cases hold a `want`
+//! file with the report.
 //!
 //! x/mod's other zip tests (special directories, size limits, zip bombs) are in
 //! `zip_special.rs`.
@@ -19,12 +24,12 @@ use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use gomod::{CheckedFiles, MemFile, ZipError};
+use gomod::{CheckedFiles, MemFile, ZipError, ZipStrictness};
 
 mod common;
 use common::{TempDir, hash_dir};
 
-const TESTDATA: &str = "/usr/share/gocode/src/golang.org/x/mod/zip/testdata";
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/zip");
 
 // ---------------------------------------------------------------------------------------------
 // The runners, one per vector directory.
@@ -40,7 +45,13 @@ fn create() {
         let (module, version) = case.module_version()?;
         let mut zip = Cursor::new(Vec::new());
         let result = gomod::create(&mut zip, module, version, &files);
-        case.check_result(result.map(drop), || hash_zip_bytes(zip.into_inner()))
+        let created = result.is_ok();
+        let zip = zip.into_inner();
+        case.check_result(result.map(drop), || hash_zip_bytes(zip.clone()))?;
+        if created {
+            inspect_like_separate_calls(&zip, module, version)?;
+        }
+        Ok(())
     });
 }
 
@@ -65,8 +76,10 @@ fn create_from_dir() {
 #[test]
 fn unzip() {
     run_dir("unzip", |case| {
-        let zip = Cursor::new(write_stored_zip(&case.files));
+        let zip = write_stored_zip(&case.files);
         let (module, version) = case.module_version()?;
+        inspect_like_separate_calls(&zip, module, version)?;
+        let zip = Cursor::new(zip);
         let dir = TempDir::new();
         // x/mod's test extracts into an existing, empty directory; so does this.
         let target = dir.path().join("out");
@@ -107,10 +120,56 @@ fn check_zip() {
             .filter(|f| f.name != b"want")
             .cloned()
             .collect();
-        let zip = Cursor::new(write_stored_zip(&files));
+        let zip = write_stored_zip(&files);
         let (module, version) = case.module_version()?;
-        check_report(case, gomod::check_zip(zip, module, version), None)
+        inspect_like_separate_calls(&zip, module, version)?;
+        check_report(
+            case,
+            gomod::check_zip(Cursor::new(zip), module, version),
+            None,
+        )
     });
+}
+
+/// What a proxy learns from a zip: its `h1:`, its go.mod and its valid files, or the error text.
+type Learned = Result<(String, Option<Vec<u8>>, Vec<String>), String>;
+
+/// Checks that `inspect_zip` answers as `check_zip` (or `check_zip_strict`), `read_go_mod` and
+/// `hash_zip` called one after the other do, with the same error text as a caller that prefixes
+/// hash_zip's error with `module@version: `, at both strictness levels.
+fn inspect_like_separate_calls(zip: &[u8], module: &str, version: &str) -> Result<(), String> {
+    for strictness in [ZipStrictness::Lenient, ZipStrictness::Strict] {
+        let separate = || -> Learned {
+            let checked = match strictness {
+                ZipStrictness::Strict => gomod::check_zip_strict(Cursor::new(zip), module, version),
+                _ => gomod::check_zip(Cursor::new(zip), module, version),
+            }
+            .map_err(|e| e.to_string())?;
+            let go_mod =
+                gomod::read_go_mod(Cursor::new(zip), module, version).map_err(|e| e.to_string())?;
+            let h1 = gomod::hash_zip(Cursor::new(zip))
+                .map_err(|e| format!("{module}@{version}: {e}"))?;
+            Ok((h1, go_mod, checked.valid))
+        };
+        let inspected = gomod::inspect_zip(Cursor::new(zip), module, version, strictness);
+        if let Err(e) = &inspected
+            && e.is_io()
+        {
+            return Err(format!(
+                "inspect_zip ({strictness:?}): an I/O error from memory: {e}"
+            ));
+        }
+        let inspected: Learned = inspected
+            .map(|i| (i.h1, i.go_mod, i.checked.valid))
+            .map_err(|e| e.to_string());
+        let separate = separate();
+        if inspected != separate {
+            return Err(format!(
+                "inspect_zip ({strictness:?}) gives {inspected:?}, the separate calls {separate:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,8 +182,7 @@ fn run_dir(dir: &str, run: impl Fn(&Case) -> Result<(), String>) {
     let entries = match fs::read_dir(&path) {
         Ok(entries) => entries,
         Err(e) => panic!(
-            "the x/mod zip test vectors are missing ({}: {e}); install the Debian package \
-             golang-golang-x-mod-dev (apt-get install golang-golang-x-mod-dev)",
+            "the x/mod zip test vectors are missing ({}: {e})",
             path.display()
         ),
     };

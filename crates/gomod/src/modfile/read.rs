@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (modfile/read.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! The go.mod tokenizer and parser (x/mod `modfile/read.go`): lines, `verb ( … )` blocks, and
 //! the comments around them, attached where x/mod attaches them.
 

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (modfile/read_test.go, modfile/rule_test.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Tables for `ModFile::parse_lax`. Every expected answer is what x/mod 0.7.0's `ParseLax`
 //! (with Go 1.19, no version fixer, as the go command calls it) gives for the same input; only
 //! the error positions are spelled `line L[, column C]` where x/mod writes `go.mod:L[:C]`, and
@@ -553,4 +556,43 @@ fn fuzz_does_not_panic() {
         }
         let _ = ModFile::parse_lax(input.as_bytes());
     }
+}
+
+/// (go.mod, what x/mod v0.22.0's zip `parseGoVers` finds, without `go`): the version as that
+/// x/mod keeps it, where `parse_lax` cuts it as x/mod 0.7.0 does; `None` for a go.mod its
+/// `ParseLax` refuses, a bad `require` included.
+const ZIP_GO_VERSIONS: &[(&str, Option<&str>)] = &[
+    ("go 1.24\n", Some("1.24")),
+    ("go 1.24.0\n", Some("1.24.0")),
+    ("go 1.24rc1\n", Some("1.24rc1")),
+    ("go 1.24.1rc1\n", Some("1.24.1rc1")),
+    ("go 1.24rc01\n", Some("1.24rc01")),
+    // laxGoVersionRE: the major and minor of what GoVersionRE refuses.
+    ("go 1.24.01\n", Some("1.24")),
+    ("go 1.24-pre\n", Some("1.24")),
+    ("go 1.24rc\n", Some("1.24")),
+    ("module m\n", None),
+    ("go v1.24\n", None),
+    ("go 1.24\nrequire example.com/x v1.2\n", Some("1.24")),
+    ("go 1.24\nrequire example.com/x v2.0.0\n", None),
+    ("go 1.24\nrequire example.com/x latest\n", None),
+    ("go 1.24\nrequire example.com/x\n", None),
+    ("go 1.24\nretract [v1.0.0\n", Some("1.24")),
+];
+
+#[test]
+fn zip_go_version_as_x_mod_keeps_it() {
+    for &(go_mod, want) in ZIP_GO_VERSIONS {
+        assert_eq!(
+            parse_go_version(go_mod.as_bytes()).as_deref(),
+            want,
+            "{go_mod:?}"
+        );
+    }
+    // parse_lax still cuts the version, and skips the bad require.
+    let lax = ModFile::parse_lax(b"go 1.24.1rc1\nrequire example.com/x latest\n");
+    assert_eq!(
+        lax.map(|f| (f.go, f.require.len())),
+        Ok((Some("1.24".into()), 0))
+    );
 }

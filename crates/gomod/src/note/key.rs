@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/note/note.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Keys (x/mod `sumdb/note`): verifier keys, signer keys and the key hash that names them;
 //! the format is described in the parent module.
 

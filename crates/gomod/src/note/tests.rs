@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/note/note_test.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod `sumdb/note/note_test.go`, test for test under the same names, then vectors from the
 //! spec (5.2, 5.6) and our own cases.
 

@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/tlog/note.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod `sumdb/tlog/note.go`: the tree head and record texts a checksum database serves.
 
 use super::{Hash, TlogError};

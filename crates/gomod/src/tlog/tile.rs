@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/tlog/tile.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod `sumdb/tlog/tile.go`: tiles, their paths, and reading hashes through them.
 //!
 //! See <https://research.swtch.com/tlog#tiling_a_log> and the Go checksum database design

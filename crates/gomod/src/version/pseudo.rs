@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (module/pseudo.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Pseudo-versions (x/mod `module/pseudo.go`): versions that name an untagged commit.
 //!
 //! The forms, with `yyyymmddhhmmss` the UTC commit time and `abcdef123456` the commit prefix:

@@ -1,20 +1,26 @@
+// Ported from golang.org/x/mod (zip/zip.go, zip/vendor_test.go) and Go's go/version (internal/gover/gover.go). Copyright 2019, 2020, 2023 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Which files belong in a module zip (x/mod `checkFiles`) and whether a zip is valid
 //! (x/mod `checkZip`).
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom};
 
 use super::fold::str_to_fold;
 use super::{
     CheckedFiles, FileError, FileErrorKind, FileKind, MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE,
-    ModuleFile, SizeError, ZipError, ZipErrorKind, check_module_version, clean,
+    ModuleFile, SizeError, ZipError, ZipErrorKind, ZipStrictness, check_module_version, clean,
 };
 use crate::archive::Archive;
 use crate::{ModuleError, ModuleErrorKind, check_file_path};
 
 /// Sorts `files` into valid, omitted and invalid, as [`create`](super::create) would
-/// (x/mod `CheckFiles`). Opens nothing, so `create` can still fail on a read error or a file
-/// longer than it said.
+/// (x/mod `CheckFiles`). Opens only the root `go.mod`, whose `go` line decides which vendored
+/// files are left out (a go.mod that cannot be read, or is over [`MAX_GO_MOD`], counts as one
+/// without a `go` line), so `create` can still fail on a read error or a file longer than it
+/// said.
 ///
 /// `Err` when the files do not make a valid module; its
 /// [`checked_files`](ZipError::checked_files) is the full report.
@@ -31,12 +37,13 @@ pub(super) fn into_result(
     if checked.is_valid() {
         Ok(checked)
     } else {
-        Err(ZipError::new(
-            module,
-            version,
-            ZipErrorKind::Invalid(Box::new(checked)),
-        ))
+        Err(invalid(checked, module, version))
     }
+}
+
+/// The error for a module whose files or zip break the rules: the whole report.
+fn invalid(checked: CheckedFiles, module: &str, version: &str) -> ZipError {
+    ZipError::new(module, version, ZipErrorKind::Invalid(Box::new(checked)))
 }
 
 /// A file that passed: its index in the input and its declared size.
@@ -67,6 +74,7 @@ pub(super) fn check_file_list<F: ModuleFile>(files: &[F]) -> (CheckedFiles, Vec<
 
     // Directories below the root that hold a go.mod are other modules.
     let mut go_mod_dirs: HashSet<&str> = HashSet::new();
+    let mut vendor_rule = VendorRule::Go123;
     for f in files {
         let p = f.path();
         let (dir, base) = split(p);
@@ -75,6 +83,16 @@ pub(super) fn check_file_list<F: ModuleFile>(files: &[F]) -> (CheckedFiles, Vec<
                 Err(e) => report(&mut checked, p, false, FileErrorKind::Io(e)),
                 Ok(info) if info.kind == FileKind::Regular => {
                     go_mod_dirs.insert(dir);
+                    // The root go.mod's go version decides the vendor rule. A failure to read
+                    // it is ignored, and with several the last one read counts, as in x/mod;
+                    // x/mod reads it whatever its size, but one over MAX_GO_MOD makes the
+                    // module invalid anyway.
+                    if p == "go.mod"
+                        && info.size <= MAX_GO_MOD
+                        && let Some(rule) = read_vendor_rule(f)
+                    {
+                        vendor_rule = rule;
+                    }
                 }
                 Ok(_) => {}
             }
@@ -104,7 +122,7 @@ pub(super) fn check_file_list<F: ModuleFile>(files: &[F]) -> (CheckedFiles, Vec<
             report(&mut checked, p, false, FileErrorKind::PathNotRelative);
             continue;
         }
-        if is_vendored_package(p) {
+        if is_vendored_package(p, vendor_rule) {
             report(&mut checked, p, true, FileErrorKind::Vendored);
             continue;
         }
@@ -206,8 +224,8 @@ pub fn check_zip<R: Read + Seek>(
     module: &str,
     version: &str,
 ) -> Result<CheckedFiles, ZipError> {
-    let (_, checked) = open_checked(zip, module, version)?;
-    into_result(checked, module, version)
+    let (_, checked) = open_valid(zip, module, version, ZipStrictness::Lenient)?;
+    Ok(checked)
 }
 
 /// Like [`check_zip`], and refuses directory entries too (the bare `<module>@<version>/` one
@@ -240,19 +258,20 @@ pub fn check_zip_strict<R: Read + Seek>(
     module: &str,
     version: &str,
 ) -> Result<CheckedFiles, ZipError> {
-    let (_, checked) = open_checked_as(zip, module, version, true)?;
-    into_result(checked, module, version)
+    let (_, checked) = open_valid(zip, module, version, ZipStrictness::Strict)?;
+    Ok(checked)
 }
 
 /// The module's `go.mod`, read from its zip: `None` when the zip has none. Checks nothing but
-/// its size ([`MAX_GO_MOD`]); call [`check_zip`] first.
+/// its size ([`MAX_GO_MOD`]); call [`check_zip`] first, or call
+/// [`inspect_zip`](super::inspect_zip), which does both and hashes the zip, in one pass.
 pub fn read_go_mod<R: Read + Seek>(
     zip: R,
     module: &str,
     version: &str,
 ) -> Result<Option<Vec<u8>>, ZipError> {
     let fail = |kind| ZipError::new(module, version, kind);
-    let name = format!("{module}@{version}/go.mod");
+    let name = root_go_mod(module, version);
     let mut archive = open_archive(zip).map_err(|e| fail(ZipErrorKind::Archive(e)))?;
     // After check_zip there is at most one; with several, hash_zip (like x/mod's HashZip)
     // hashes the last one's contents, so that is the one to read.
@@ -285,28 +304,40 @@ pub fn read_go_mod<R: Read + Seek>(
     Ok(Some(go_mod))
 }
 
+/// The name of the zip entry that holds the module's go.mod.
+pub(super) fn root_go_mod(module: &str, version: &str) -> String {
+    format!("{module}@{version}/go.mod")
+}
+
 fn open_archive<R: Read + Seek>(mut zip: R) -> io::Result<Archive<R>> {
     let size = zip.seek(SeekFrom::End(0))?;
     Archive::new(zip, size)
 }
 
-/// x/mod `checkZip`: the open archive (for `unzip`) and the report. `Err` only for the module
-/// path and version or an unreadable archive; the report says whether the zip is valid.
-pub(super) fn open_checked<R: Read + Seek>(
+/// x/mod `checkZip`, the one implementation of the zip rules: the open archive (for `unzip`,
+/// `inspect_zip`) and the report, `Err` with the whole report when the zip is invalid.
+pub(super) fn open_valid<R: Read + Seek>(
     zip: R,
     module: &str,
     version: &str,
-) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
-    open_checked_as(zip, module, version, false)
+    strictness: ZipStrictness,
+) -> Result<(Archive<R>, CheckedFiles), ZipError> {
+    match open_checked(zip, module, version, strictness)? {
+        (Some(archive), checked) if checked.is_valid() => Ok((archive, checked)),
+        // No archive only for a zip over the size limit, which the report says.
+        (_, checked) => Err(invalid(checked, module, version)),
+    }
 }
 
-/// `open_checked`; `strict` refuses directory entries instead of skipping them.
-fn open_checked_as<R: Read + Seek>(
+/// `Err` only for the module path and version or an unreadable archive; the report says
+/// whether the zip is valid. The archive is not opened when the zip is over the size limit.
+fn open_checked<R: Read + Seek>(
     mut zip: R,
     module: &str,
     version: &str,
-    strict: bool,
+    strictness: ZipStrictness,
 ) -> Result<(Option<Archive<R>>, CheckedFiles), ZipError> {
+    let strict = strictness == ZipStrictness::Strict;
     check_module_version(module, version)?;
     let fail = |e| ZipError::new(module, version, ZipErrorKind::Archive(e));
     let size = zip.seek(SeekFrom::End(0)).map_err(fail)?;
@@ -460,18 +491,102 @@ impl Collisions {
     }
 }
 
-/// x/mod 0.7.0 `isVendoredPackage`: whether the file is in a vendored package.
+/// Which `isVendoredPackage` applies to a module, by the go version its go.mod declares: x/mod
+/// v0.22.0 fixed two of its bugs for modules that say `go 1.24` or later, and kept them for the
+/// rest, whose checksums must not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum VendorRule {
+    /// No go.mod, no `go` line, a go.mod that does not parse, or a version before 1.24.
+    Go123,
+    /// `go 1.24` or later.
+    Go124,
+}
+
+impl VendorRule {
+    /// The rule for a module whose root go.mod holds `go_mod` (x/mod `parseGoVers`, then
+    /// `version.Compare(version.Lang(vers), "go1.24") >= 0`).
+    pub(super) fn of_go_mod(go_mod: &[u8]) -> Self {
+        match crate::modfile::parse_go_version(go_mod) {
+            Some(version) if go_1_24_or_later(&version) => Self::Go124,
+            _ => Self::Go123,
+        }
+    }
+}
+
+/// The rule of the module whose root go.mod is `f`, read as x/mod reads it (to the end, an
+/// error meaning no answer), but no further than [`MAX_GO_MOD`]: a longer one makes the module
+/// invalid anyway.
+fn read_vendor_rule<F: ModuleFile>(f: &F) -> Option<VendorRule> {
+    let mut go_mod = Vec::new();
+    f.open()
+        .and_then(|r| r.take(MAX_GO_MOD + 1).read_to_end(&mut go_mod))
+        .ok()?;
+    (go_mod.len() as u64 <= MAX_GO_MOD).then(|| VendorRule::of_go_mod(&go_mod))
+}
+
+/// Whether `go{version}` is a valid Go version (Go's `go/version.IsValid`) of language version
+/// 1.24 or later: `1.24`, `1.24.0`, `1.24rc1`, `1.25`, `2.0`, but not `1.24.1rc1` or `1.24rc01`,
+/// which go/version refuses.
+fn go_1_24_or_later(version: &str) -> bool {
+    /// go/version `cutInt`: a decimal number without a needless leading zero.
+    fn cut_int(s: &str) -> Option<(&str, &str)> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (n, rest) = s.split_at(end);
+        (!n.is_empty() && (n == "0" || !n.starts_with('0'))).then_some((n, rest))
+    }
+    /// go/version `Parse`: the major and minor of a valid version.
+    fn parse(s: &str) -> Option<(&str, &str)> {
+        let (major, rest) = cut_int(s)?;
+        if rest.is_empty() {
+            return Some((major, "0"));
+        }
+        let (minor, rest) = cut_int(rest.strip_prefix('.')?)?;
+        if let Some(patch) = rest.strip_prefix('.') {
+            // No prerelease of a patch release.
+            return cut_int(patch)
+                .filter(|(_, rest)| rest.is_empty())
+                .map(|_| (major, minor));
+        }
+        if !rest.is_empty() {
+            let kind = rest
+                .find(|c: char| !c.is_ascii_lowercase())
+                .unwrap_or(rest.len());
+            let pre = &rest[kind..];
+            if kind == 0 || !pre.is_empty() && cut_int(pre).is_none_or(|(_, r)| !r.is_empty()) {
+                return None;
+            }
+        }
+        Some((major, minor))
+    }
+    /// go/version `CmpInt`, for numbers without leading zeros.
+    fn cmp_int(x: &str, y: &str) -> Ordering {
+        x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+    }
+    parse(version).is_some_and(|(major, minor)| {
+        cmp_int(major, "1").then_with(|| cmp_int(minor, "24")) != Ordering::Less
+    })
+}
+
+/// x/mod `isVendoredPackage` (v0.22.0 and later): whether the file is in a vendored package.
 ///
-/// For paths under `vendor/`, true below `vendor/<dir>/`. For `…/vendor/` deeper in the tree
-/// x/mod counts its offset from the start of the path instead of from the match, and since the
-/// match starts at 1 or later the rest always holds a `/`: every file below a nested `vendor`
-/// directory is dropped. Fixing that would change existing modules' checksums
-/// (golang.org/issue/31562, golang.org/issue/37397), so it stays.
-pub(super) fn is_vendored_package(name: &str) -> bool {
+/// For paths under `vendor/`, true below `vendor/<dir>/`; with [`VendorRule::Go124`], also
+/// for `vendor/modules.txt` (golang.org/issue/63395). For `…/vendor/` deeper in the tree,
+/// x/mod before v0.22.0 counted its offset from the start of the path instead of from the
+/// match, and since the match starts at 1 or later the rest always holds a `/`: every file
+/// below a nested `vendor` directory is dropped, `pkg/vendor/vendor.go` included. Fixing that
+/// changes checksums (golang.org/issue/31562, golang.org/issue/37397), so only
+/// [`VendorRule::Go124`] counts from the match.
+pub(super) fn is_vendored_package(name: &str, rule: VendorRule) -> bool {
+    if rule == VendorRule::Go124 && name == "vendor/modules.txt" {
+        return true;
+    }
     let offset = if name.starts_with("vendor/") {
         "vendor/".len()
-    } else if name.contains("/vendor/") {
-        "/vendor/".len()
+    } else if let Some(j) = name.find("/vendor/") {
+        match rule {
+            VendorRule::Go123 => "/vendor/".len(),
+            VendorRule::Go124 => j + "/vendor/".len(),
+        }
     } else {
         return false;
     };
@@ -506,25 +621,183 @@ fn is_go_mod_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// (name, vendored) for x/mod 0.7.0 `isVendoredPackage`, including the kept bug.
-    const VENDOR_CASES: &[(&str, bool)] = &[
-        ("vendor/modules.txt", false),
-        ("vendor/x.go", false),
-        ("vendor/a/b.go", true),
-        ("vendor/example.com/x/x.go", true),
-        ("vendored/a/b.go", false),
-        ("a/vendor", false),
-        ("sub/vendor/sub.txt", true),
-        ("inner/vendor/x.go", true),
-        ("inner/vendor/deep/y.go", true),
-        ("é/vendor/x.go", true),
-        ("a.go", false),
+    /// (name, vendored by the Go 1.23 rule, by the Go 1.24 rule): x/mod's `TestIsVendoredPackage`
+    /// (vendor_test.go, v0.22.0) first, then ours, all checked against x/mod.
+    const VENDOR_CASES: &[(&str, bool, bool)] = &[
+        ("vendor/foo/foo.go", true, true),
+        ("pkg/vendor/foo/foo.go", true, true),
+        ("longpackagename/vendor/foo/foo.go", true, true),
+        ("vendor/vendor.go", false, false),
+        ("vendor/foo/modules.txt", true, true),
+        ("modules.txt", false, false),
+        ("vendor/amodules.txt", false, false),
+        // golang.org/issue/63395
+        ("vendor/modules.txt", false, true),
+        // golang.org/issue/37397: the bug kept for older modules.
+        ("pkg/vendor/vendor.go", true, false),
+        ("longpackagename/vendor/vendor.go", true, false),
+        // Ours.
+        ("vendor/x.go", false, false),
+        ("vendor/a/b.go", true, true),
+        ("vendor/example.com/x/x.go", true, true),
+        ("vendored/a/b.go", false, false),
+        ("a/vendor", false, false),
+        ("sub/vendor/sub.txt", true, false),
+        ("inner/vendor/deep/y.go", true, true),
+        ("a/vendor/b/vendor/c.go", true, true),
+        ("é/vendor/x.go", true, false),
+        ("a/vendor/modules.txt", true, false),
+        ("a.go", false, false),
     ];
 
     #[test]
     fn vendored_like_x_mod() {
-        for &(name, want) in VENDOR_CASES {
-            assert_eq!(is_vendored_package(name), want, "{name}");
+        for &(name, go123, go124) in VENDOR_CASES {
+            assert_eq!(
+                is_vendored_package(name, VendorRule::Go123),
+                go123,
+                "{name}"
+            );
+            assert_eq!(
+                is_vendored_package(name, VendorRule::Go124),
+                go124,
+                "{name}"
+            );
+        }
+    }
+
+    /// (go.mod, the vendor rule x/mod v0.22.0's `CheckFiles` applies to its module), as
+    /// x/mod v0.22.0 built with Go 1.27.3 answers: whether it keeps `pkg/vendor/vendor.go`.
+    const GO_MOD_RULES: &[(&str, VendorRule)] = &[
+        ("module m\n\ngo 1.24\n", VendorRule::Go124),
+        ("go 1.23\n", VendorRule::Go123),
+        ("", VendorRule::Go123),
+        ("module m\n", VendorRule::Go123),
+        ("go 1.24.0\n", VendorRule::Go124),
+        ("go 1.24rc1\n", VendorRule::Go124),
+        ("go 1.24beta2\n", VendorRule::Go124),
+        ("go 1.24.1rc1\n", VendorRule::Go123),
+        ("go 1.24rc01\n", VendorRule::Go123),
+        ("go 1.24rc0\n", VendorRule::Go124),
+        ("go v1.24\n", VendorRule::Go123),
+        ("go 1.24-pre\n", VendorRule::Go124),
+        ("go 1.24rc\n", VendorRule::Go124),
+        ("go 1.024\n", VendorRule::Go123),
+        ("go 01.24\n", VendorRule::Go123),
+        ("go 1.24.01\n", VendorRule::Go124),
+        ("go 1.23.9\n", VendorRule::Go123),
+        ("go 1.25\n", VendorRule::Go124),
+        ("go 1.240\n", VendorRule::Go124),
+        ("go 2.0\n", VendorRule::Go124),
+        ("go 1.24 // comment\n", VendorRule::Go124),
+        ("go \"1.24\"\n", VendorRule::Go123),
+        ("go 1.24\ngo 1.25\n", VendorRule::Go123),
+        ("go 1.24\nrequire example.com/x v1.2\n", VendorRule::Go124),
+        ("go 1.24\nrequire example.com/x v2.0.0\n", VendorRule::Go123),
+        (
+            "go 1.24\nrequire example.com/x/v2 v2.0.0\n",
+            VendorRule::Go124,
+        ),
+        (
+            "go 1.24\nrequire example.com/x v2.0.0+incompatible\n",
+            VendorRule::Go124,
+        ),
+        ("go 1.24\nrequire example.com/x\n", VendorRule::Go123),
+        ("go 1.24\nrequire example.com/x latest\n", VendorRule::Go123),
+        (
+            "go 1.24\nrequire \"example.com/x\" \"v1.0.0\"\n",
+            VendorRule::Go124,
+        ),
+        (
+            "go 1.24\nrequire 'example.com/x' v1.0.0\n",
+            VendorRule::Go123,
+        ),
+        (
+            "go 1.24\nrequire (\n\texample.com/x v1.0.0\n\texample.com/y bad\n)\n",
+            VendorRule::Go123,
+        ),
+        (
+            "go 1.24\nrequire gopkg.in/yaml.v2 v2.4.0\n",
+            VendorRule::Go124,
+        ),
+        (
+            "go 1.24\nrequire gopkg.in/yaml.v2 v3.0.0\n",
+            VendorRule::Go123,
+        ),
+        (
+            "go 1.24\nrequire example.com/x/v2 v0.0.0-20200101000000-abcdefabcdef\n",
+            VendorRule::Go123,
+        ),
+        ("go 1.24\nretract [v1.0.0\n", VendorRule::Go124),
+        ("go 1.24\nretract v1.0.0 extra\n", VendorRule::Go124),
+        (
+            "go 1.24\ntoolchain go1.24.0\ngodebug x=1\n",
+            VendorRule::Go124,
+        ),
+        ("go 1.24\ntoolchain bad\n", VendorRule::Go124),
+        (
+            "go 1.24\nreplace example.com/x => bad bad\n",
+            VendorRule::Go124,
+        ),
+        ("go 1.24\nexclude example.com/x bad\n", VendorRule::Go124),
+        ("go 1.24\nmodule a\nmodule b\n", VendorRule::Go123),
+        ("go 1.24\nmodule a b\n", VendorRule::Go123),
+        ("go 1.24\n/* comment */\n", VendorRule::Go123),
+        ("go 1.24\nunknown directive here\n", VendorRule::Go124),
+        ("go 1.24\nfoo (\n bar\n)\n", VendorRule::Go124),
+        ("go 1.24\ntool example.com/x\n", VendorRule::Go124),
+        ("go 1.24 1.25\n", VendorRule::Go123),
+        ("go\n", VendorRule::Go123),
+        ("go 1.24\0\n", VendorRule::Go123),
+    ];
+
+    #[test]
+    fn vendor_rule_by_go_mod_like_x_mod() {
+        for &(go_mod, want) in GO_MOD_RULES {
+            assert_eq!(VendorRule::of_go_mod(go_mod.as_bytes()), want, "{go_mod:?}");
+        }
+    }
+
+    /// (version, whether go/version puts it at language version 1.24 or later).
+    const GO_VERSIONS: &[(&str, bool)] = &[
+        ("1.24", true),
+        ("1.24.0", true),
+        ("1.24.9", true),
+        ("1.24rc1", true),
+        ("1.24rc0", true),
+        ("1.24rc", true),
+        ("1.24beta2", true),
+        ("1.25", true),
+        ("1.99.0", true),
+        ("1.240", true),
+        ("2", true),
+        ("2.0", true),
+        ("10.0", true),
+        ("1.23", false),
+        ("1.23.9", false),
+        ("1.23rc1", false),
+        ("1.2", false),
+        ("1", false),
+        ("1.0", false),
+        // Invalid for go/version, so before every valid version.
+        ("", false),
+        ("1.24.1rc1", false),
+        ("1.24rc01", false),
+        ("1.24rc1x", false),
+        ("1.24RC1", false),
+        ("1.024", false),
+        ("01.24", false),
+        ("1.24.01", false),
+        ("1.24.", false),
+        ("1.", false),
+        ("v1.24", false),
+        ("1.24-pre", false),
+    ];
+
+    #[test]
+    fn go_versions_like_go_version_package() {
+        for &(version, want) in GO_VERSIONS {
+            assert_eq!(go_1_24_or_later(version), want, "{version:?}");
         }
     }
 

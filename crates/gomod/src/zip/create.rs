@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Building module zips (x/mod `Create`, `CreateFromDir`) and listing a directory the way they
 //! do (`listFilesInDir`, `CheckDir`).
 
@@ -8,7 +11,7 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::check::{ValidFile, check_file_list, into_result, is_vendored_package};
+use super::check::{ValidFile, VendorRule, check_file_list, into_result, is_vendored_package};
 use super::{
     CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, ModuleFile, ZipError, ZipErrorKind,
     check_module_version,
@@ -152,11 +155,16 @@ impl ModuleFile for DirFile {
 
 /// x/mod `listFilesInDir`: walks `dir` in lexical order without following symbolic links, and
 /// returns the files and what it skipped. Any I/O error stops the walk.
+///
+/// Vendored packages are skipped by the rule of the `go` line in `dir/go.mod`, read as x/mod
+/// reads it: following a symbolic link, and as no `go` line if it cannot be read.
 fn list_files_in_dir(dir: &Path) -> Result<(Vec<DirFile>, Vec<FileError>), ZipErrorKind> {
+    let vendor_rule = fs::read(dir.join("go.mod"))
+        .map_or(VendorRule::Go123, |go_mod| VendorRule::of_go_mod(&go_mod));
     let mut files = Vec::new();
     let mut omitted = Vec::new();
     let root = lstat(dir)?;
-    walk(dir, ".", &root, &mut files, &mut omitted)?;
+    walk(dir, ".", &root, vendor_rule, &mut files, &mut omitted)?;
     Ok((files, omitted))
 }
 
@@ -164,6 +172,7 @@ fn walk(
     fs_path: &Path,
     slash_path: &str,
     meta: &fs::Metadata,
+    vendor_rule: VendorRule,
     files: &mut Vec<DirFile>,
     omitted: &mut Vec<FileError>,
 ) -> Result<(), ZipErrorKind> {
@@ -175,7 +184,7 @@ fn walk(
     };
     // A directory in a vendored package is reported but still walked, so each of its files
     // is reported too, as x/mod's Walk callback does.
-    let vendored = is_vendored_package(slash_path);
+    let vendored = is_vendored_package(slash_path, vendor_rule);
     if vendored {
         omit(FileErrorKind::Vendored);
     }
@@ -235,7 +244,7 @@ fn walk(
             format!("{slash_path}/{name}")
         };
         let meta = lstat(&child)?;
-        walk(&child, &child_slash, &meta, files, omitted)?;
+        walk(&child, &child_slash, &meta, vendor_rule, files, omitted)?;
     }
     Ok(())
 }

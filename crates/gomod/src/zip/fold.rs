@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (zip/zip.go) and Go's unicode/tables.go. Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! x/mod's `strToFold`: a key that is equal for two paths exactly when they collide on a
 //! case-insensitive file system, so collisions are found with one map instead of comparing
 //! every pair.

@@ -1,11 +1,14 @@
+// Ported from golang.org/x/mod (zip/zip.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! Extracting a module zip (x/mod `Unzip`).
 
 use std::fs;
 use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
-use super::check::{into_result, open_checked};
-use super::{MAX_ZIP_FILE, SizeError, ZipError, ZipErrorKind};
+use super::check::open_valid;
+use super::{MAX_ZIP_FILE, SizeError, ZipError, ZipErrorKind, ZipStrictness};
 
 /// Extracts the module zip of `module@version` into `dir` (x/mod `Unzip`).
 ///
@@ -26,12 +29,7 @@ pub fn unzip<R: Read + Seek>(
             dir: dir.to_owned(),
         }));
     }
-    let (archive, checked) = open_checked(zip, module, version)?;
-    into_result(checked, module, version)?;
-    let Some(mut archive) = archive else {
-        // Only a zip over the size limit comes back unopened, and that is invalid.
-        return Ok(());
-    };
+    let (mut archive, _) = open_valid(zip, module, version, ZipStrictness::Lenient)?;
 
     let io_error = |path: &Path| {
         let path = path.to_owned();

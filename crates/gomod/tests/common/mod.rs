@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/dirhash/hash.go). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! What the zip tests share: temporary directories and x/mod's `dirhash.HashDir`. Each test
 //! binary includes it with `mod common;` and uses a part of it.
 #![allow(dead_code)]

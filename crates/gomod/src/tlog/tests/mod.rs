@@ -1,3 +1,6 @@
+// Ported from golang.org/x/mod (sumdb/tlog/tlog_test.go). Copyright 2019 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
 //! The tests of the transparency log, by where their answers come from:
 //!
 //! - `x_mod`: x/mod's `sumdb/tlog/tlog_test.go` and `note_test.go`, test for test under the
