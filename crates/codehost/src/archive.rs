@@ -39,9 +39,13 @@ struct Converter<'repo> {
 }
 
 impl Converter<'_> {
-    /// The archived contents of the blob `oid` at `path` (from the repository root).
-    fn convert(&self, oid: ObjectId, path: &[u8]) -> io::Result<Vec<u8>> {
-        let blob = self.repo.find_blob(oid).map_err(io::Error::other)?.detach();
+    /// The archived contents of the blob `oid` at `path` (from the repository root), with
+    /// `$Id$` expanded first when `ident` applies, as git orders its conversions.
+    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<Vec<u8>> {
+        let mut blob = self.repo.find_blob(oid).map_err(io::Error::other)?.detach();
+        if ident && let Some(expanded) = ident_to_worktree(&blob.data, &oid.to_string()) {
+            blob.data = expanded;
+        }
         let mut pipeline = self
             .pipeline
             .try_borrow_mut()
@@ -85,6 +89,8 @@ enum Source<'c, 'r> {
         oid: ObjectId,
         /// The path from the repository root, for attribute lookup.
         repo_path: BString,
+        /// Whether the `ident` attribute applies.
+        ident: bool,
         converter: &'c Converter<'r>,
     },
     Data(Vec<u8>),
@@ -120,8 +126,11 @@ impl ModuleFile for GitFile<'_, '_> {
             Source::Blob {
                 oid,
                 repo_path,
+                ident,
                 converter,
-            } => Ok(Box::new(Cursor::new(converter.convert(*oid, repo_path)?))),
+            } => Ok(Box::new(Cursor::new(
+                converter.convert(*oid, repo_path, *ident)?,
+            ))),
             Source::Data(data) => Ok(Box::new(Cursor::new(data.as_slice()))),
             Source::Nothing => Ok(Box::new(io::empty())),
         }
@@ -164,6 +173,18 @@ pub(crate) fn with_files<T>(
         repo,
         pipeline: RefCell::new(pipeline),
     };
+    // gix writes `$Id: <hash>$` where git writes `$Id: <hash> $`, so `ident` is done here,
+    // the git way; gix's then finds no `$Id$` left.
+    let index = repo
+        .index_from_tree(&root.id)
+        .map_err(|e| gix_error(subject, "reading the tree", e))?;
+    let mut attributes = repo
+        .attributes_only(
+            &index,
+            gix::worktree::stack::state::attributes::Source::IdMapping,
+        )
+        .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+    let mut outcome = attributes.selected_attribute_matches(["ident"]);
 
     let mut recorder = gix::traverse::tree::Recorder::default();
     tree.traverse()
@@ -188,6 +209,15 @@ pub(crate) fn with_files<T>(
         } else {
             format!("{subdir}/{path}").into()
         };
+        let ident = kind == FileKind::Regular && {
+            let platform = attributes
+                .at_entry(repo_path.as_bstr(), None)
+                .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+            platform.matching_attributes(&mut outcome);
+            outcome
+                .iter_selected()
+                .any(|m| matches!(m.assignment.state, gix::attrs::StateRef::Set))
+        };
         files.push(GitFile {
             path,
             kind,
@@ -195,6 +225,7 @@ pub(crate) fn with_files<T>(
             source: Source::Blob {
                 oid: entry.oid,
                 repo_path,
+                ident,
                 converter: &converter,
             },
         });
@@ -206,12 +237,13 @@ pub(crate) fn with_files<T>(
             Source::Blob {
                 oid,
                 repo_path,
+                ident,
                 converter,
             },
         ) = (file.kind, &file.source)
         {
             file.size = converter
-                .convert(*oid, repo_path)
+                .convert(*oid, repo_path, *ident)
                 .map_err(|e| {
                     Error::internal(subject, format!("reading {}", file.path)).with_source(e)
                 })?
@@ -222,4 +254,71 @@ pub(crate) fn with_files<T>(
         }
     }
     f(files)
+}
+
+/// git's `ident_to_worktree` (convert.c): each `$Id$`, and each `$Id:…$` that git itself
+/// could have written (no newline, no inner space but the last), becomes
+/// `$Id: <blob hash> $`. `None` when there is nothing to expand.
+fn ident_to_worktree(src: &[u8], hash: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(src.len() + 48);
+    let mut changed = false;
+    let mut rest = src;
+    while let Some(dollar) = rest.iter().position(|&b| b == b'$') {
+        out.extend_from_slice(&rest[..=dollar]);
+        rest = &rest[dollar + 1..];
+        if rest.len() < 3 || &rest[..2] != b"Id" {
+            continue;
+        }
+        if rest[2] == b'$' {
+            rest = &rest[3..];
+        } else if rest[2] == b':' {
+            let Some(end) = rest[3..].iter().position(|&b| b == b'$').map(|i| i + 3) else {
+                break;
+            };
+            if rest[3..end].contains(&b'\n') {
+                continue;
+            }
+            let space = rest
+                .get(4..end)
+                .and_then(|s| s.iter().position(|&b| b == b' '))
+                .map(|i| i + 4);
+            if space.is_some_and(|i| i < end - 1) {
+                continue;
+            }
+            rest = &rest[end + 1..];
+        } else {
+            continue;
+        }
+        out.extend_from_slice(b"Id: ");
+        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(b" $");
+        changed = true;
+    }
+    out.extend_from_slice(rest);
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ident_to_worktree;
+
+    #[test]
+    fn ident_as_git_expands_it() {
+        let h = "055c8729cdcc372500a08db659c045e16c4409fb";
+        const CASES: &[(&str, Option<&str>)] = &[
+            ("$Id$\n", Some("$Id: H $\n")),
+            ("a $Id$ b $Id$", Some("a $Id: H $ b $Id: H $")),
+            ("$Id: old $", Some("$Id: H $")),
+            ("$Id:old$", Some("$Id: H $")),
+            ("$Id: from cvs 1.2 $", None),
+            ("$Id: line\nbreak $", None),
+            ("$Id", None),
+            ("$Idx$", None),
+            ("no ident", None),
+        ];
+        for (src, want) in CASES {
+            let got = ident_to_worktree(src.as_bytes(), h).map(|v| String::from_utf8(v).unwrap());
+            assert_eq!(got, want.map(|w| w.replace('H', h)), "{src:?}");
+        }
+    }
 }

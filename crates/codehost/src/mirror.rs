@@ -170,7 +170,10 @@ impl Mirror {
             Ok(refs) => Ok(refs),
             // The fetch failed; ask the host plainly why, as the go command does after a
             // failed `git ls-remote`, so that "missing", "private" and "down" differ.
-            Err(err) => Err(crate::probe::classify(&self.remote, err)),
+            Err(err) if err.kind() == &ErrorKind::Unreachable => {
+                Err(crate::probe::classify(&self.remote, err))
+            }
+            Err(err) => Err(err),
         };
         let refs = result?;
         let _ = std::fs::File::create(self.dir.join(FETCHED_FILE));
@@ -208,7 +211,7 @@ impl Mirror {
         http.backend =
             Some(Arc::new(Mutex::new(configure)) as Arc<Mutex<dyn std::any::Any + Send + Sync>>);
 
-        let credentials = self.remote.credentials.clone();
+        let credentials = self.remote.credentials_to_send()?.cloned();
         let connection = remote
             .connect(Direction::Fetch)
             .map_err(|e| transport_error(subject, e))?

@@ -41,7 +41,7 @@ fn probe(remote: &Remote) -> Result<u16, ErrorKind> {
         remote.url().trim_end_matches('/')
     );
     let mut request = client.get(url);
-    if let Some(c) = &remote.credentials {
+    if let Ok(Some(c)) = remote.credentials_to_send() {
         request = request.basic_auth(&c.username, Some(&c.password));
     }
     match request.send() {

@@ -17,6 +17,10 @@ pub struct Remote {
     pub credentials: Option<Credentials>,
     /// Proxy, CA and time limits.
     pub network: Network,
+    /// Sends the credentials over a plain `http://` URL. Off by default: the credentials
+    /// would cross the network in clear text. For loopback test servers and trusted
+    /// networks only.
+    pub allow_plain_http_credentials: bool,
 }
 
 impl Remote {
@@ -50,6 +54,7 @@ impl Remote {
             url,
             credentials: None,
             network: Network::default(),
+            allow_plain_http_credentials: false,
         })
     }
 
@@ -65,6 +70,26 @@ impl Remote {
         self
     }
 
+    /// Allows credentials over plain `http://` (see the field).
+    pub fn allow_plain_http_credentials(mut self, allow: bool) -> Remote {
+        self.allow_plain_http_credentials = allow;
+        self
+    }
+
+    /// The credentials to send, refusing clear text over `http://` unless allowed.
+    pub(crate) fn credentials_to_send(&self) -> Result<Option<&Credentials>> {
+        match &self.credentials {
+            Some(_) if self.url.starts_with("http://") && !self.allow_plain_http_credentials => {
+                Err(Error::new(
+                    ErrorKind::Config,
+                    redact_url(&self.url),
+                    "refusing to send credentials over plain http (use https, or allow it explicitly)",
+                ))
+            }
+            c => Ok(c.as_ref()),
+        }
+    }
+
     /// The repository URL (never holds credentials).
     pub fn url(&self) -> &str {
         &self.url
@@ -77,6 +102,10 @@ impl fmt::Debug for Remote {
             .field("url", &self.url)
             .field("credentials", &self.credentials)
             .field("network", &self.network)
+            .field(
+                "allow_plain_http_credentials",
+                &self.allow_plain_http_credentials,
+            )
             .finish()
     }
 }

@@ -46,6 +46,7 @@ fn find(module: &str, proxy: &str, cache: &Path) -> Found {
     let remote = Remote::new(&import.repo_url)
         .expect("a remote")
         .with_credentials(credentials())
+        .allow_plain_http_credentials(true)
         .with_network(net);
     let mirror = Mirror::open(cache, &remote).expect("opening a mirror");
     mirror
@@ -157,7 +158,12 @@ fn ours(repo: &CodeRepo<'_>, query: &str) -> (Answer, String) {
     if let Err(e) = repo.zip(&info.version, &mut zip) {
         return (Answer::Err, e.to_string());
     }
-    let sum = gomod::hash_zip(Cursor::new(zip.into_inner())).expect("hashing our zip");
+    let zip = zip.into_inner();
+    if let Ok(dir) = std::env::var("CODEHOST_DEBUG_ZIPS") {
+        let name = format!("{}@{}", repo.module_path(), info.version).replace('/', "_");
+        let _ = std::fs::write(Path::new(&dir).join(format!("{name}.ours.zip")), &zip);
+    }
+    let sum = gomod::hash_zip(Cursor::new(zip)).expect("hashing our zip");
     (
         Answer::Ok {
             version: info.version.clone(),
@@ -230,6 +236,12 @@ fn direct_mode_matches_the_go_command() {
                         }
                     }
                 };
+                if let (Ok(dir), Answer::Ok { version, .. }) =
+                    (std::env::var("CODEHOST_DEBUG_ZIPS"), &theirs)
+                {
+                    let name = format!("{module}@{version}").replace('/', "_");
+                    let _ = std::fs::copy(&d.zip, Path::new(&dir).join(format!("{name}.go.zip")));
+                }
                 if &theirs != our {
                     mismatches.push(format!(
                         "[{}] {spec}:\n   go:   {theirs:?} {}\n   ours: {our:?} {our_err}",
