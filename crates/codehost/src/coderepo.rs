@@ -34,9 +34,6 @@ pub struct RevInfo {
     pub time: i64,
     /// The full commit hash.
     pub commit: String,
-    /// The ref the revision was found by (`refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`),
-    /// when it was found by one.
-    pub r#ref: Option<String>,
 }
 
 impl RevInfo {
@@ -245,7 +242,6 @@ impl Session<'_, '_> {
             version: c.version,
             time: c.info.time,
             commit: c.info.name.to_string(),
-            r#ref: None,
         }
     }
 
