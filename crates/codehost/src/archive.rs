@@ -1,0 +1,324 @@
+// Ported from Go's cmd/go/internal/modfetch/codehost/git.go (ReadZip) and coderepo.go (Zip). Copyright 2018 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
+
+//! The files of a module zip, as the go command takes them from `git archive`.
+//!
+//! The go command runs `git -c core.autocrlf=input -c core.eol=lf archive --format=zip
+//! <commit> <subdir>` in a clone whose `info/attributes` says `* -export-subst
+//! -export-ignore`, and hands the archive's files to x/mod's `zip.Create`. So:
+//!
+//! - `.gitattributes` conversions on the way out apply: `eol=crlf` (and `text=auto eol=crlf`),
+//!   `ident`, `working-tree-encoding`. `text` alone changes nothing (autocrlf=input writes LF).
+//!   Filter drivers apply only when configured, and a mirror configures none.
+//! - `export-ignore` and `export-subst` never apply: ignored files are kept, `$Format:…$` is
+//!   left as is.
+//! - Symbolic links become symlink entries, which `zip.Create` omits; submodules become
+//!   directory entries, which the go command skips. Neither reaches the zip.
+//!
+//! Here the tree is walked with gix and each blob converted with gix's filter pipeline,
+//! configured and attributed as git's archive is (attributes from the archived tree and
+//! `info/attributes`, `core.autocrlf=input`, `core.eol=lf`). A file is read when its size
+//! is needed (to check the limits) and again when it is written, one at a time: memory is
+//! bounded by the largest file, never the tree.
+
+use std::cell::RefCell;
+use std::io::{self, Cursor, Read};
+
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice};
+use gomod::{FileInfo, FileKind, ModuleFile};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::git::GitRepo;
+use crate::mirror::gix_error;
+
+/// Converts blobs to what `git archive` writes.
+struct Converter<'repo> {
+    repo: &'repo gix::Repository,
+    pipeline: RefCell<gix::filter::Pipeline<'repo>>,
+}
+
+impl Converter<'_> {
+    /// The archived contents of the blob `oid` at `path` (from the repository root), with
+    /// `$Id$` expanded first when `ident` applies, as git orders its conversions.
+    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<Vec<u8>> {
+        let mut blob = self.repo.find_blob(oid).map_err(io::Error::other)?.detach();
+        if ident && let Some(expanded) = ident_to_worktree(&blob.data, &oid.to_string()) {
+            blob.data = expanded;
+        }
+        let mut pipeline = self
+            .pipeline
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("filter pipeline in use"))?;
+        let options = gix::filter::plumbing::pipeline::convert::to_worktree::Options::default();
+        use gix::filter::plumbing::pipeline::convert::ToWorktreeOutcome;
+        let outcome = pipeline
+            .convert_to_worktree(&blob.data, path.as_bstr(), options)
+            .map_err(io::Error::other)?;
+        let converted = match outcome {
+            ToWorktreeOutcome::Unchanged(_) => None,
+            ToWorktreeOutcome::Buffer(converted) => Some(converted.to_vec()),
+            ToWorktreeOutcome::Process(process) => {
+                use gix::filter::plumbing::driver::apply::MaybeDelayed;
+                let mut out = Vec::new();
+                match process {
+                    MaybeDelayed::Immediate(mut read) => {
+                        read.read_to_end(&mut out)?;
+                    }
+                    MaybeDelayed::Delayed(_) => {
+                        return Err(io::Error::other("filter driver delayed its output"));
+                    }
+                }
+                Some(out)
+            }
+        };
+        Ok(converted.unwrap_or(blob.data))
+    }
+}
+
+/// A file of a module zip read from git: a blob (converted on the way out), or data.
+pub(crate) struct GitFile<'c, 'r> {
+    path: String,
+    kind: FileKind,
+    size: u64,
+    source: Source<'c, 'r>,
+}
+
+enum Source<'c, 'r> {
+    Blob {
+        oid: ObjectId,
+        /// The path from the repository root, for attribute lookup.
+        repo_path: BString,
+        /// Whether the `ident` attribute applies.
+        ident: bool,
+        converter: &'c Converter<'r>,
+    },
+    Data(Vec<u8>),
+    Nothing,
+}
+
+impl<'c, 'r> GitFile<'c, 'r> {
+    /// A file held in memory, e.g. the root LICENSE copied into a subdirectory module.
+    pub(crate) fn data(path: &str, data: Vec<u8>) -> GitFile<'c, 'r> {
+        GitFile {
+            path: path.to_owned(),
+            kind: FileKind::Regular,
+            size: data.len() as u64,
+            source: Source::Data(data),
+        }
+    }
+}
+
+impl ModuleFile for GitFile<'_, '_> {
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn info(&self) -> io::Result<FileInfo> {
+        Ok(FileInfo {
+            kind: self.kind,
+            size: self.size,
+        })
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + '_>> {
+        match &self.source {
+            Source::Blob {
+                oid,
+                repo_path,
+                ident,
+                converter,
+            } => Ok(Box::new(Cursor::new(
+                converter.convert(*oid, repo_path, *ident)?,
+            ))),
+            Source::Data(data) => Ok(Box::new(Cursor::new(data.as_slice()))),
+            Source::Nothing => Ok(Box::new(io::empty())),
+        }
+    }
+}
+
+/// Builds the zip of the tree of `commit` below `subdir`, calling `f` with the files.
+///
+/// The files borrow a converter that lives only for the call, hence the callback.
+pub(crate) fn with_files<T>(
+    git: &GitRepo<'_>,
+    commit: ObjectId,
+    subdir: &str,
+    subject: &str,
+    f: impl FnOnce(Vec<GitFile<'_, '_>>) -> Result<T>,
+) -> Result<T> {
+    let repo = &git.repo;
+    let root = git.root_tree(commit)?;
+    let tree = if subdir.is_empty() {
+        root.clone()
+    } else {
+        let missing = || {
+            Error::new(
+                ErrorKind::NotModuleVersion,
+                subject,
+                format!("no directory {subdir} at revision {commit}"),
+            )
+        };
+        let entry = git.tree_entry(commit, subdir)?.ok_or_else(missing)?;
+        if !entry.mode.is_tree() {
+            return Err(missing());
+        }
+        repo.find_tree(entry.oid)
+            .map_err(|e| gix_error(subject, "reading a tree", e))?
+    };
+    let (pipeline, _index) = repo
+        .filter_pipeline(Some(root.id))
+        .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+    let converter = Converter {
+        repo,
+        pipeline: RefCell::new(pipeline),
+    };
+    // gix writes `$Id: <hash>$` where git writes `$Id: <hash> $`, so `ident` is done here,
+    // the git way; gix's then finds no `$Id$` left.
+    let index = repo
+        .index_from_tree(&root.id)
+        .map_err(|e| gix_error(subject, "reading the tree", e))?;
+    let mut attributes = repo
+        .attributes_only(
+            &index,
+            gix::worktree::stack::state::attributes::Source::IdMapping,
+        )
+        .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+    let mut outcome = attributes.selected_attribute_matches(["ident"]);
+
+    let mut recorder = gix::traverse::tree::Recorder::default();
+    tree.traverse()
+        .depthfirst(&mut recorder)
+        .map_err(|e| gix_error(subject, "walking the tree", e))?;
+
+    let mut files = Vec::new();
+    for entry in recorder.records {
+        let mode = entry.mode;
+        let kind = if mode.is_tree() || mode.is_commit() {
+            // Directories are implied by paths; submodules are empty directories in the
+            // archive, which the go command skips.
+            continue;
+        } else if mode.is_link() {
+            FileKind::Symlink
+        } else {
+            FileKind::Regular
+        };
+        let path = entry.filepath.to_str_lossy().into_owned();
+        let repo_path: BString = if subdir.is_empty() {
+            entry.filepath.clone()
+        } else {
+            format!("{subdir}/{path}").into()
+        };
+        let ident = kind == FileKind::Regular && {
+            let platform = attributes
+                .at_entry(repo_path.as_bstr(), None)
+                .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+            platform.matching_attributes(&mut outcome);
+            outcome
+                .iter_selected()
+                .any(|m| matches!(m.assignment.state, gix::attrs::StateRef::Set))
+        };
+        files.push(GitFile {
+            path,
+            kind,
+            size: 0,
+            source: Source::Blob {
+                oid: entry.oid,
+                repo_path,
+                ident,
+                converter: &converter,
+            },
+        });
+    }
+    // Sizes as archived: a file converted on the way out has its converted size.
+    for file in &mut files {
+        if let (
+            FileKind::Regular,
+            Source::Blob {
+                oid,
+                repo_path,
+                ident,
+                converter,
+            },
+        ) = (file.kind, &file.source)
+        {
+            file.size = converter
+                .convert(*oid, repo_path, *ident)
+                .map_err(|e| {
+                    Error::internal(subject, format!("reading {}", file.path)).with_source(e)
+                })?
+                .len() as u64;
+        } else if file.kind == FileKind::Symlink {
+            // A symlink is omitted by name and kind alone; never read.
+            file.source = Source::Nothing;
+        }
+    }
+    f(files)
+}
+
+/// git's `ident_to_worktree` (convert.c): each `$Id$`, and each `$Id:…$` that git itself
+/// could have written (no newline, no inner space but the last), becomes
+/// `$Id: <blob hash> $`. `None` when there is nothing to expand.
+fn ident_to_worktree(src: &[u8], hash: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(src.len() + 48);
+    let mut changed = false;
+    let mut rest = src;
+    while let Some(dollar) = rest.iter().position(|&b| b == b'$') {
+        out.extend_from_slice(&rest[..=dollar]);
+        rest = &rest[dollar + 1..];
+        if rest.len() < 3 || &rest[..2] != b"Id" {
+            continue;
+        }
+        if rest[2] == b'$' {
+            rest = &rest[3..];
+        } else if rest[2] == b':' {
+            let Some(end) = rest[3..].iter().position(|&b| b == b'$').map(|i| i + 3) else {
+                break;
+            };
+            if rest[3..end].contains(&b'\n') {
+                continue;
+            }
+            let space = rest
+                .get(4..end)
+                .and_then(|s| s.iter().position(|&b| b == b' '))
+                .map(|i| i + 4);
+            if space.is_some_and(|i| i < end - 1) {
+                continue;
+            }
+            rest = &rest[end + 1..];
+        } else {
+            continue;
+        }
+        out.extend_from_slice(b"Id: ");
+        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(b" $");
+        changed = true;
+    }
+    out.extend_from_slice(rest);
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ident_to_worktree;
+
+    #[test]
+    fn ident_as_git_expands_it() {
+        let h = "055c8729cdcc372500a08db659c045e16c4409fb";
+        const CASES: &[(&str, Option<&str>)] = &[
+            ("$Id$\n", Some("$Id: H $\n")),
+            ("a $Id$ b $Id$", Some("a $Id: H $ b $Id: H $")),
+            ("$Id: old $", Some("$Id: H $")),
+            ("$Id:old$", Some("$Id: H $")),
+            ("$Id: from cvs 1.2 $", None),
+            ("$Id: line\nbreak $", None),
+            ("$Id", None),
+            ("$Idx$", None),
+            ("no ident", None),
+        ];
+        for (src, want) in CASES {
+            let got = ident_to_worktree(src.as_bytes(), h).map(|v| String::from_utf8(v).unwrap());
+            assert_eq!(got, want.map(|w| w.replace('H', h)), "{src:?}");
+        }
+    }
+}
