@@ -72,16 +72,6 @@ impl ModulePath {
         // A checked path always splits; the fallback is never taken.
         split_path_version(&self.path).map_or("", |(_, major)| major)
     }
-
-    /// Whether `prefix` is this path or a path-element prefix of it (`a/b` of `a/b/c`, not of
-    /// `a/bc`); the empty prefix covers every path.
-    pub fn is_under(&self, prefix: &str) -> bool {
-        prefix.is_empty()
-            || self
-                .path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }
 }
 
 impl PartialEq for ModulePath {
@@ -138,7 +128,9 @@ impl fmt::Debug for ModulePath {
 /// pseudo-version) and its escaped form (`v1.2.3-!r!c1` for `v1.2.3-RC1`).
 ///
 /// Only canonical versions name module files: `v1.2` and `v1.2.0` must not both be stored.
-/// Equality is of the text; [`Version::cmp_semver`] orders by precedence.
+/// Ordered by semantic version precedence, then by text where precedence ties (`v2.0.0` and
+/// `v2.0.0+incompatible`), as [`sort`](crate::sort) orders: a total order that agrees with
+/// equality.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Version {
     version: Arc<str>,
@@ -190,11 +182,17 @@ impl Version {
     pub fn is_incompatible(&self) -> bool {
         self.version.ends_with("+incompatible")
     }
+}
 
-    /// Semantic version precedence (`compare`): build metadata such as `+incompatible` is
-    /// ignored, so two unequal versions may compare equal.
-    pub fn cmp_semver(&self, other: &Version) -> Ordering {
-        compare(&self.version, &other.version)
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Version) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Version) -> Ordering {
+        compare(&self.version, &other.version).then_with(|| self.version.cmp(&other.version))
     }
 }
 
@@ -218,7 +216,8 @@ impl fmt::Debug for Version {
 
 /// A module path and a version of it: the version agrees with the path's major suffix
 /// (`example.com/m/v2` takes only v2; `example.com/m` takes v0, v1 and `+incompatible`).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Ordered by path, then version.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModuleVersion {
     path: ModulePath,
     version: Version,
@@ -313,22 +312,6 @@ mod tests {
     }
 
     #[test]
-    fn element_prefixes() {
-        let path = ModulePath::new("corp.example/a/b").expect("valid");
-        for (prefix, under) in [
-            ("", true),
-            ("corp.example", true),
-            ("corp.example/a", true),
-            ("corp.example/a/b", true),
-            ("corp.example/a/b/c", false),
-            ("corp.example/a/", false),
-            ("corp.ex", false),
-        ] {
-            assert_eq!(path.is_under(prefix), under, "{prefix:?}");
-        }
-    }
-
-    #[test]
     fn only_canonical_versions() {
         let v = Version::new("v1.0.0-RC1").expect("valid");
         assert_eq!(v.escaped(), "v1.0.0-!r!c1");
@@ -344,6 +327,16 @@ mod tests {
             r#"v1.2: invalid version: not canonical (should be "v1.2.0")"#
         );
         assert!(Version::new("master").is_err());
+        let mut sorted: Vec<Version> = ["v2.0.0+incompatible", "v1.10.0", "v2.0.0", "v1.9.0"]
+            .iter()
+            .map(|v| Version::new(v).expect("valid"))
+            .collect();
+        sorted.sort();
+        let sorted: Vec<&str> = sorted.iter().map(Version::as_str).collect();
+        assert_eq!(
+            sorted,
+            ["v1.9.0", "v1.10.0", "v2.0.0", "v2.0.0+incompatible"]
+        );
     }
 
     #[test]

@@ -12,25 +12,29 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::auth::AuthSettings;
+use crate::service::{IfAbsent, RouteSettings, SourceKind};
+use crate::source::UpstreamSettings;
+use crate::storage::StoreSettings;
+use crate::sumdb::SumdbSettings;
+use crate::telemetry::LogFormat;
+use crate::tls::TlsSettings;
 use filter::{RawFilter, filters};
-use route::route;
-pub use route::{Missing, RawRoute, Rights, RouteConfig, SourceKind};
-pub use storage::StorageConfig;
+use route::{RawRoute, route};
 use storage::storage;
-pub use sumdb::{RawSumdb, SumdbConfig};
-use upstream::upstream;
-pub use upstream::{RawUpstream, UpstreamConfig, UpstreamProxy};
+use sumdb::RawSumdb;
+use upstream::{RawUpstream, upstream};
 
 /// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Where the directory store lives when nothing says otherwise.
-pub const DEFAULT_STORE: &str = "./data";
+const DEFAULT_STORE: &str = "./data";
 /// The config file read from the working directory when `--config` is not given.
-pub const DEFAULT_CONFIG_FILE: &str = "modgate.toml";
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "modgate.toml";
 
 /// A configuration error, naming the key and what is wrong with its value.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// The file could not be read.
     #[error("reading config {path}: {source}")]
     Read {
@@ -55,78 +59,78 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 /// The config file as written: every key optional, unknown keys rejected.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default)]
-    pub server: RawServer,
-    pub tls: Option<RawTls>,
+    server: RawServer,
+    tls: Option<RawTls>,
     #[serde(default)]
-    pub storage: RawStorage,
+    storage: RawStorage,
     #[serde(default)]
-    pub auth: RawAuth,
+    auth: RawAuth,
     #[serde(default)]
-    pub upstream: RawUpstream,
+    upstream: RawUpstream,
     #[serde(default, rename = "filter")]
-    pub filters: Vec<RawFilter>,
+    filters: Vec<RawFilter>,
     #[serde(default, rename = "route")]
-    pub routes: Vec<RawRoute>,
+    routes: Vec<RawRoute>,
     #[serde(default)]
-    pub sumdb: RawSumdb,
+    sumdb: RawSumdb,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
-    pub listen: Option<String>,
-    pub log_format: Option<String>,
-    pub request_timeout_secs: Option<u64>,
-    pub shutdown_timeout_secs: Option<u64>,
-    pub max_header_bytes: Option<usize>,
-    pub allow: Option<Vec<String>>,
-    pub trusted_proxies: Option<Vec<String>>,
-    pub realm: Option<String>,
+struct RawServer {
+    listen: Option<String>,
+    log_format: Option<String>,
+    request_timeout_secs: Option<u64>,
+    shutdown_timeout_secs: Option<u64>,
+    max_header_bytes: Option<usize>,
+    allow: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
+    realm: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTls {
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-    pub reload_check_secs: Option<u64>,
+struct RawTls {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    reload_check_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStorage {
-    pub kind: Option<String>,
-    pub path: Option<PathBuf>,
-    pub bucket: Option<String>,
-    pub prefix: Option<String>,
-    pub region: Option<String>,
-    pub endpoint: Option<String>,
-    pub path_style: Option<bool>,
+struct RawStorage {
+    kind: Option<String>,
+    path: Option<PathBuf>,
+    bucket: Option<String>,
+    prefix: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    path_style: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAuth {
-    pub htpasswd: Option<PathBuf>,
-    pub cache_secs: Option<u64>,
+struct RawAuth {
+    htpasswd: Option<PathBuf>,
+    cache_secs: Option<u64>,
     #[serde(default)]
-    pub groups: BTreeMap<String, Vec<String>>,
+    groups: BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "token")]
-    pub tokens: Vec<RawToken>,
+    tokens: Vec<RawToken>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawToken {
-    pub name: Option<String>,
-    pub sha256: Option<String>,
+struct RawToken {
+    name: Option<String>,
+    sha256: Option<String>,
 }
 
 /// Values from the environment or the command line, which win over the file.
 #[derive(Debug, Default, Clone)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub listen: Option<String>,
     pub store: Option<PathBuf>,
     pub log_format: Option<String>,
@@ -137,9 +141,10 @@ pub struct Overrides {
     pub offline: Option<bool>,
 }
 
-/// The validated configuration.
+/// The validated configuration: plain settings, each of the type the module that uses it
+/// defines. Nothing below reads the file, the environment or raw strings.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
@@ -148,41 +153,18 @@ pub struct Config {
     pub allow: Vec<IpNet>,
     pub trusted_proxies: Vec<IpNet>,
     pub realm: String,
-    pub tls: Option<TlsConfig>,
-    pub storage: StorageConfig,
-    pub auth: AuthConfig,
-    pub upstream: UpstreamConfig,
+    pub tls: Option<TlsSettings>,
+    pub storage: StoreSettings,
+    pub auth: AuthSettings,
+    pub upstream: UpstreamSettings,
     pub filters: Vec<crate::filter::Rule>,
-    pub routes: Vec<RouteConfig>,
-    pub sumdb: SumdbConfig,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone)]
-pub struct TlsConfig {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    /// How often the files are checked for changes (they are also reloaded on SIGHUP).
-    pub reload_check: Duration,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AuthConfig {
-    pub htpasswd: Option<PathBuf>,
-    pub cache_ttl: Duration,
-    pub groups: BTreeMap<String, Vec<String>>,
-    /// (name, SHA-256 of the token)
-    pub tokens: Vec<(String, [u8; 32])>,
+    pub routes: Vec<RouteSettings>,
+    pub sumdb: SumdbSettings,
 }
 
 impl RawConfig {
     /// Reads `path`; `Ok(None)` when `required` is false and the file does not exist.
-    pub fn load(path: &Path, required: bool) -> Result<Option<RawConfig>, ConfigError> {
+    pub(crate) fn load(path: &Path, required: bool) -> Result<Option<RawConfig>, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -196,7 +178,7 @@ impl RawConfig {
         Self::parse(&text, path).map(Some)
     }
 
-    pub fn parse(text: &str, origin: &Path) -> Result<RawConfig, ConfigError> {
+    pub(crate) fn parse(text: &str, origin: &Path) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: origin.to_owned(),
             // toml's message spans several lines with a source excerpt; keep its first line
@@ -217,7 +199,7 @@ fn one_line(message: &str) -> String {
 
 impl Overrides {
     /// The `MODGATE_*` variables; flags are applied on top by the caller.
-    pub fn from_env() -> Overrides {
+    pub(crate) fn from_env() -> Overrides {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Overrides {
             listen: var("MODGATE_LISTEN"),
@@ -232,7 +214,7 @@ impl Overrides {
     }
 
     /// `self` with every value that `over` sets replaced.
-    pub fn overlay(self, over: Overrides) -> Overrides {
+    pub(crate) fn overlay(self, over: Overrides) -> Overrides {
         Overrides {
             listen: over.listen.or(self.listen),
             store: over.store.or(self.store),
@@ -248,153 +230,183 @@ impl Overrides {
 
 impl Config {
     /// Validates everything at once. Relative paths in the file are taken from `base_dir`.
-    pub fn from_raw(
+    pub(crate) fn from_raw(
         raw: RawConfig,
         overrides: Overrides,
         base_dir: &Path,
     ) -> Result<Config, ConfigError> {
-        let server = raw.server;
-        let listen_text = overrides
-            .listen
-            .or(server.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_text
-            .parse::<SocketAddr>()
-            .map_err(|e| invalid("server.listen", format!("{listen_text:?}: {e}")))?;
-
-        let log_format = match overrides.log_format.or(server.log_format).as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(invalid(
-                    "server.log_format",
-                    format!("{other:?}: expected \"text\" or \"json\""),
-                ));
-            }
-        };
-
-        let request_timeout = positive_secs(
-            "server.request_timeout_secs",
-            server.request_timeout_secs,
-            300,
-        )?;
-        let shutdown_timeout = positive_secs(
-            "server.shutdown_timeout_secs",
-            server.shutdown_timeout_secs,
-            30,
-        )?;
-        let max_header_bytes = server.max_header_bytes.unwrap_or(16 * 1024);
-        if !(8192..=1024 * 1024).contains(&max_header_bytes) {
-            return Err(invalid(
-                "server.max_header_bytes",
-                format!("{max_header_bytes}: expected 8192 to 1048576"),
-            ));
-        }
-        let allow = parse_nets("server.allow", server.allow.unwrap_or_default())?;
-        let trusted_proxies = parse_nets(
-            "server.trusted_proxies",
-            server.trusted_proxies.unwrap_or_default(),
-        )?;
-        let realm = server.realm.unwrap_or_else(|| "modgate".to_owned());
-        if realm.is_empty() || realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
-            return Err(invalid(
-                "server.realm",
-                "must be non-empty, without quotes, backslashes or control characters",
-            ));
-        }
-
+        let server = server(raw.server, &overrides)?;
         // Paths in the file are relative to the file; paths from flags and the environment to
         // the working directory.
         let in_file = |p: PathBuf| base_dir.join(p);
-        let raw_tls = raw.tls.unwrap_or_default();
-        let cert = overrides.tls_cert.or(raw_tls.cert.map(in_file));
-        let key = overrides.tls_key.or(raw_tls.key.map(in_file));
-        let tls = match (cert, key) {
-            (None, None) => None,
-            (Some(cert), Some(key)) => Some(TlsConfig {
-                cert: existing_file("tls.cert", cert)?,
-                key: existing_file("tls.key", key)?,
-                reload_check: positive_secs(
-                    "tls.reload_check_secs",
-                    raw_tls.reload_check_secs,
-                    10,
-                )?,
-            }),
-            (Some(_), None) => return Err(invalid("tls.key", "missing: tls.cert is set")),
-            (None, Some(_)) => return Err(invalid("tls.cert", "missing: tls.key is set")),
-        };
-
+        let tls = tls(raw.tls.unwrap_or_default(), &overrides, in_file)?;
         let storage = storage(raw.storage, overrides.store, base_dir)?;
-
-        let htpasswd = overrides
-            .htpasswd
-            .or(raw.auth.htpasswd.map(in_file))
-            .map(|p| existing_file("auth.htpasswd", p))
-            .transpose()?;
-        if let Some(path) = &htpasswd {
-            crate::auth::check_htpasswd(path)
-                .map_err(|e| invalid("auth.htpasswd", e.to_string()))?;
-        }
-        for (group, members) in &raw.auth.groups {
-            if members.iter().any(|m| m.is_empty()) {
-                return Err(invalid(format!("auth.groups.{group}"), "empty user name"));
-            }
-        }
-        let auth = AuthConfig {
-            htpasswd,
-            cache_ttl: positive_secs("auth.cache_secs", raw.auth.cache_secs, 60)?,
-            groups: raw.auth.groups,
-            tokens: tokens(raw.auth.tokens)?,
-        };
-
+        let auth = auth(raw.auth, overrides.htpasswd, in_file)?;
         let upstream = upstream(raw.upstream, overrides.upstream, overrides.offline)?;
-        let filters = filters(raw.filters)?;
-
-        let routes = if raw.routes.is_empty() {
-            // The seed's behaviour: every module in the store, 404 for the rest.
-            vec![RouteConfig {
-                prefix: String::new(),
-                private: false,
-                source: SourceKind::Store,
-                missing: Missing::NotFound,
-                read: Rights::default(),
-                write: Rights::default(),
-                allow: Vec::new(),
-            }]
-        } else {
-            raw.routes
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| route(i, r, &auth))
-                .collect::<Result<_, _>>()?
-        };
-        let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
-        prefixes.sort_unstable();
-        if let Some(dup) = prefixes.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid(
-                "route.prefix",
-                format!("{:?} appears twice", dup[0]),
-            ));
-        }
-
+        let routes = routes(raw.routes, &auth)?;
         Ok(Config {
-            listen,
-            log_format,
-            request_timeout,
-            shutdown_timeout,
-            max_header_bytes,
-            allow,
-            trusted_proxies,
-            realm,
+            listen: server.listen,
+            log_format: server.log_format,
+            request_timeout: server.request_timeout,
+            shutdown_timeout: server.shutdown_timeout,
+            max_header_bytes: server.max_header_bytes,
+            allow: server.allow,
+            trusted_proxies: server.trusted_proxies,
+            realm: server.realm,
             tls,
             storage,
             auth,
             sumdb: sumdb::sumdb(raw.sumdb, upstream.offline)?,
             upstream,
-            filters,
+            filters: filters(raw.filters)?,
             routes,
         })
     }
+}
+
+/// `[server]`, checked.
+struct Server {
+    listen: SocketAddr,
+    log_format: LogFormat,
+    request_timeout: Duration,
+    shutdown_timeout: Duration,
+    max_header_bytes: usize,
+    allow: Vec<IpNet>,
+    trusted_proxies: Vec<IpNet>,
+    realm: String,
+}
+
+fn server(raw: RawServer, overrides: &Overrides) -> Result<Server, ConfigError> {
+    let listen_text = overrides
+        .listen
+        .clone()
+        .or(raw.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen = listen_text
+        .parse::<SocketAddr>()
+        .map_err(|e| invalid("server.listen", format!("{listen_text:?}: {e}")))?;
+    let log_format = match overrides
+        .log_format
+        .as_deref()
+        .or(raw.log_format.as_deref())
+    {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(invalid(
+                "server.log_format",
+                format!("{other:?}: expected \"text\" or \"json\""),
+            ));
+        }
+    };
+    let max_header_bytes = raw.max_header_bytes.unwrap_or(16 * 1024);
+    if !(8192..=1024 * 1024).contains(&max_header_bytes) {
+        return Err(invalid(
+            "server.max_header_bytes",
+            format!("{max_header_bytes}: expected 8192 to 1048576"),
+        ));
+    }
+    let realm = raw.realm.unwrap_or_else(|| "modgate".to_owned());
+    if realm.is_empty() || realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
+        return Err(invalid(
+            "server.realm",
+            "must be non-empty, without quotes, backslashes or control characters",
+        ));
+    }
+    Ok(Server {
+        listen,
+        log_format,
+        request_timeout: positive_secs(
+            "server.request_timeout_secs",
+            raw.request_timeout_secs,
+            300,
+        )?,
+        shutdown_timeout: positive_secs(
+            "server.shutdown_timeout_secs",
+            raw.shutdown_timeout_secs,
+            30,
+        )?,
+        max_header_bytes,
+        allow: parse_nets("server.allow", raw.allow.unwrap_or_default())?,
+        trusted_proxies: parse_nets(
+            "server.trusted_proxies",
+            raw.trusted_proxies.unwrap_or_default(),
+        )?,
+        realm,
+    })
+}
+
+fn tls(
+    raw: RawTls,
+    overrides: &Overrides,
+    in_file: impl Fn(PathBuf) -> PathBuf,
+) -> Result<Option<TlsSettings>, ConfigError> {
+    let cert = overrides.tls_cert.clone().or(raw.cert.map(&in_file));
+    let key = overrides.tls_key.clone().or(raw.key.map(&in_file));
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsSettings {
+            cert: existing_file("tls.cert", cert)?,
+            key: existing_file("tls.key", key)?,
+            reload_check: positive_secs("tls.reload_check_secs", raw.reload_check_secs, 10)?,
+        })),
+        (Some(_), None) => Err(invalid("tls.key", "missing: tls.cert is set")),
+        (None, Some(_)) => Err(invalid("tls.cert", "missing: tls.key is set")),
+    }
+}
+
+fn auth(
+    raw: RawAuth,
+    htpasswd_override: Option<PathBuf>,
+    in_file: impl Fn(PathBuf) -> PathBuf,
+) -> Result<AuthSettings, ConfigError> {
+    let htpasswd = htpasswd_override
+        .or(raw.htpasswd.map(in_file))
+        .map(|p| existing_file("auth.htpasswd", p))
+        .transpose()?;
+    if let Some(path) = &htpasswd {
+        crate::auth::check_htpasswd(path).map_err(|e| invalid("auth.htpasswd", e.to_string()))?;
+    }
+    for (group, members) in &raw.groups {
+        if members.iter().any(|m| m.is_empty()) {
+            return Err(invalid(format!("auth.groups.{group}"), "empty user name"));
+        }
+    }
+    Ok(AuthSettings {
+        htpasswd,
+        cache_ttl: positive_secs("auth.cache_secs", raw.cache_secs, 60)?,
+        groups: raw.groups,
+        tokens: tokens(raw.tokens)?,
+    })
+}
+
+fn routes(raw: Vec<RawRoute>, auth: &AuthSettings) -> Result<Vec<RouteSettings>, ConfigError> {
+    if raw.is_empty() {
+        // The seed's behaviour: every module in the store, 404 for the rest.
+        return Ok(vec![RouteSettings {
+            prefix: String::new(),
+            private: false,
+            source: SourceKind::Store,
+            if_absent: IfAbsent::NotFound,
+            read: Default::default(),
+            write: Default::default(),
+            allow: Vec::new(),
+        }]);
+    }
+    let routes: Vec<RouteSettings> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| route(i, r, auth))
+        .collect::<Result<_, _>>()?;
+    let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
+    prefixes.sort_unstable();
+    if let Some(dup) = prefixes.windows(2).find(|w| w[0] == w[1]) {
+        return Err(invalid(
+            "route.prefix",
+            format!("{:?} appears twice", dup[0]),
+        ));
+    }
+    Ok(routes)
 }
 
 fn tokens(raw: Vec<RawToken>) -> Result<Vec<(String, [u8; 32])>, ConfigError> {

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 /// One rule as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub module: String,
     /// `None`: every version.
     pub versions: Option<VersionRange>,
@@ -21,7 +21,7 @@ pub struct Rule {
 
 /// Comparisons that must all hold, e.g. `>= v1.0.0, < v1.4.2`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionRange {
+pub(crate) struct VersionRange {
     bounds: Vec<(Comparison, String)>,
 }
 
@@ -79,7 +79,7 @@ impl VersionRange {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Filters {
+pub(crate) struct Filters {
     rules: Vec<Rule>,
 }
 

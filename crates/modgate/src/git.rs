@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 
 /// A tag's tree, written out to a directory.
-pub struct TaggedTree {
+pub(crate) struct TaggedTree {
     /// The directory the tag names: the checkout's root, or `SUB` for a `SUB/vX.Y.Z` tag.
     pub dir: PathBuf,
     /// The version the tag names, e.g. `v1.2.3` for `sub/v1.2.3`.
@@ -49,7 +49,7 @@ impl TaggedTree {
 }
 
 /// Writes the tree of `tag` in `repo` below `into` and says where the module is.
-pub fn checkout_tag(repo: &Path, tag: &str, into: &Path) -> anyhow::Result<TaggedTree> {
+pub(crate) fn checkout_tag(repo: &Path, tag: &str, into: &Path) -> anyhow::Result<TaggedTree> {
     let (subdir, version) = match tag.rsplit_once('/') {
         Some((subdir, version)) => (subdir.to_owned(), version.to_owned()),
         None => (String::new(), tag.to_owned()),

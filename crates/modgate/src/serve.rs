@@ -4,140 +4,34 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use axum_server::Handle;
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsAcceptor;
 
-use crate::auth::{Access, Auth};
-use crate::config::{Config, Missing, SourceKind};
-use crate::filter::Filters;
+use crate::config::Config;
 use crate::http::{self, AppState};
-use crate::publish::Publisher;
 use crate::sendfile::SendfileAcceptor;
-use crate::service::{Route, Service, covers};
-use crate::source::{Source, StoreSource, UpstreamSource};
-use crate::storage::Store;
-use crate::sumdb::ChecksumDb;
-use crate::{spool, telemetry, tls};
+use crate::{app, telemetry, tls};
 
-/// A checksum database that does not accept a connection by then is down: fail fast, and let
-/// the stored tiles serve.
-const SUMDB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Builds everything the config describes, failing on the first thing that cannot be used.
-/// `answer_within`: how long a client waits for an answer (the request timeout), if one does.
-pub(crate) fn build_state(
-    config: &Config,
-    answer_within: Option<Duration>,
-) -> anyhow::Result<AppState> {
-    let store = Store::from_config(&config.storage)?;
-    let auth = Auth::new(
-        &config.auth,
-        config.allow.clone(),
-        config.trusted_proxies.clone(),
-    )?;
-    let publisher = Arc::new(Publisher::new(store.clone()));
-    let sumdb = Arc::new(checksum_db(config, store.clone())?);
-    let stored: Arc<dyn Source> = Arc::new(StoreSource::new(store.clone()));
-    let uses_upstream = config
-        .routes
-        .iter()
-        .any(|r| r.source == SourceKind::Upstream);
-    let upstream: Option<Arc<dyn Source>> = match uses_upstream && !config.upstream.offline {
-        true => Some(Arc::new(
-            UpstreamSource::new(
-                &config.upstream,
-                answer_within,
-                stored.clone(),
-                publisher.clone(),
-                sumdb.clone(),
-            )
-            .context("setting up the upstream client")?,
-        )),
-        false => None,
-    };
-    let routes = config
-        .routes
-        .iter()
-        .map(|r| {
-            let access = Access::new(&r.read, &r.write, r.allow.clone(), auth.has_identities());
-            let (source, missing) = match (r.source, &upstream) {
-                (SourceKind::Upstream, Some(upstream)) => (upstream.clone(), r.missing),
-                (SourceKind::Upstream, None) => (stored.clone(), Missing::Offline),
-                (SourceKind::Store, _) => (stored.clone(), r.missing),
-            };
-            Route::new(r.prefix.clone(), missing, access, source)
-        })
-        .collect();
-    let service = Arc::new(Service::new(
-        routes,
-        store,
-        Filters::new(config.filters.clone()),
-    ));
-    Ok(AppState {
-        publisher,
-        service,
-        auth: Arc::new(auth),
-        realm: config.realm.as_str().into(),
-        metrics: telemetry::metrics(),
-        sumdb: config.sumdb.proxy.then_some(sumdb),
-        answers: Arc::default(),
-    })
-}
-
-/// The checksum database, told which modules are private: those a private route serves.
-fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(SUMDB_CONNECT_TIMEOUT)
-        .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the checksum database's HTTP client")?;
-    // The route serving a module is the longest prefix that covers it, as in `Service::route`.
-    let mut prefixes: Vec<(String, bool)> = config
-        .routes
-        .iter()
-        .map(|r| (r.prefix.clone(), r.private))
-        .collect();
-    prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-    let is_private = move |module: &str| {
-        prefixes
-            .iter()
-            .find(|(prefix, _)| covers(prefix, module))
-            .is_some_and(|(_, private)| *private)
-    };
-    Ok(ChecksumDb::new(&config.sumdb, store, client)
-        .context("[sumdb] key")?
-        .with_private(Arc::new(is_private)))
-}
-
-pub async fn run(
+pub(crate) async fn run(
     config: Config,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(build_state(&config, Some(config.request_timeout))?);
+    let service = Arc::new(app::service(&config, Some(config.request_timeout))?);
+    let state = Arc::new(AppState::new(
+        service.clone(),
+        &config.realm,
+        telemetry::metrics(),
+    ));
     let address = listener
         .local_addr()
         .context("reading the listener's address")?;
-    warn_about_exposure(&config, &state, address);
+    warn_about_exposure(&config, address);
     // In the background: a bucket's listing can be slow, and serving need not wait for it.
-    let publisher = state.publisher.clone();
-    tokio::spawn(async move {
-        match publisher.clean_staging().await {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "removed uploads abandoned by a crash"),
-            Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
-        }
-        match tokio::task::spawn_blocking(spool::clean_abandoned).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(removed)) => tracing::info!(removed, "removed temp files abandoned by a crash"),
-            Ok(Err(e)) => tracing::warn!(cause = %e, "cleaning the temp directory failed"),
-            Err(e) => tracing::warn!(cause = %e, "cleaning the temp directory stopped"),
-        }
-    });
+    tokio::spawn(async move { service.clean_leftovers().await });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {
         // Keep going: /readyz reports it, and requests recover once the store is back.
@@ -199,17 +93,18 @@ fn limit_headers(
         .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX));
 }
 
-fn warn_about_exposure(config: &Config, state: &AppState, address: SocketAddr) {
+fn warn_about_exposure(config: &Config, address: SocketAddr) {
     if address.ip().is_loopback() {
         return;
     }
-    if state.auth.has_users() && config.tls.is_none() {
+    let has_users = config.auth.htpasswd.is_some();
+    if has_users && config.tls.is_none() {
         tracing::warn!(
             %address,
             "users are configured but TLS is not: the go command sends credentials only over https, so authenticated routes cannot be used; set [tls] cert and key"
         );
     }
-    if !state.auth.has_users() && config.allow.is_empty() {
+    if !has_users && config.allow.is_empty() {
         tracing::warn!(%address, "listening beyond loopback with no users and no allow-list: anyone who can reach this address can read every module");
     }
 }

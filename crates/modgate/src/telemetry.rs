@@ -9,14 +9,19 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Format;
 use tracing_subscriber::fmt::time::SystemTime;
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
 
 mod access_lines;
 mod gathered_log;
 
-pub use access_lines::ACCESS_TARGET;
+pub(crate) use access_lines::ACCESS_TARGET;
 use access_lines::AccessLines;
-pub use gathered_log::FlushOnDrop;
+pub(crate) use gathered_log::FlushOnDrop;
 
 /// Latency buckets in seconds: from a cached `.info` to a large zip on a slow link.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -32,7 +37,7 @@ const LOG_BUFFER_LIMIT: usize = 1024 * 1024;
 /// Logs to stderr; `RUST_LOG` refines the default of `info`. Lines are written by a
 /// background thread, so a request never waits on the terminal or the log collector; keep the
 /// guard until exit, it writes what is left.
-pub fn init_logs(format: LogFormat) -> std::io::Result<FlushOnDrop> {
+pub(crate) fn init_logs(format: LogFormat) -> std::io::Result<FlushOnDrop> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = gathered_log::start(std::io::stderr(), LOG_GATHER, LOG_BUFFER_LIMIT)?;
     let builder = tracing_subscriber::fmt()
@@ -69,7 +74,7 @@ pub(crate) async fn metrics_upkeep(handle: PrometheusHandle) {
 }
 
 /// The process-wide metrics recorder; installed on first use, shared afterwards.
-pub fn metrics() -> PrometheusHandle {
+pub(crate) fn metrics() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {

@@ -1,17 +1,24 @@
 //! TLS from certificate and key files, reloaded on SIGHUP or when the files change, so that a
 //! renewed certificate is picked up without dropping connections.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::TlsConfig;
+/// `[tls]`: the certificate chain and key, PEM.
+#[derive(Debug, Clone)]
+pub(crate) struct TlsSettings {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// How often the files are checked for changes (they are also reloaded on SIGHUP).
+    pub reload_check: Duration,
+}
 
 /// Loads the files, failing with the file named when they cannot be used.
-pub async fn load(config: &TlsConfig) -> anyhow::Result<RustlsConfig> {
+pub(crate) async fn load(config: &TlsSettings) -> anyhow::Result<RustlsConfig> {
     // Both ring and aws-lc may be linked in; name ours, or rustls cannot pick one.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rustls = RustlsConfig::from_pem_file(&config.cert, &config.key)
@@ -40,7 +47,7 @@ fn prefer_http1(rustls: &RustlsConfig) {
 }
 
 /// Runs until the process ends: reloads on SIGHUP, and when either file's mtime changes.
-pub async fn watch(config: TlsConfig, rustls: RustlsConfig) {
+pub(crate) async fn watch(config: TlsSettings, rustls: RustlsConfig) {
     let mut hangup = match signal(SignalKind::hangup()) {
         Ok(stream) => Some(stream),
         Err(e) => {
@@ -72,7 +79,7 @@ pub async fn watch(config: TlsConfig, rustls: RustlsConfig) {
     }
 }
 
-fn stamps(config: &TlsConfig) -> (Option<SystemTime>, Option<SystemTime>) {
+fn stamps(config: &TlsSettings) -> (Option<SystemTime>, Option<SystemTime>) {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     (modified(&config.cert), modified(&config.key))
 }

@@ -118,6 +118,56 @@ fn fifty_concurrent_requests_for_one_zip_fetch_it_once() {
     assert_eq!(second.count("/example.com/greet/@v/v1.0.0.mod"), 1);
 }
 
+/// Each file missing from the store costs one upstream request, and a stored one none: the go
+/// command asks `.mod` of every module in the graph long before it asks a zip, so a zip miss
+/// usually finds `.info` and `.mod` stored already.
+#[test]
+fn an_upstream_miss_asks_once_per_missing_file() {
+    let gateway = Gateway::start("timeout_secs = 10", "");
+    let http = gateway.server.http();
+    let second = gateway.second();
+    let base = "/example.com/words/@v/v1.1.0";
+    assert_eq!(http.get(&format!("{base}.mod")).status, 200);
+    assert_eq!(second.count(&format!("{base}.info")), 1);
+    assert_eq!(second.count(&format!("{base}.mod")), 1);
+    // The zip: one request, for the zip; its .info and .mod come from the store.
+    assert_eq!(http.get(&format!("{base}.zip")).status, 200);
+    let asked: Vec<String> = second
+        .take_requests()
+        .into_iter()
+        .filter(|p| p.starts_with(base))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            format!("{base}.info"),
+            format!("{base}.mod"),
+            format!("{base}.zip")
+        ],
+        "one request per missing file"
+    );
+    // Nothing missing: nothing asked.
+    for file in ["info", "mod", "zip"] {
+        assert_eq!(http.get(&format!("{base}.{file}")).status, 200);
+    }
+    // A cold zip: three files missing, three requests.
+    let cold = "/example.com/greet/@v/v1.0.0";
+    assert_eq!(http.get(&format!("{cold}.zip")).status, 200);
+    let asked = second.take_requests();
+    assert!(asked.iter().all(|p| p.starts_with(cold)), "{asked:?}");
+    for file in ["info", "mod", "zip"] {
+        assert_eq!(
+            asked
+                .iter()
+                .filter(|p| **p == format!("{cold}.{file}"))
+                .count(),
+            1,
+            "{file}: {asked:?}"
+        );
+    }
+    assert_eq!(asked.len(), 3, "{asked:?}");
+}
+
 #[test]
 fn upstream_failures_are_gateway_errors_and_store_nothing() {
     let gateway = Gateway::start("timeout_secs = 1", "");
@@ -188,13 +238,15 @@ fn a_fetch_outlasting_the_request_timeout_is_a_504_that_says_so() {
 #[test]
 #[ignore = "needs go"]
 fn the_go_command_shows_the_gateway_error() {
-    let gateway = Gateway::start("timeout_secs = 1", "");
     let cases = [
         (Fault::Fail, "502 Bad Gateway", "injected failure"),
         (Fault::Hang, "504 Gateway Timeout", "v1.0.0.info"),
         (Fault::CorruptZip, "502 Bad Gateway", "v1.0.0.zip"),
     ];
     for go in go_clients() {
+        // A gateway of its own: what one client's download stored (the .info and .mod of the
+        // corrupt zip's case) would change where the next one's fails.
+        let gateway = Gateway::start("timeout_secs = 1", "");
         for (fault, status, reason) in cases {
             gateway.second().set_fault(fault);
             let env = GoEnv::new(&go, &gateway.server.url());

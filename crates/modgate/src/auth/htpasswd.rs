@@ -3,25 +3,20 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use super::Credentials;
+use crate::memory::{self, Dated};
 
 /// bcrypt costs tens of milliseconds of CPU by design; this many checks run at once, so a
 /// flood of wrong passwords queues up instead of starving every other request.
 const CONCURRENT_BCRYPT_CHECKS: usize = 4;
-/// A user name and password that just failed fail again without bcrypt for this long, so a
-/// client retrying the same wrong password (a stale `.netrc` in a CI fleet) costs one check
-/// per interval. Every distinct password still costs a full check: guessing gets no cheaper.
-const FAILURE_MEMORY: Duration = Duration::from_secs(5);
 /// Past this many attempts taking turns, those nobody is checking any more are forgotten.
 const MAX_IDLE_TURNS: usize = 64;
-/// At most this many failures are remembered; past it, new failures are simply not kept.
-const MAX_REMEMBERED_FAILURES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum HtpasswdError {
@@ -43,11 +38,14 @@ pub(crate) struct Users {
     /// Checked against when the user is unknown, at the cost the file uses, so that a wrong
     /// user name takes as long as a wrong password and names cannot be probed by timing.
     unknown_user_hash: Arc<str>,
-    /// user → SHA-256 of the password last verified, and when. Only successes are kept, and
-    /// only as digests: the cache never holds a password.
-    verified: Mutex<HashMap<String, ([u8; 32], Instant)>>,
-    /// SHA-256 of user and password of recent failures → when they failed.
-    failed: Mutex<HashMap<[u8; 32], Instant>>,
+    /// user → SHA-256 of the password last verified. Only successes are kept, and only as
+    /// digests: the memory never holds a password.
+    verified: Dated<String, [u8; 32]>,
+    /// SHA-256 of user and password of recent failures. A user name and password that just
+    /// failed fail again without bcrypt for a moment, so a client retrying the same wrong
+    /// password (a stale `.netrc` in a CI fleet) costs one check per interval. Every distinct
+    /// password still costs a full check: guessing gets no cheaper.
+    failed: Dated<[u8; 32], ()>,
     ttl: Duration,
     bcrypt_slots: Semaphore,
     /// Attempts checked lately → the lock that concurrent checks of one take turns on.
@@ -90,10 +88,10 @@ impl Users {
                 reason: format!("bcrypt cost {cost}: {e}"),
             })?;
         Ok(Users {
+            verified: Dated::new(hashes.len().max(1)),
             hashes: Arc::new(hashes),
             unknown_user_hash: unknown_user_hash.into(),
-            verified: Mutex::new(HashMap::new()),
-            failed: Mutex::new(HashMap::new()),
+            failed: Dated::new(memory::FAILED_SIGN_INS),
             ttl,
             bcrypt_slots: Semaphore::new(CONCURRENT_BCRYPT_CHECKS),
             checking: Mutex::default(),
@@ -136,11 +134,9 @@ impl Users {
         .await
         .unwrap_or(false);
         if ok {
-            if let Ok(mut verified) = self.verified.lock() {
-                verified.insert(credentials.user.clone(), (digest, Instant::now()));
-            }
+            self.verified.remember(credentials.user.clone(), digest);
         } else {
-            self.remember_failure(attempt);
+            self.failed.remember(attempt, ());
         }
         ok
     }
@@ -168,33 +164,15 @@ impl Users {
     }
 
     fn recently_failed(&self, attempt: &[u8; 32]) -> bool {
-        let Ok(failed) = self.failed.lock() else {
-            return false;
-        };
-        failed
-            .get(attempt)
-            .is_some_and(|at| at.elapsed() < FAILURE_MEMORY)
-    }
-
-    fn remember_failure(&self, attempt: [u8; 32]) {
-        let Ok(mut failed) = self.failed.lock() else {
-            return;
-        };
-        if failed.len() >= MAX_REMEMBERED_FAILURES {
-            failed.retain(|_, at| at.elapsed() < FAILURE_MEMORY);
-        }
-        if failed.len() < MAX_REMEMBERED_FAILURES {
-            failed.insert(attempt, Instant::now());
-        }
+        self.failed
+            .fresh(attempt, memory::FAILED_SIGN_IN_FOR)
+            .is_some()
     }
 
     fn recently_verified(&self, user: &str, digest: &[u8; 32]) -> bool {
-        let Ok(verified) = self.verified.lock() else {
-            return false;
-        };
-        verified
-            .get(user)
-            .is_some_and(|(known, at)| at.elapsed() < self.ttl && bool::from(known.ct_eq(digest)))
+        self.verified
+            .fresh(user, self.ttl)
+            .is_some_and(|known| bool::from(known.ct_eq(digest)))
     }
 }
 

@@ -12,16 +12,37 @@ mod tokens;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use ipnet::IpNet;
-
-use crate::config::{AuthConfig, Rights as RightsConfig};
 pub(crate) use credentials::{Credentials, Presented};
 use htpasswd::Users;
 pub(crate) use htpasswd::{HtpasswdError, check_file as check_htpasswd};
+use ipnet::IpNet;
 pub(crate) use network::ClientAddress;
 use tokens::Tokens;
-pub use tokens::generate as generate_token;
+pub(crate) use tokens::generate as generate_token;
+
+/// `[auth]`: where users and tokens come from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthSettings {
+    pub htpasswd: Option<PathBuf>,
+    /// How long a verified password is remembered (as a digest).
+    pub cache_ttl: Duration,
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// (name, SHA-256 of the token)
+    pub tokens: Vec<(String, [u8; 32])>,
+}
+
+/// Who may read, or publish to, a route, as configured: users or tokens by name, and groups.
+/// For reading, naming nobody means any user or token, or anyone when none are configured;
+/// nobody may publish unless named.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RightsSettings {
+    pub anonymous: Option<bool>,
+    pub names: Vec<String>,
+    pub groups: Vec<String>,
+}
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +50,9 @@ pub(crate) enum Principal {
     Anonymous,
     User(String),
     Token(String),
+    /// Whoever runs a modgate command on the server's own config (`modgate prefetch`): no
+    /// credentials make this, so no client can be it.
+    Operator,
 }
 
 impl Principal {
@@ -36,6 +60,7 @@ impl Principal {
     pub fn name(&self) -> &str {
         match self {
             Principal::Anonymous => "-",
+            Principal::Operator => "(operator)",
             Principal::User(name) | Principal::Token(name) => name,
         }
     }
@@ -79,6 +104,7 @@ impl Rights {
         }
         let name = match principal {
             Principal::Anonymous => return false,
+            Principal::Operator => return true,
             Principal::User(name) | Principal::Token(name) => name,
         };
         self.any_identity
@@ -102,8 +128,8 @@ impl Access {
     /// nobody may be read by everyone (the seed's behaviour); with some, by every identity.
     /// Writing is never open by default.
     pub fn new(
-        read: &RightsConfig,
-        write: &RightsConfig,
+        read: &RightsSettings,
+        write: &RightsSettings,
         allow: Vec<IpNet>,
         identities_configured: bool,
     ) -> Access {
@@ -139,7 +165,7 @@ pub(crate) struct Auth {
 
 impl Auth {
     pub fn new(
-        config: &AuthConfig,
+        config: &AuthSettings,
         allow: Vec<IpNet>,
         trusted_proxies: Vec<IpNet>,
     ) -> Result<Auth, HtpasswdError> {
@@ -169,10 +195,6 @@ impl Auth {
     /// Whether any user or token exists.
     pub fn has_identities(&self) -> bool {
         self.users.is_some() || !self.tokens.is_empty()
-    }
-
-    pub fn has_users(&self) -> bool {
-        self.users.is_some()
     }
 
     /// The client's address: the peer, or the `X-Forwarded-For` entry that a trusted proxy
@@ -229,6 +251,9 @@ impl Auth {
         principal: &Principal,
         client: ClientAddress,
     ) -> Result<(), Denied> {
+        if *principal == Principal::Operator {
+            return Ok(());
+        }
         network::check_allowed(client, &access.allow)?;
         let rights = match action {
             Action::Read => &access.read,
@@ -257,8 +282,8 @@ impl Auth {
 mod tests {
     use super::*;
 
-    fn rights(anonymous: Option<bool>, names: &[&str], groups: &[&str]) -> RightsConfig {
-        RightsConfig {
+    fn rights(anonymous: Option<bool>, names: &[&str], groups: &[&str]) -> RightsSettings {
+        RightsSettings {
             anonymous,
             names: names.iter().map(|s| s.to_string()).collect(),
             groups: groups.iter().map(|s| s.to_string()).collect(),
@@ -267,9 +292,9 @@ mod tests {
 
     #[test]
     fn rights_by_name_group_and_default() {
-        let config = AuthConfig {
+        let config = AuthSettings {
             groups: [("dev".to_owned(), vec!["bob".to_owned()])].into(),
-            ..AuthConfig::default()
+            ..AuthSettings::default()
         };
         let auth = Auth::new(&config, Vec::new(), Vec::new()).expect("auth");
         let client = ClientAddress("127.0.0.1".parse().expect("ip"));

@@ -47,7 +47,7 @@ pub(crate) fn digest(token: &str) -> [u8; 32] {
 }
 
 /// A new random token and its hex digest, for `modgate token new`.
-pub fn generate() -> Result<(String, String), getrandom::Error> {
+pub(crate) fn generate() -> Result<(String, String), getrandom::Error> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)?;
     let token = format!(

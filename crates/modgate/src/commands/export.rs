@@ -6,13 +6,12 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::StorageConfig;
-use crate::storage::{self, Store};
+use crate::storage::{self, Store, StoreSettings};
 
 /// Copies every object of the store below `dest`, skipping files already there; returns
 /// (copied, skipped).
-pub fn run(storage: &StorageConfig, dest: &Path) -> anyhow::Result<(usize, usize)> {
-    let store = Store::from_config(storage)?;
+pub(crate) fn run(storage: &StoreSettings, dest: &Path) -> anyhow::Result<(usize, usize)> {
+    let store = Store::from_settings(storage)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let keys = store.keys(None).await?;

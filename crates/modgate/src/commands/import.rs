@@ -9,21 +9,20 @@ use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
 use super::tree::{self, TreeVersion};
-use crate::config::StorageConfig;
 use crate::proxy_files::Info;
-use crate::publish::{PublishError, Publisher};
-use crate::storage::Store;
+use crate::storage::{Store, StoreSettings};
+use crate::writer::{Strictness, VersionWriter, WriteError, check};
 
 /// What happened to each version.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub imported: usize,
     pub skipped: usize,
     /// (module@version, reason)
     pub rejected: Vec<(String, String)>,
 }
 
-pub fn run(source: &Path, storage: &StorageConfig) -> anyhow::Result<Summary> {
+pub(crate) fn run(source: &Path, storage: &StoreSettings) -> anyhow::Result<Summary> {
     // A module cache ($GOMODCACHE) holds the proxy tree under cache/download.
     let cache_tree = source.join("cache").join("download");
     let root = if cache_tree.is_dir() {
@@ -36,8 +35,8 @@ pub fn run(source: &Path, storage: &StorageConfig) -> anyhow::Result<Summary> {
     }
     let found = tree::versions(&root)?;
 
-    let store = Store::from_config(storage)?;
-    let publisher = Publisher::new(store);
+    let store = Store::from_settings(storage)?;
+    let writer = VersionWriter::new(store);
     let progress = ProgressBar::new(found.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
@@ -46,9 +45,9 @@ pub fn run(source: &Path, storage: &StorageConfig) -> anyhow::Result<Summary> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut summary = Summary::default();
     for version in &found {
-        let name = version.name();
+        let name = version.version.to_string();
         progress.set_message(name.clone());
-        match runtime.block_on(import_one(&publisher, version)) {
+        match runtime.block_on(import_one(&writer, version)) {
             Ok(true) => summary.imported += 1,
             Ok(false) => summary.skipped += 1,
             Err(reason) => summary.rejected.push((name, reason)),
@@ -69,23 +68,35 @@ pub fn run(source: &Path, storage: &StorageConfig) -> anyhow::Result<Summary> {
 }
 
 /// `Ok(true)` imported, `Ok(false)` already there, `Err` the reason it was rejected.
-async fn import_one(publisher: &Publisher, found: &TreeVersion) -> Result<bool, String> {
-    let file = |ext: &str| found.file(ext);
-    let zip = file("zip");
+///
+/// The tree was served as it is, so its hashes may already be in go.sum files: the zip is
+/// checked as the go command checks a download (a directory entry, which the go command
+/// accepts, is kept), and its `.mod` must be the zip's go.mod.
+async fn import_one(writer: &VersionWriter, found: &TreeVersion) -> Result<bool, String> {
+    let zip = found.file("zip");
     if !zip.is_file() {
         return Err("no .zip (only the go.mod was downloaded)".to_owned());
     }
-    let go_mod = std::fs::read(file("mod")).map_err(|e| format!("reading .mod: {e}"))?;
-    let info = std::fs::read(file("info")).map_err(|e| format!("reading .info: {e}"))?;
-    let time = info_time(&info);
-    match publisher
-        .publish_expecting(&found.module, &found.version, &zip, time, &go_mod)
+    let go_mod = std::fs::read(found.file("mod")).map_err(|e| format!("reading .mod: {e}"))?;
+    let info = std::fs::read(found.file("info")).map_err(|e| format!("reading .info: {e}"))?;
+    let reason = |e: WriteError| match e {
+        WriteError::Storage(e) => format!("storage: {e}"),
+        other => other.to_string(),
+    };
+    let checked = check::zip(&found.version, zip, Strictness::Download)
         .await
-    {
-        Ok(published) => Ok(published.created),
-        Err(PublishError::Storage(e)) => Err(format!("storage: {e}")),
-        Err(e) => Err(e.to_string()),
+        .map_err(reason)?;
+    if checked.go_mod.bytes != go_mod {
+        return Err(format!(
+            "{}: the .mod file differs from the zip's go.mod",
+            found.version
+        ));
     }
+    let published = writer
+        .publish(&found.version, &checked, info_time(&info))
+        .await
+        .map_err(reason)?;
+    Ok(published.created)
 }
 
 fn info_time(info: &[u8]) -> Option<OffsetDateTime> {

@@ -1,9 +1,9 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
 
-pub mod export;
-pub mod import;
-pub mod prefetch;
-pub mod publish;
-pub mod token;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod prefetch;
+pub(crate) mod publish;
+pub(crate) mod token;
 mod tree;
-pub mod verify;
+pub(crate) mod verify;

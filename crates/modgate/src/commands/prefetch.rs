@@ -11,47 +11,48 @@ use std::path::Path;
 
 use anyhow::Context;
 use futures::StreamExt;
+use gomod::ModuleVersion;
 
 use crate::config::Config;
-use crate::service::Query;
+use crate::service::{Caller, Request};
 
 /// Versions fetched at once: enough to hide upstream latency, few enough to be polite.
 const CONCURRENT_FETCHES: usize = 8;
 
 /// What happened.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub fetched: usize,
     /// (module@version, reason)
     pub failed: Vec<(String, String)>,
 }
 
-/// (module, version) → whether the zip is wanted (else only the go.mod).
-type Wanted = BTreeMap<(String, String), bool>;
+/// A version → whether its zip is wanted (else only its go.mod).
+type Wanted = BTreeMap<ModuleVersion, bool>;
 
-pub fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
+pub(crate) fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
     let mut wanted = Wanted::new();
     for spec in specs {
         read_spec(spec, &mut wanted)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     // No client waits here: a slow fetch may take as long as the upstream timeouts allow.
-    let state = crate::serve::build_state(config, None)?;
-    let service = state.service;
+    let service = crate::app::service(config, None)?;
+    let operator = Caller::operator();
     let outcomes: Vec<(String, Result<(), String>)> = runtime.block_on(
         futures::stream::iter(wanted)
-            .map(|((module, version), zip)| {
-                let service = service.clone();
+            .map(|(version, zip)| {
+                let request = match zip {
+                    true => Request::Zip(version),
+                    false => Request::Mod(version),
+                };
+                let (service, operator) = (&service, &operator);
                 async move {
-                    let name = format!("{module}@{version}");
-                    let Some(route) = service.route(&module) else {
-                        return (name, Err("not served by any route".to_owned()));
+                    let outcome = service.get(operator, Ok(&request)).await;
+                    let name = match &request {
+                        Request::Zip(version) | Request::Mod(version) => version.to_string(),
+                        _ => request.module().to_string(),
                     };
-                    let query = match zip {
-                        true => Query::Zip(version),
-                        false => Query::Mod(version),
-                    };
-                    let outcome = service.answer(route, &module, &query).await;
                     (name, outcome.map(drop).map_err(|e| e.to_string()))
                 }
             })
@@ -80,9 +81,9 @@ pub fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
 fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
     let path = Path::new(spec);
     if !path.is_file() {
-        let (module, version) = parse_module_version(spec)
+        let version = parse_module_version(spec)
             .with_context(|| format!("{spec:?} is neither a file nor module@version"))?;
-        want(wanted, module, version, true);
+        want(wanted, version, true);
         return Ok(());
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {spec}"))?;
@@ -93,16 +94,21 @@ fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
             let [module, version, _hash] = fields[..] else {
                 anyhow::bail!("{spec}:{}: not a go.sum line", n + 1);
             };
-            match version.strip_suffix("/go.mod") {
-                Some(version) => want(wanted, module, version, false),
-                None => want(wanted, module, version, true),
-            }
+            let (version, zip) = match version.strip_suffix("/go.mod") {
+                Some(version) => (version, false),
+                None => (version, true),
+            };
+            let version = ModuleVersion::parse(module, version)
+                .with_context(|| format!("{spec}:{}", n + 1))?;
+            want(wanted, version, zip);
         }
     } else if name.ends_with("go.mod") {
         let go_mod = gomod::ModFile::parse_lax(text.as_bytes())
             .map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
         for (module, version) in &go_mod.require {
-            want(wanted, module, version, true);
+            let version = ModuleVersion::parse(module, version)
+                .with_context(|| format!("{spec}: require {module} {version}"))?;
+            want(wanted, version, true);
         }
     } else {
         for (n, line) in text.lines().enumerate() {
@@ -110,24 +116,21 @@ fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
             if line.is_empty() {
                 continue;
             }
-            let (module, version) =
+            let version =
                 parse_module_version(line).with_context(|| format!("{spec}:{}", n + 1))?;
-            want(wanted, module, version, true);
+            want(wanted, version, true);
         }
     }
     Ok(())
 }
 
-fn parse_module_version(spec: &str) -> anyhow::Result<(&str, &str)> {
+fn parse_module_version(spec: &str) -> anyhow::Result<ModuleVersion> {
     let (module, version) = spec.split_once('@').context("expected module@version")?;
-    gomod::check(module, version).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((module, version))
+    Ok(ModuleVersion::parse(module, version)?)
 }
 
-fn want(wanted: &mut Wanted, module: &str, version: &str, zip: bool) {
-    *wanted
-        .entry((module.to_owned(), version.to_owned()))
-        .or_default() |= zip;
+fn want(wanted: &mut Wanted, version: ModuleVersion, zip: bool) {
+    *wanted.entry(version).or_default() |= zip;
 }
 
 #[cfg(test)]
@@ -155,7 +158,7 @@ mod tests {
         }
         let got: Vec<(&str, &str, bool)> = wanted
             .iter()
-            .map(|((m, v), zip)| (m.as_str(), v.as_str(), *zip))
+            .map(|(v, zip)| (v.path().as_str(), v.version().as_str(), *zip))
             .collect();
         assert_eq!(
             got,

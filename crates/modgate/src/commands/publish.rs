@@ -7,11 +7,13 @@ use anyhow::{Context, bail};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::publish::{Published, Publisher};
+use gomod::ModuleVersion;
+
 use crate::storage::{self, Store};
+use crate::writer::{Published, Strictness, VersionWriter, check};
 
 /// Where the version goes.
-pub enum Target {
+pub(crate) enum Target {
     /// `https://modgate.example` and how to authenticate.
     Server {
         url: String,
@@ -24,7 +26,7 @@ pub enum Target {
 }
 
 /// Where the version comes from.
-pub enum Origin {
+pub(crate) enum Origin {
     Dir {
         dir: PathBuf,
         module: Option<String>,
@@ -37,7 +39,7 @@ pub enum Origin {
     },
 }
 
-pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Result<()> {
+pub(crate) fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Result<()> {
     let work = tempfile::tempdir().context("creating a temp directory")?;
     let explicit_time = time
         .map(|t| {
@@ -67,8 +69,9 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
             (dir, module, version, Some(tree.commit_time))
         }
     };
+    let version = ModuleVersion::parse(&module, &version)?;
     let zip_path = work.path().join("module.zip");
-    build_zip(&dir, &module, &version, &zip_path)?;
+    build_zip(&dir, &version, &zip_path)?;
     let time = explicit_time.or(tag_time);
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -77,22 +80,20 @@ pub fn run(origin: Origin, time: Option<String>, target: Target) -> anyhow::Resu
             Target::Store(store_dir) => {
                 let store = Store::directory(&store_dir)
                     .with_context(|| format!("opening store {}", store_dir.display()))?;
-                let publisher = Publisher::new(store);
+                let writer = VersionWriter::new(store);
                 // A store that only this command writes to has no server start to clean it.
-                if let Err(e) = publisher.clean_staging().await {
+                if let Err(e) = writer.clean_staging().await {
                     eprintln!("modgate: cleaning the staging area: {e}");
                 }
-                publisher
-                    .publish(&module, &version, &zip_path, time)
-                    .await
-                    .map_err(anyhow::Error::from)
+                let zip = check::zip(&version, zip_path.clone(), Strictness::Upload).await?;
+                Ok(writer.publish(&version, &zip, time).await?)
             }
             Target::Server {
                 url,
                 token,
                 basic,
                 ca,
-            } => upload(&url, token, basic, ca, &module, &version, &zip_path, time).await,
+            } => upload(&url, token, basic, ca, &version, &zip_path, time).await,
         }
     })?;
     println!("{}", serde_json::to_string_pretty(&published)?);
@@ -141,27 +142,20 @@ fn module_of(dir: &Path) -> anyhow::Result<Option<String>> {
     Ok(parsed.module)
 }
 
-fn build_zip(dir: &Path, module: &str, version: &str, zip_path: &Path) -> anyhow::Result<()> {
+fn build_zip(dir: &Path, version: &ModuleVersion, zip_path: &Path) -> anyhow::Result<()> {
     let file = std::fs::File::create(zip_path).context("creating the zip")?;
-    gomod::create_from_dir(std::io::BufWriter::new(file), module, version, dir).with_context(
-        || {
-            format!(
-                "building the zip of {module}@{version} from {}",
-                dir.display()
-            )
-        },
-    )?;
+    let (module, v) = (version.path().as_str(), version.version().as_str());
+    gomod::create_from_dir(std::io::BufWriter::new(file), module, v, dir)
+        .with_context(|| format!("building the zip of {version} from {}", dir.display()))?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn upload(
     server: &str,
     token: Option<String>,
     basic: Option<(String, String)>,
     ca: Option<PathBuf>,
-    module: &str,
-    version: &str,
+    version: &ModuleVersion,
     zip_path: &Path,
     time: Option<OffsetDateTime>,
 ) -> anyhow::Result<Published> {
@@ -174,8 +168,8 @@ async fn upload(
     let mut url = format!(
         "{}/api/v1/{}/@v/{}.zip",
         server.trim_end_matches('/'),
-        gomod::escape_path(module)?,
-        gomod::escape_version(version)?
+        version.path().escaped(),
+        version.version().escaped()
     );
     if let Some(time) = time {
         url.push_str(&format!(

@@ -1,6 +1,6 @@
 //! `modgate token new`: a token for CI, printed once; the config keeps only its digest.
 
-pub fn new(name: &str) -> anyhow::Result<()> {
+pub(crate) fn new(name: &str) -> anyhow::Result<()> {
     let (token, digest) =
         crate::auth::generate_token().map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
     println!("token (shown once; give it to CI as a secret):\n  {token}\n");

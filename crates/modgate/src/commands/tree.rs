@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use gomod::{ModulePath, ModuleVersion, Version};
 
 /// One version, found by its `.info` file.
-pub struct TreeVersion {
-    pub module: String,
-    pub version: String,
+pub(crate) struct TreeVersion {
+    pub version: ModuleVersion,
     /// The `@v` directory.
     dir: PathBuf,
     escaped_version: String,
@@ -18,18 +18,14 @@ impl TreeVersion {
     pub fn file(&self, ext: &str) -> PathBuf {
         self.dir.join(format!("{}.{ext}", self.escaped_version))
     }
-
-    pub fn name(&self) -> String {
-        format!("{}@{}", self.module, self.version)
-    }
 }
 
 /// Every `<escaped module>/@v/<escaped version>.info` below `root`, sorted; names that do not
 /// decode to a valid module path and version are not versions and are passed over.
-pub fn versions(root: &Path) -> anyhow::Result<Vec<TreeVersion>> {
+pub(crate) fn versions(root: &Path) -> anyhow::Result<Vec<TreeVersion>> {
     let mut found = Vec::new();
     walk(root, root, &mut found)?;
-    found.sort_by(|a, b| (&a.module, &a.version).cmp(&(&b.module, &b.version)));
+    found.sort_by(|a, b| a.version.cmp(&b.version));
     Ok(found)
 }
 
@@ -48,7 +44,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<TreeVersion>) -> anyhow::Result
             .strip_prefix(root)
             .ok()
             .and_then(Path::to_str)
-            .and_then(|m| gomod::unescape_path(m).ok())
+            .and_then(|m| ModulePath::from_escaped(m).ok())
         else {
             continue;
         };
@@ -59,9 +55,10 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<TreeVersion>) -> anyhow::Result
             let Some(escaped) = name.to_str().and_then(|n| n.strip_suffix(".info")) else {
                 continue;
             };
-            if let Ok(version) = gomod::unescape_version(escaped) {
+            let version = Version::from_escaped(escaped)
+                .and_then(|version| ModuleVersion::new(module.clone(), version));
+            if let Ok(version) = version {
                 found.push(TreeVersion {
-                    module: module.clone(),
                     version,
                     dir: path.clone(),
                     escaped_version: escaped.to_owned(),

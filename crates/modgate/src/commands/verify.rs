@@ -1,23 +1,28 @@
-//! `modgate verify`: re-hash every version in a store and report any whose files disagree.
+//! `modgate verify`: re-check every version in a directory store with the writer's checker,
+//! and report any whose files disagree with each other.
 
 use std::path::Path;
 
+use anyhow::Context;
+
 use super::tree::{self, TreeVersion};
+use crate::writer::{Strictness, check};
 
 /// One problem with one version.
-pub struct Problem {
+pub(crate) struct Problem {
     pub version: String,
     pub reason: String,
 }
 
 /// Checks every visible version (one with a `.info`) of a directory store.
-pub fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
-    let mut problems = Vec::new();
+pub(crate) fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
     let versions = tree::versions(store_dir)?;
-    for version in &versions {
-        if let Err(reason) = check_version(version) {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let mut problems = Vec::new();
+    for found in &versions {
+        if let Err(reason) = runtime.block_on(check_version(found)) {
             problems.push(Problem {
-                version: version.name(),
+                version: found.version.to_string(),
                 reason,
             });
         }
@@ -33,29 +38,22 @@ pub fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
     Ok(problems)
 }
 
-fn check_version(found: &TreeVersion) -> Result<(), String> {
-    let (module, version) = (found.module.as_str(), found.version.as_str());
-    let file = |ext: &str| found.file(ext);
-    let open = || {
-        std::fs::File::open(file("zip"))
-            .map(std::io::BufReader::new)
-            .map_err(|e| format!("zip: {e}"))
-    };
-    gomod::check_zip(open()?, module, version).map_err(|e| e.to_string())?;
-    let h1 = gomod::hash_zip(open()?).map_err(|e| format!("hashing zip: {e}"))?;
-    if let Ok(recorded) = std::fs::read_to_string(file("ziphash"))
-        && recorded.trim() != h1
+/// The zip passes the checker, and the `.ziphash` (if any) and `.mod` agree with it.
+async fn check_version(found: &TreeVersion) -> Result<(), String> {
+    let zip = check::zip(&found.version, found.file("zip"), Strictness::Download)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Ok(recorded) = std::fs::read_to_string(found.file("ziphash"))
+        && recorded.trim() != zip.h1
     {
         return Err(format!(
-            ".ziphash says {} but the zip hashes to {h1}",
-            recorded.trim()
+            ".ziphash says {} but the zip hashes to {}",
+            recorded.trim(),
+            zip.h1
         ));
     }
-    let stored_mod = std::fs::read(file("mod")).map_err(|e| format!("mod: {e}"))?;
-    let zip_mod = gomod::read_go_mod(open()?, module, version)
-        .map_err(|e| e.to_string())?
-        .unwrap_or_else(|| format!("module {module}\n").into_bytes());
-    if stored_mod != zip_mod {
+    let stored_mod = std::fs::read(found.file("mod")).map_err(|e| format!("mod: {e}"))?;
+    if stored_mod != zip.go_mod.bytes {
         return Err(".mod differs from the zip's go.mod".to_owned());
     }
     Ok(())

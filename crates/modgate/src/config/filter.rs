@@ -7,11 +7,11 @@ use crate::filter::{Rule, VersionRange};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFilter {
-    pub module: Option<String>,
-    pub versions: Option<String>,
-    pub action: Option<String>,
-    pub reason: Option<String>,
+pub(super) struct RawFilter {
+    module: Option<String>,
+    versions: Option<String>,
+    action: Option<String>,
+    reason: Option<String>,
 }
 
 pub(super) fn filters(raw: Vec<RawFilter>) -> Result<Vec<Rule>, ConfigError> {

@@ -3,41 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use super::{ConfigError, DEFAULT_STORE, RawStorage, invalid};
-
-/// Where the store lives. Object stores take credentials from their usual environment and
-/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from this file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageConfig {
-    /// A `cache/download`-layout directory.
-    Dir(PathBuf),
-    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
-    S3 {
-        bucket: String,
-        prefix: Option<String>,
-        region: Option<String>,
-        endpoint: Option<String>,
-        path_style: bool,
-    },
-    /// A Google Cloud Storage bucket.
-    Gcs {
-        bucket: String,
-        prefix: Option<String>,
-    },
-    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
-    Azure {
-        container: String,
-        prefix: Option<String>,
-    },
-}
+use crate::storage::StoreSettings;
 
 pub(super) fn storage(
     raw: RawStorage,
     store_flag: Option<PathBuf>,
     base_dir: &Path,
-) -> Result<StorageConfig, ConfigError> {
+) -> Result<StoreSettings, ConfigError> {
     // `--store DIR` (and MODGATE_STORE) always means a directory: scripts rely on it.
     if let Some(dir) = store_flag {
-        return Ok(StorageConfig::Dir(dir));
+        return Ok(StoreSettings::Dir(dir));
     }
     let kind = raw.kind.as_deref().unwrap_or("dir");
     let only_for = |key: &str, set: bool, kinds: &str| {
@@ -79,7 +54,7 @@ pub(super) fn storage(
         .clone()
         .filter(|p| !p.trim_matches('/').is_empty());
     match kind {
-        "dir" => Ok(StorageConfig::Dir(
+        "dir" => Ok(StoreSettings::Dir(
             base_dir.join(raw.path.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))),
         )),
         "s3" => {
@@ -91,7 +66,7 @@ pub(super) fn storage(
                     format!("{endpoint:?}: expected an http:// or https:// URL"),
                 ));
             }
-            Ok(StorageConfig::S3 {
+            Ok(StoreSettings::S3 {
                 bucket: bucket()?,
                 prefix,
                 region: raw.region,
@@ -99,11 +74,11 @@ pub(super) fn storage(
                 path_style: raw.path_style.unwrap_or(false),
             })
         }
-        "gcs" => Ok(StorageConfig::Gcs {
+        "gcs" => Ok(StoreSettings::Gcs {
             bucket: bucket()?,
             prefix,
         }),
-        "azure" => Ok(StorageConfig::Azure {
+        "azure" => Ok(StoreSettings::Azure {
             container: bucket()?,
             prefix,
         }),

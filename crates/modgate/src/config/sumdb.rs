@@ -1,50 +1,30 @@
 //! `[sumdb]`: the checksum database that modgate proxies under `/sumdb/<name>/` and checks
 //! modules fetched from upstream against.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::{ConfigError, invalid, positive_secs};
+use crate::sumdb::SumdbSettings;
 
 /// The public Go checksum database, the go command's default `GOSUMDB`.
-pub const DEFAULT_SUMDB_NAME: &str = "sum.golang.org";
+const DEFAULT_SUMDB_NAME: &str = "sum.golang.org";
 /// Its verifier key, as the go command knows it (`knownGOSUMDB` in modfetch/key.go).
-pub const DEFAULT_SUMDB_KEY: &str =
+pub(super) const DEFAULT_SUMDB_KEY: &str =
     "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSumdb {
-    pub name: Option<String>,
-    pub key: Option<String>,
-    pub url: Option<String>,
-    pub verify: Option<bool>,
-    pub skip: Option<Vec<String>>,
-    pub proxy: Option<bool>,
-    pub timeout_secs: Option<u64>,
+pub(super) struct RawSumdb {
+    name: Option<String>,
+    key: Option<String>,
+    url: Option<String>,
+    verify: Option<bool>,
+    skip: Option<Vec<String>>,
+    proxy: Option<bool>,
+    timeout_secs: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
-pub struct SumdbConfig {
-    /// The database's name, as in `GOSUMDB` and in `/sumdb/<name>/`; the key's name.
-    pub name: String,
-    /// Its verifier key (checked: it parses and names `name`).
-    pub key: String,
-    /// Where it answers `/lookup`, `/latest` and `/tile`, without a trailing slash.
-    pub url: String,
-    /// Whether modules fetched from upstream are checked against it before they are stored.
-    pub verify: bool,
-    /// `GONOSUMDB`-style patterns (see `gomod::match_prefix_patterns`): modules not checked.
-    pub skip: Vec<String>,
-    /// Whether `/sumdb/<name>/…` is served.
-    pub proxy: bool,
-    pub timeout: Duration,
-    /// `[upstream] offline`: the database is never asked; stored tiles are still served.
-    pub offline: bool,
-}
-
-pub(super) fn sumdb(raw: RawSumdb, offline: bool) -> Result<SumdbConfig, ConfigError> {
+pub(super) fn sumdb(raw: RawSumdb, offline: bool) -> Result<SumdbSettings, ConfigError> {
     let name = raw.name.unwrap_or_else(|| DEFAULT_SUMDB_NAME.to_owned());
     if !is_valid_name(&name) {
         return Err(invalid(
@@ -94,7 +74,7 @@ pub(super) fn sumdb(raw: RawSumdb, offline: bool) -> Result<SumdbConfig, ConfigE
             format!("{bad:?} is not a module path pattern"),
         ));
     }
-    Ok(SumdbConfig {
+    Ok(SumdbSettings {
         name,
         key,
         url: url.trim_end_matches('/').to_owned(),

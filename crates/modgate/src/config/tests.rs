@@ -12,7 +12,7 @@ fn empty_config_has_loopback_defaults_and_one_catch_all_route() {
     assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
     assert_eq!(config.routes.len(), 1);
     assert_eq!(config.routes[0].prefix, "");
-    assert_eq!(config.routes[0].missing, Missing::NotFound);
+    assert_eq!(config.routes[0].if_absent, IfAbsent::NotFound);
     assert!(config.tls.is_none());
 }
 
@@ -112,8 +112,8 @@ fn private_routes_refuse_by_default_and_may_opt_out() {
          [[route]]\nprefix = \"team.example\"\nprivate = true\nmissing = \"not-found\"\n",
     )
     .expect("valid");
-    assert_eq!(config.routes[0].missing, Missing::Refuse);
-    assert_eq!(config.routes[1].missing, Missing::NotFound);
+    assert_eq!(config.routes[0].if_absent, IfAbsent::Refuse);
+    assert_eq!(config.routes[1].if_absent, IfAbsent::NotFound);
 }
 
 #[test]

@@ -1,73 +1,33 @@
 //! `[upstream]`: the proxies that `source = "upstream"` routes fill the store from.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::{ConfigError, invalid, positive_secs};
+use crate::source::{UpstreamProxy, UpstreamSettings};
 
 /// The public Go module mirror, as the `go` command's own default.
-pub const DEFAULT_UPSTREAM: &str = "https://proxy.golang.org";
+const DEFAULT_UPSTREAM: &str = "https://proxy.golang.org";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawUpstream {
-    pub proxies: Option<String>,
-    pub timeout_secs: Option<u64>,
-    pub zip_timeout_secs: Option<u64>,
-    pub list_ttl_secs: Option<u64>,
-    pub not_found_ttl_secs: Option<u64>,
-    pub offline: Option<bool>,
-}
-
-#[derive(Debug, Clone)]
-pub struct UpstreamConfig {
-    /// Tried in order, as `GOPROXY` lists them.
-    pub proxies: Vec<UpstreamProxy>,
-    /// For connecting, for a whole small answer, and for any pause while a zip streams.
-    pub timeout: Duration,
-    /// For a whole zip download.
-    pub zip_timeout: Duration,
-    /// How long a `list`, `@latest` or version query answer is used before it is asked again
-    /// (in the background; the old answer keeps being served meanwhile and when upstream fails).
-    pub list_ttl: Duration,
-    /// How long an upstream "not found" is remembered.
-    pub not_found_ttl: Duration,
-    /// Serve only what is stored; never ask upstream.
-    pub offline: bool,
-}
-
-/// One entry of the proxy list.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UpstreamProxy {
-    /// The base URL without a trailing slash and without credentials.
-    pub url: String,
-    /// From the URL's user info, sent as Basic auth.
-    pub credentials: Option<(String, String)>,
-    /// Written `|` after this entry: any failure, not only 404/410, moves on to the next.
-    pub fall_through_on_error: bool,
-}
-
-impl std::fmt::Debug for UpstreamProxy {
-    // Credentials stay out of logs and error messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamProxy")
-            .field("url", &self.url)
-            .field("credentials", &self.credentials.as_ref().map(|_| "…"))
-            .field("fall_through_on_error", &self.fall_through_on_error)
-            .finish()
-    }
+pub(super) struct RawUpstream {
+    proxies: Option<String>,
+    timeout_secs: Option<u64>,
+    zip_timeout_secs: Option<u64>,
+    list_ttl_secs: Option<u64>,
+    not_found_ttl_secs: Option<u64>,
+    offline: Option<bool>,
 }
 
 pub(super) fn upstream(
     raw: RawUpstream,
     proxies_override: Option<String>,
     offline_override: Option<bool>,
-) -> Result<UpstreamConfig, ConfigError> {
+) -> Result<UpstreamSettings, ConfigError> {
     let proxies = proxies_override
         .or(raw.proxies)
         .unwrap_or_else(|| DEFAULT_UPSTREAM.to_owned());
-    Ok(UpstreamConfig {
+    Ok(UpstreamSettings {
         proxies: parse_proxy_list(&proxies)
             .map_err(|reason| invalid("upstream.proxies", reason))?,
         timeout: positive_secs("upstream.timeout_secs", raw.timeout_secs, 30)?,

@@ -8,10 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use crate::auth::Denied;
-use crate::service;
-use crate::source::{SourceError, UpstreamError};
-use crate::sumdb::SumdbError;
+use crate::service::{FailureKind, Refusal};
 
 /// The `go` command drops an error body longer than this.
 const MAX_REASON_BYTES: usize = 600;
@@ -33,68 +30,36 @@ impl HttpError {
         }
     }
 
-    pub fn from_denied(denied: Denied, realm: &str) -> HttpError {
-        let kind = match &denied {
-            Denied::Unauthenticated(_) => "unauthenticated",
-            Denied::Forbidden(_) => "forbidden",
+    /// DESIGN.md's status table. `malformed` is the status for a malformed request: 404 with
+    /// a reason on GOPROXY paths (spec 7.1: any 4xx is safe, and only clients other than `go`
+    /// send them), 400 on the API.
+    pub fn from_refusal(refusal: Refusal, realm: &str, malformed: StatusCode) -> HttpError {
+        let status = match &refusal {
+            Refusal::Unauthenticated(reason) => {
+                return HttpError {
+                    status: StatusCode::UNAUTHORIZED,
+                    reason: reason.clone(),
+                    realm: Some(realm.to_owned()),
+                };
+            }
+            Refusal::Forbidden(_) | Refusal::NotHere(_) | Refusal::Denied(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Refusal::Malformed(_) => malformed,
+            Refusal::NotFound(_) => StatusCode::NOT_FOUND,
+            Refusal::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Conflict(_) => StatusCode::CONFLICT,
+            Refusal::Failed(failure) => {
+                let status = match failure.kind() {
+                    FailureKind::Storage => StatusCode::SERVICE_UNAVAILABLE,
+                    FailureKind::Upstream | FailureKind::Tampered => StatusCode::BAD_GATEWAY,
+                    FailureKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                    FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                return HttpError::new(status, failure.public_reason());
+            }
         };
-        metrics::counter!("modgate_auth_failures_total", "kind" => kind).increment(1);
-        match denied {
-            Denied::Unauthenticated(reason) => HttpError {
-                status: StatusCode::UNAUTHORIZED,
-                reason,
-                realm: Some(realm.to_owned()),
-            },
-            Denied::Forbidden(reason) => HttpError::new(StatusCode::FORBIDDEN, reason),
-        }
-    }
-}
-
-impl From<service::Error> for HttpError {
-    fn from(error: service::Error) -> HttpError {
-        match error {
-            // Malformed paths are 404 with a reason (spec 7.1): any 4xx is safe, and only
-            // clients other than `go` send them.
-            service::Error::Malformed(reason) | service::Error::NotFound(reason) => {
-                HttpError::new(StatusCode::NOT_FOUND, reason)
-            }
-            service::Error::Refused(reason) | service::Error::Denied(reason) => {
-                HttpError::new(StatusCode::FORBIDDEN, reason)
-            }
-            service::Error::Unavailable {
-                source: SourceError::Upstream(UpstreamError::Timeout(reason)),
-                ..
-            } => HttpError::new(StatusCode::GATEWAY_TIMEOUT, reason),
-            service::Error::Unavailable {
-                source: SourceError::Upstream(UpstreamError::Failed(reason)),
-                ..
-            } => HttpError::new(StatusCode::BAD_GATEWAY, reason),
-            service::Error::Unavailable { context, source } => {
-                // The client gets the summary; the cause, which may name files, goes to the log.
-                tracing::error!(module = %context, cause = %source, "storage unavailable");
-                HttpError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("{context}: storage unavailable, try again later"),
-                )
-            }
-        }
-    }
-}
-
-impl From<SumdbError> for HttpError {
-    fn from(error: SumdbError) -> HttpError {
-        let status = match &error {
-            SumdbError::NotFound(_) => StatusCode::NOT_FOUND,
-            SumdbError::Refused(_) => StatusCode::FORBIDDEN,
-            SumdbError::Mismatch(_) | SumdbError::Invalid(_) | SumdbError::Unreachable(_) => {
-                StatusCode::BAD_GATEWAY
-            }
-            SumdbError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-        };
-        if status.is_server_error() {
-            tracing::warn!(cause = %error, "checksum database failed");
-        }
-        HttpError::new(status, error.to_string())
+        HttpError::new(status, refusal.to_string())
     }
 }
 

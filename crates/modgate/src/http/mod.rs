@@ -1,9 +1,12 @@
-//! The HTTP layer: thin handlers that parse, check access, call the service and shape answers.
+//! The HTTP layer: thin handlers that parse a request into the service's types, call the
+//! service once, and shape what comes back. Nothing here decides who may read what or what is
+//! found: that is `crate::service`. This layer imports the service's types and the leaf
+//! utilities (`memory`, `telemetry`, `sendfile`), nothing from below the service.
 
 mod access;
-mod answers;
 mod error;
 mod goproxy;
+mod kept;
 mod ops;
 mod publish;
 mod request;
@@ -15,15 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
+use axum::routing::any;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::auth::{Auth, ClientAddress, Principal};
-use crate::publish::Publisher;
-use crate::service::Service;
-use crate::sumdb::ChecksumDb;
+use crate::service::{Caller, Refusal, Service};
+use error::HttpError;
+use kept::KeptAnswers;
 use time_limit::TimeLimits;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
@@ -35,41 +38,46 @@ const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Shared by every request as one `Arc`: one reference count per request, not one per field.
 pub(crate) struct AppState {
     pub service: Arc<Service>,
-    pub auth: Arc<Auth>,
-    pub publisher: Arc<Publisher>,
+    /// The Basic auth realm sent with a 401.
     pub realm: Arc<str>,
     pub metrics: PrometheusHandle,
-    /// The checksum database proxy; `None` when `[sumdb] proxy = false`.
-    pub sumdb: Option<Arc<ChecksumDb>>,
-    pub answers: Arc<answers::Answers>,
+    pub kept: KeptAnswers,
+}
+
+impl AppState {
+    pub fn new(service: Arc<Service>, realm: &str, metrics: PrometheusHandle) -> AppState {
+        AppState {
+            service,
+            realm: realm.into(),
+            metrics,
+            kept: KeptAnswers::default(),
+        }
+    }
+
+    /// The HTTP answer for a refusal; `malformed` as in [`HttpError::from_refusal`].
+    fn refusal(&self, refusal: Refusal, malformed: StatusCode) -> HttpError {
+        HttpError::from_refusal(refusal, &self.realm, malformed)
+    }
 }
 
 /// The endpoint a response answered, for metrics: set by handlers in response extensions.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Endpoint(pub &'static str);
 
-/// The client's address and who it is, or the 401/403 that ends the request. Every route but
-/// the health checks starts here.
-async fn identify(
+/// Who the request is from, or the refusal that ends it; named in the access log.
+async fn caller(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-) -> Result<(ClientAddress, Principal), error::HttpError> {
-    let denied = |d| error::HttpError::from_denied(d, &state.realm);
+) -> Result<Caller, Refusal> {
     let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = state.auth.client_address(peer.ip(), forwarded_for);
-    state.auth.check_address(client).map_err(denied)?;
-    let principal = state
-        .auth
-        .authenticate(
-            headers
-                .get(header::AUTHORIZATION)
-                .map(HeaderValue::as_bytes),
-        )
-        .await
-        .map_err(denied)?;
-    access::record_user(principal.name());
-    Ok((client, principal))
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let caller = state
+        .service
+        .caller(peer.ip(), forwarded_for, authorization)
+        .await?;
+    access::record_user(caller.name());
+    Ok(caller)
 }
 
 /// The whole application.
@@ -78,6 +86,9 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
     let reading = Router::new()
         .merge(ops::router())
         .merge(sumdb::router())
+        // Module paths hold `/`: every path the routes above do not take is a GOPROXY
+        // request. The root, which a wildcard does not match, is answered the same way.
+        .route("/{*module_path}", any(goproxy::handle))
         .fallback(goproxy::handle)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY));
     let limits = TimeLimits {

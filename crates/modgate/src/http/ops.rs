@@ -20,8 +20,8 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
 async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.service.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
-        Err(e) => {
-            tracing::warn!(cause = %e, "not ready");
+        Err(failure) => {
+            tracing::warn!(cause = %failure, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("store unreachable: {}\n", state.service.store_description()),

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Request as HttpRequest, State,
+};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
@@ -18,11 +20,9 @@ use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 
 use super::error::HttpError;
-use super::{AppState, Endpoint, identify, request};
-use crate::auth::Action;
+use super::{AppState, Endpoint, caller, request};
 use crate::proxy_files::Info;
-use crate::publish::PublishError;
-use crate::service::Query;
+use crate::service::{MalformedPart, Request, Upload};
 
 /// x/mod's `MaxZipFile`: the go command refuses larger zips, so accepting one is pointless.
 pub(crate) const MAX_UPLOAD_BYTES: u64 = 500 << 20;
@@ -46,9 +46,9 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
 async fn upload(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    request: HttpRequest,
 ) -> Response {
-    let mut response = match handle(&state, peer, request).await {
+    let mut response = match publish(&state, peer, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -56,39 +56,73 @@ async fn upload(
     response
 }
 
-async fn handle(
+/// Who, then what, is checked before a byte of the upload is received; then the upload is
+/// spooled to a temp file and handed to the service.
+async fn publish(
     state: &AppState,
     peer: SocketAddr,
-    request: Request,
+    request: HttpRequest,
 ) -> Result<Response, HttpError> {
-    let (client, principal) = identify(state, peer, request.headers()).await?;
-
+    let refusal = |r| state.refusal(r, StatusCode::BAD_REQUEST);
+    let caller = caller(state, peer, request.headers())
+        .await
+        .map_err(refusal)?;
     let path = request
         .uri()
         .path()
         .strip_prefix("/api/v1")
         .unwrap_or_default();
-    let parsed =
-        request::parse(path).map_err(|m| HttpError::new(StatusCode::BAD_REQUEST, m.reason))?;
-    let Query::Zip(version) = parsed.query else {
-        return Err(HttpError::new(
-            StatusCode::BAD_REQUEST,
-            "publish to /api/v1/MODULE/@v/VERSION.zip",
-        ));
-    };
-    let module = parsed.module;
-    let Some(route) = state.service.route(&module) else {
-        return Err(HttpError::new(
-            StatusCode::NOT_FOUND,
-            format!("{module}: no route of this proxy serves it"),
-        ));
+    let version = match request::parse(path) {
+        Ok(Request::Zip(version)) => version,
+        Ok(_) => {
+            return Err(HttpError::new(
+                StatusCode::BAD_REQUEST,
+                "publish to /api/v1/MODULE/@v/VERSION.zip",
+            ));
+        }
+        // A version the module cannot have is a problem with the upload, like any other the go
+        // command would refuse; the rest is a request that is not an upload.
+        Err(malformed) => {
+            let status = match malformed.part {
+                MalformedPart::Version => StatusCode::UNPROCESSABLE_ENTITY,
+                MalformedPart::Path => StatusCode::BAD_REQUEST,
+            };
+            return Err(HttpError::new(status, malformed.reason));
+        }
     };
     state
-        .auth
-        .authorize(&route.access, Action::Write, &principal, client)
-        .map_err(|d| HttpError::from_denied(d, &state.realm))?;
+        .service
+        .may_publish(&caller, &version)
+        .map_err(refusal)?;
+    let time = time_from_query(request.uri().query())?;
+    let temp =
+        crate::spool::new_file().map_err(|e| internal(format!("creating a temp file: {e}")))?;
+    let time = receive_request(state, request, temp.path()).await?.or(time);
+    let upload = Upload {
+        version,
+        zip: temp.path().to_owned(),
+        time,
+    };
+    let published = state
+        .service
+        .publish(&caller, upload)
+        .await
+        .map_err(refusal)?;
+    let status = if published.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(published)).into_response())
+}
 
-    let mut time = time_from_query(request.uri().query())?;
+/// Receives the zip into `path`: the body itself, or a multipart form's `zip` part, whose
+/// `info` part may give the version's time.
+async fn receive_request(
+    state: &AppState,
+    request: HttpRequest,
+    path: &std::path::Path,
+) -> Result<Option<OffsetDateTime>, HttpError> {
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -109,61 +143,48 @@ async fn handle(
     if announced.is_some_and(|length| length > limit) {
         return Err(too_large());
     }
-    let temp =
-        crate::spool::new_file().map_err(|e| internal(format!("creating a temp file: {e}")))?;
     if is_form {
-        let mut form = Multipart::from_request(request, state)
-            .await
-            .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-        let mut got_zip = false;
-        while let Some(field) = form.next_field().await.map_err(|e| {
-            HttpError::new(
-                StatusCode::BAD_REQUEST,
-                format!("reading the form: {}", e.body_text()),
-            )
-        })? {
-            match field.name() {
-                Some("zip") => {
-                    receive(field.map(|r| r.map_err(std::io::Error::other)), temp.path()).await?;
-                    got_zip = true;
-                }
-                Some("info") => {
-                    let text = read_info(field).await?;
-                    time = time_from_info(&text)?.or(time);
-                }
-                other => {
-                    return Err(HttpError::new(
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "unknown form field {:?}: expected zip and info",
-                            other.unwrap_or("")
-                        ),
-                    ));
-                }
+        return receive_form(state, request, path).await;
+    }
+    let body = request.into_body().into_data_stream();
+    receive(body.map(|r| r.map_err(std::io::Error::other)), path).await?;
+    Ok(None)
+}
+
+/// A multipart form: the `zip` part into `path`, and the time from the `info` part, if any.
+async fn receive_form(
+    state: &AppState,
+    request: HttpRequest,
+    path: &std::path::Path,
+) -> Result<Option<OffsetDateTime>, HttpError> {
+    let bad_request = |reason: String| HttpError::new(StatusCode::BAD_REQUEST, reason);
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| bad_request(e.body_text()))?;
+    let (mut got_zip, mut time) = (false, None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad_request(format!("reading the form: {}", e.body_text())))?
+    {
+        match field.name() {
+            Some("zip") => {
+                receive(field.map(|r| r.map_err(std::io::Error::other)), path).await?;
+                got_zip = true;
+            }
+            Some("info") => time = time_from_info(&read_info(field).await?)?,
+            other => {
+                return Err(bad_request(format!(
+                    "unknown form field {:?}: expected zip and info",
+                    other.unwrap_or("")
+                )));
             }
         }
-        if !got_zip {
-            return Err(HttpError::new(
-                StatusCode::BAD_REQUEST,
-                "the form has no zip field",
-            ));
-        }
-    } else {
-        let body = request.into_body().into_data_stream();
-        receive(body.map(|r| r.map_err(std::io::Error::other)), temp.path()).await?;
     }
-
-    let published = state
-        .publisher
-        .publish(&module, &version, temp.path(), time)
-        .await
-        .map_err(publish_error)?;
-    let status = if published.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(published)).into_response())
+    if !got_zip {
+        return Err(bad_request("the form has no zip field".to_owned()));
+    }
+    Ok(time)
 }
 
 /// Streams an upload to `path`, refusing more than `MAX_UPLOAD_BYTES`.
@@ -247,25 +268,11 @@ fn parse_time(value: &str) -> Result<OffsetDateTime, HttpError> {
     })
 }
 
+/// Our own temp file failed: logged here, since it never reaches the service.
 fn internal(reason: String) -> HttpError {
     tracing::error!(%reason, "publish failed");
     HttpError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal error while publishing",
     )
-}
-
-fn publish_error(error: PublishError) -> HttpError {
-    match error {
-        PublishError::Invalid(reason) => HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, reason),
-        PublishError::Conflict(reason) => HttpError::new(StatusCode::CONFLICT, reason),
-        PublishError::Storage(e) => {
-            tracing::error!(cause = %e, "storage failed while publishing");
-            HttpError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable, try again later",
-            )
-        }
-        PublishError::Internal(reason) => internal(reason),
-    }
 }

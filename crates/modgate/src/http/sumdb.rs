@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::HttpError;
-use super::{AppState, Endpoint, identify};
+use super::{AppState, Endpoint, caller};
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new().route("/sumdb/{*path}", get(handle))
@@ -29,7 +29,7 @@ async fn handle(
     Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let mut response = match serve(&state, peer, &path, &headers).await {
+    let mut response = match answer(&state, peer, &path, &headers).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -37,30 +37,30 @@ async fn handle(
     response
 }
 
-async fn serve(
+async fn answer(
     state: &AppState,
     peer: SocketAddr,
     path: &str,
     headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
-    identify(state, peer, headers).await?;
-    let Some(db) = &state.sumdb else {
-        // 404: the go command then asks the checksum database itself.
-        return Err(HttpError::new(
-            StatusCode::NOT_FOUND,
-            "this proxy does not serve a checksum database",
-        ));
-    };
+    let refusal = |r| state.refusal(r, StatusCode::NOT_FOUND);
+    caller(state, peer, headers).await.map_err(refusal)?;
     // A database name may have several elements (host/path): ours is matched whole, anything
     // else is named by its first element in the 404.
-    let (name, rest) = match path
-        .strip_prefix(db.name())
-        .and_then(|r| r.strip_prefix('/'))
-    {
-        Some(rest) => (db.name(), rest),
+    let ours = state.service.checksum_db_name();
+    let (name, rest) = match ours.and_then(|name| {
+        path.strip_prefix(name)
+            .and_then(|r| r.strip_prefix('/'))
+            .map(|rest| (name, rest))
+    }) {
+        Some(split) => split,
         None => path.split_once('/').unwrap_or((path, "")),
     };
-    let answer = db.proxy(name, rest).await?;
+    let answer = state
+        .service
+        .checksum_db(name, rest)
+        .await
+        .map_err(refusal)?;
     let mut response = answer.body.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -1,19 +1,35 @@
-//! Where versions come from. Routes hold a `Source`: the store, or the store filled from an
-//! upstream proxy; a git host would slot in beside them without the service or the HTTP layer
-//! changing.
+//! Where versions come from. A route holds a `Source`: the store as it is, or the store filled
+//! from an upstream proxy on a miss. Sources that fill the store do it through the version
+//! writer (`crate::writer`), never by writing files themselves.
 
 mod store;
 mod upstream;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use gomod::{ModulePath, ModuleVersion, Version};
 
 use crate::storage::{StorageError, StoredObject};
-
 pub(crate) use store::StoreSource;
-pub(crate) use upstream::{UpstreamError, UpstreamSource};
+pub(crate) use upstream::{UpstreamError, UpstreamProxy, UpstreamSettings, UpstreamSource};
 
-/// A failure to reach what a source reads from.
+/// What kind of failure kept a source from answering: it decides the status a client gets
+/// and whether the failure is a security event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// The store could not be read or written.
+    Storage,
+    /// An upstream proxy or checksum database failed, or sent what the go command would refuse.
+    Upstream,
+    /// An upstream took too long (a fetch that goes on is stored when it ends).
+    Timeout,
+    /// What was fetched disagrees with the checksum database: a security event.
+    Tampered,
+    /// Our own temp files or tasks failed.
+    Internal,
+}
+
+/// A failure to reach what a source reads from; never "not found", which is `Ok(None)`.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SourceError {
     #[error(transparent)]
@@ -22,23 +38,45 @@ pub(crate) enum SourceError {
     Upstream(#[from] UpstreamError),
 }
 
+impl SourceError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            SourceError::Storage(_) => FailureKind::Storage,
+            SourceError::Upstream(e) => e.kind(),
+        }
+    }
+}
+
+/// A question a source may answer itself rather than leave to the service's ranking.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup<'a> {
+    /// `@latest`.
+    Latest,
+    /// A revision the go command sends to `.info`: a branch, a commit, `v1.2`, `v2.0.0` for a
+    /// path without `/v2`.
+    Revision(&'a str),
+}
+
 /// What a route serves from. `Ok(None)` means "not here"; errors mean "could not tell".
 #[async_trait]
 pub(crate) trait Source: Send + Sync {
     /// Every version held of `module`, tagged and pseudo, unsorted; `None` for an unknown module.
-    async fn versions(&self, module: &str) -> Result<Option<Vec<String>>, SourceError>;
-    /// The `.info` JSON of a canonical version.
-    async fn info(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError>;
-    /// The go.mod of a canonical version.
-    async fn go_mod(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError>;
-    /// The zip of a canonical version, streamed.
-    async fn zip(&self, module: &str, version: &str) -> Result<Option<StoredObject>, SourceError>;
-    /// The `.info` JSON that `query` (`latest`, or a version query such as `master` or `v1.2`)
-    /// resolves to, for sources that resolve queries themselves; `None` leaves it to the
-    /// service, which ranks `versions`.
-    async fn query(&self, _module: &str, _query: &str) -> Result<Option<Bytes>, SourceError> {
+    async fn versions(&self, module: &ModulePath) -> Result<Option<Vec<Version>>, SourceError>;
+    /// The `.info` JSON of a version.
+    async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError>;
+    /// The go.mod of a version.
+    async fn go_mod(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError>;
+    /// The zip of a version.
+    async fn zip(&self, version: &ModuleVersion) -> Result<Option<StoredObject>, SourceError>;
+    /// The `.info` JSON that `lookup` resolves to, for sources that resolve lookups
+    /// themselves; `None` leaves it to the service, which ranks `versions`.
+    async fn resolve(
+        &self,
+        _module: &ModulePath,
+        _lookup: Lookup<'_>,
+    ) -> Result<Option<Bytes>, SourceError> {
         Ok(None)
     }
-    /// The paths of the modules held under `prefix` ("" for all).
-    async fn modules(&self, prefix: &str) -> Result<Vec<String>, SourceError>;
+    /// The modules held under `prefix` ("" for all).
+    async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError>;
 }

@@ -1,51 +1,93 @@
-//! Modules from an upstream proxy, kept in the store: the first request for a version fetches it,
-//! checks it as the go command checks a download, stores it like a publish, and every later
-//! request (also while upstream is down) is served from the store.
+//! Modules from an upstream proxy, kept in the store: the first request for a version fetches
+//! it, checks it as the go command checks a download, stores it through the version writer, and
+//! every later request (also while upstream is down) is served from the store.
 //!
 //! A version's `.info` and `.mod` are fetched together, its zip only when asked for: the go
 //! command reads the go.mod of every module in the build graph but the zips of few, as its own
-//! module cache does. `list`, `@latest` and version queries change upstream, so they are
-//! remembered for a TTL, refreshed in the background, and served stale when upstream fails.
+//! module cache does. Each missing file costs one upstream request; a file already stored costs
+//! none. `list`, `@latest` and version queries change upstream, so they are remembered for a
+//! TTL, refreshed in the background, and served stale when upstream fails.
 
 mod client;
-mod remembered;
+mod fetch;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use gomod::{ModulePath, ModuleVersion, Version};
 
-pub(crate) use client::{UpstreamClient, UpstreamError};
-use remembered::{Recall, Remembered};
-
-use super::{Source, SourceError};
-use crate::config::UpstreamConfig;
+use super::{FailureKind, Lookup, Source, SourceError};
+use crate::memory::{self, Dated, Recall};
 use crate::proxy_files::{Info, list_versions};
-use crate::publish::Publisher;
 use crate::singleflight::{Interrupted, Singleflight};
 use crate::storage::StoredObject;
-use crate::sumdb::{ChecksumDb, SumdbError};
+use crate::sumdb::ChecksumDb;
+use crate::writer::VersionWriter;
+pub(crate) use client::{UpstreamClient, UpstreamProxy};
+use fetch::Fetcher;
+
+/// `[upstream]`: the proxies that `source = "upstream"` routes fill the store from.
+#[derive(Debug, Clone)]
+pub(crate) struct UpstreamSettings {
+    /// Tried in order, as `GOPROXY` lists them.
+    pub proxies: Vec<UpstreamProxy>,
+    /// For connecting, for a whole small answer, and for any pause while a zip streams.
+    pub timeout: Duration,
+    /// For a whole zip download.
+    pub zip_timeout: Duration,
+    /// How long a `list`, `@latest` or version query answer is used before it is asked again
+    /// (in the background; the old answer keeps being served meanwhile and when upstream fails).
+    pub list_ttl: Duration,
+    /// How long an upstream "not found" is remembered.
+    pub not_found_ttl: Duration,
+    /// Serve only what is stored; never ask upstream.
+    pub offline: bool,
+}
+
+/// Why an upstream answer could not be had; the text is one line naming the proxy and path.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum UpstreamError {
+    /// No answer in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// A failed connection, a 5xx, or an answer that is not what the protocol promises.
+    #[error("{0}")]
+    Failed(String),
+    /// What was fetched disagrees with the checksum database.
+    #[error("{0}")]
+    Tampered(String),
+    /// The answer was good but could not be stored.
+    #[error("{0}")]
+    Storing(String),
+}
+
+impl UpstreamError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            UpstreamError::Timeout(_) => FailureKind::Timeout,
+            UpstreamError::Failed(_) => FailureKind::Upstream,
+            UpstreamError::Tampered(_) => FailureKind::Tampered,
+            UpstreamError::Storing(_) => FailureKind::Storage,
+        }
+    }
+}
 
 /// A remembered `list`, `@latest` or query answer; `None` is upstream's "not found".
 type Answer = Result<Option<Bytes>, UpstreamError>;
-/// Whether a fetch found the version upstream (and stored it).
-type Fetched = Result<bool, UpstreamError>;
 
 pub(crate) struct UpstreamSource {
     /// The route's store: what was fetched before, and anything published there.
     stored: Arc<dyn Source>,
     client: Arc<UpstreamClient>,
-    writer: Arc<Publisher>,
-    /// Checks what is fetched before it is stored.
-    sumdb: Arc<ChecksumDb>,
-    answers: Arc<Remembered>,
+    fetcher: Fetcher,
+    answers: Arc<Dated<String, Option<Bytes>>>,
     asks: Arc<Singleflight<Answer>>,
-    fetches: Arc<Singleflight<Fetched>>,
-    /// How long a request waits for a fetch that another request started.
+    list_ttl: Duration,
+    not_found_ttl: Duration,
+    /// How long a request waits for an answer another request asked for.
     small_deadline: Duration,
-    zip_deadline: Duration,
 }
 
 impl UpstreamSource {
@@ -53,33 +95,50 @@ impl UpstreamSource {
     /// ends before it, with a 504 that says the fetch goes on, rather than the timeout's bare
     /// answer.
     pub fn new(
-        config: &UpstreamConfig,
+        settings: &UpstreamSettings,
         answer_within: Option<Duration>,
         stored: Arc<dyn Source>,
-        writer: Arc<Publisher>,
+        writer: Arc<VersionWriter>,
         sumdb: Arc<ChecksumDb>,
     ) -> Result<UpstreamSource, reqwest::Error> {
         let wait_limit = answer_within.map_or(Duration::MAX, |within| within.mul_f64(0.9));
+        let client = Arc::new(UpstreamClient::new(settings)?);
+        let proxies = settings.proxies.len() as u32;
+        // Each proxy in the list may take the whole timeout, twice for .info then .mod.
+        let small_deadline = (settings.timeout * 2 * proxies).min(wait_limit);
+        let zip_deadline =
+            ((settings.zip_timeout + settings.timeout * 2) * proxies).min(wait_limit);
+        let answers = Arc::new(Dated::new(memory::UPSTREAM_ANSWERS));
         Ok(UpstreamSource {
+            fetcher: Fetcher {
+                client: client.clone(),
+                writer,
+                sumdb,
+                answers: answers.clone(),
+                not_found_ttl: settings.not_found_ttl,
+                flights: Arc::new(Singleflight::new()),
+                small_deadline,
+                zip_deadline,
+            },
             stored,
-            client: Arc::new(UpstreamClient::new(config)?),
-            writer,
-            sumdb,
-            answers: Arc::new(Remembered::new(config.list_ttl, config.not_found_ttl)),
+            client,
+            answers,
             asks: Arc::new(Singleflight::new()),
-            fetches: Arc::new(Singleflight::new()),
-            // Each proxy in the list may take the whole timeout, twice for .info then .mod.
-            small_deadline: (config.timeout * 2 * config.proxies.len() as u32).min(wait_limit),
-            zip_deadline: ((config.zip_timeout + config.timeout * 2) * config.proxies.len() as u32)
-                .min(wait_limit),
+            list_ttl: settings.list_ttl,
+            not_found_ttl: settings.not_found_ttl,
+            small_deadline,
         })
     }
 
     /// An answer that changes upstream, at an escaped path such as `m/@v/list`.
     async fn changing(&self, path: String) -> Answer {
-        match self.answers.recall(&path) {
+        let trusted_for = |answer: &Option<Bytes>| match answer {
+            Some(_) => self.list_ttl,
+            None => self.not_found_ttl,
+        };
+        match self.answers.recall(path.as_str(), trusted_for) {
             Recall::Fresh(answer) => Ok(answer),
-            Recall::Stale(answer) => {
+            Recall::Stale(Some(answer)) => {
                 let asks = self.asks.clone();
                 let work = self.ask_work(path.clone());
                 let deadline = self.small_deadline;
@@ -89,7 +148,8 @@ impl UpstreamSource {
                 });
                 Ok(Some(answer))
             }
-            Recall::Unknown => {
+            // A "not found" too old to trust is asked again, as if never asked.
+            Recall::Stale(None) | Recall::Unknown => {
                 let work = self.ask_work(path.clone());
                 self.asks
                     .run(&path, self.small_deadline, || work)
@@ -104,96 +164,9 @@ impl UpstreamSource {
         let answers = self.answers.clone();
         async move {
             let answer = client.get(&path).await?;
-            answers.remember(&path, answer.clone());
+            answers.remember(path, answer.clone());
             Ok(answer)
         }
-    }
-
-    /// Makes sure the `.info` and `.mod` of `module@version` are stored; `false` when upstream
-    /// does not have the version.
-    async fn fetch_version(&self, module: &str, version: &str) -> Fetched {
-        let Some(base) = version_path(module, version) else {
-            return Ok(false);
-        };
-        if let Recall::Fresh(None) = self.answers.recall(&base) {
-            return Ok(false);
-        }
-        let client = self.client.clone();
-        let answers = self.answers.clone();
-        let writer = self.writer.clone();
-        let sumdb = self.sumdb.clone();
-        let (module_owned, version_owned) = (module.to_owned(), version.to_owned());
-        let key = base.clone();
-        self.fetches
-            .run(&key, self.small_deadline, move || async move {
-                let (module, version) = (module_owned.as_str(), version_owned.as_str());
-                let info = client.get(&format!("{base}.info")).await?;
-                let go_mod = match info {
-                    Some(_) => client.get(&format!("{base}.mod")).await?,
-                    None => None,
-                };
-                let (Some(info), Some(go_mod)) = (info, go_mod) else {
-                    answers.remember(&base, None);
-                    return Ok(false);
-                };
-                check_info(module, version, &info)
-                    .and_then(|()| check_go_mod(module, version, &go_mod))
-                    .map_err(|reason| {
-                        UpstreamError::Failed(format!("upstream {base}: {reason}"))
-                    })?;
-                let go_mod_h1 = gomod::hash_go_mod(&go_mod);
-                verify(&sumdb, module, version, Some(&go_mod_h1), None).await?;
-                writer
-                    .store_fetched(module, version, info, go_mod)
-                    .await
-                    .map_err(|e| UpstreamError::Storing(format!("{module}@{version}: {e}")))?;
-                tracing::info!(module, version, "cached from upstream");
-                metrics::counter!("modgate_upstream_cached_total", "file" => "mod").increment(1);
-                Ok(true)
-            })
-            .await
-            .unwrap_or_else(|i| Err(interrupted(&key, i)))
-    }
-
-    /// Makes sure the zip of `module@version` is stored; `false` when upstream does not have it.
-    async fn fetch_zip(&self, module: &str, version: &str) -> Fetched {
-        if !self.fetch_version(module, version).await? {
-            return Ok(false);
-        }
-        let Some(base) = version_path(module, version) else {
-            return Ok(false);
-        };
-        let client = self.client.clone();
-        let writer = self.writer.clone();
-        let sumdb = self.sumdb.clone();
-        let (module_owned, version_owned) = (module.to_owned(), version.to_owned());
-        let key = format!("{base}.zip");
-        let path = key.clone();
-        self.fetches
-            .run(&key, self.zip_deadline, move || async move {
-                let (module, version) = (module_owned.as_str(), version_owned.as_str());
-                let temp = crate::spool::new_file().map_err(|e| {
-                    UpstreamError::Storing(format!("creating a temp file for {path}: {e}"))
-                })?;
-                if !client.download(&path, temp.path()).await? {
-                    return Ok(false);
-                }
-                let h1 = check_zip(module, version, temp.path())
-                    .await
-                    .map_err(|reason| {
-                        UpstreamError::Failed(format!("upstream {path}: {reason}"))
-                    })?;
-                verify(&sumdb, module, version, None, Some(&h1)).await?;
-                writer
-                    .store_fetched_zip(module, version, temp.path(), &h1)
-                    .await
-                    .map_err(|e| UpstreamError::Storing(format!("{module}@{version}: {e}")))?;
-                tracing::info!(module, version, %h1, "cached zip from upstream");
-                metrics::counter!("modgate_upstream_cached_total", "file" => "zip").increment(1);
-                Ok(true)
-            })
-            .await
-            .unwrap_or_else(|i| Err(interrupted(&key, i)))
     }
 }
 
@@ -201,15 +174,12 @@ impl UpstreamSource {
 impl Source for UpstreamSource {
     /// Upstream's tagged versions and every stored one; the stored ones alone when upstream
     /// fails (a build that worked yesterday keeps working).
-    async fn versions(&self, module: &str) -> Result<Option<Vec<String>>, SourceError> {
+    async fn versions(&self, module: &ModulePath) -> Result<Option<Vec<Version>>, SourceError> {
         let stored = self.stored.versions(module).await?;
-        let Ok(escaped) = gomod::escape_path(module) else {
-            return Ok(stored);
-        };
-        let listed = match self.changing(format!("{escaped}/@v/list")).await {
+        let listed = match self.changing(format!("{}/@v/list", module.escaped())).await {
             Ok(listed) => listed,
             Err(e) if stored.is_some() => {
-                tracing::warn!(module, cause = %e, "upstream list failed; serving stored versions");
+                tracing::warn!(%module, cause = %e, "upstream list failed; serving stored versions");
                 None
             }
             Err(e) => return Err(e.into()),
@@ -217,9 +187,9 @@ impl Source for UpstreamSource {
         let Some(listed) = listed else {
             return Ok(stored);
         };
-        let mut versions: Vec<String> = list_versions(&listed)
-            .into_iter()
-            .filter(|v| gomod::is_valid(v))
+        let mut versions: Vec<Version> = list_versions(&listed)
+            .iter()
+            .filter_map(|v| Version::new(v).ok())
             .chain(stored.unwrap_or_default())
             .collect();
         versions.sort_unstable();
@@ -227,55 +197,67 @@ impl Source for UpstreamSource {
         Ok(Some(versions))
     }
 
-    async fn info(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
-        stored_or_fetched(
-            || self.stored.info(module, version),
-            self.fetch_version(module, version),
-        )
-        .await
+    async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
+        if let Some(info) = self.stored.info(version).await? {
+            return Ok(Some(info));
+        }
+        if !self.fetcher.version(version).await? {
+            return Ok(None);
+        }
+        self.stored.info(version).await
     }
 
-    async fn go_mod(&self, module: &str, version: &str) -> Result<Option<Bytes>, SourceError> {
-        stored_or_fetched(
-            || self.stored.go_mod(module, version),
-            self.fetch_version(module, version),
-        )
-        .await
+    async fn go_mod(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
+        if let Some(go_mod) = self.stored.go_mod(version).await? {
+            return Ok(Some(go_mod));
+        }
+        if !self.fetcher.version(version).await? {
+            return Ok(None);
+        }
+        self.stored.go_mod(version).await
     }
 
-    async fn zip(&self, module: &str, version: &str) -> Result<Option<StoredObject>, SourceError> {
-        stored_or_fetched(
-            || self.stored.zip(module, version),
-            self.fetch_zip(module, version),
-        )
-        .await
+    async fn zip(&self, version: &ModuleVersion) -> Result<Option<StoredObject>, SourceError> {
+        if let Some(zip) = self.stored.zip(version).await? {
+            return Ok(Some(zip));
+        }
+        // The zip is fetched for a visible version only: its .info and .mod come first, from
+        // the store when they are there.
+        if self.stored.info(version).await?.is_none() && !self.fetcher.version(version).await? {
+            return Ok(None);
+        }
+        if !self.fetcher.zip(version).await? {
+            return Ok(None);
+        }
+        self.stored.zip(version).await
     }
 
     /// Upstream resolves `@latest` and queries such as `master` or `v1.2`; when it fails and
     /// versions are stored, `None` lets the service rank the stored ones instead.
-    async fn query(&self, module: &str, query: &str) -> Result<Option<Bytes>, SourceError> {
-        let (Ok(escaped), Ok(escaped_query)) =
-            (gomod::escape_path(module), gomod::escape_version(query))
-        else {
-            return Ok(None);
-        };
-        let path = if query == "latest" {
-            format!("{escaped}/@latest")
-        } else {
-            format!("{escaped}/@v/{escaped_query}.info")
+    async fn resolve(
+        &self,
+        module: &ModulePath,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<Bytes>, SourceError> {
+        let path = match lookup {
+            Lookup::Latest => format!("{}/@latest", module.escaped()),
+            Lookup::Revision(revision) => match gomod::escape_version(revision) {
+                Ok(escaped) => format!("{}/@v/{escaped}.info", module.escaped()),
+                Err(_) => return Ok(None),
+            },
         };
         match self.changing(path.clone()).await {
             Ok(Some(info)) => {
                 let version = resolved_version(module, &info).map_err(|reason| {
                     UpstreamError::Failed(format!("upstream {path}: {reason}"))
                 })?;
-                tracing::debug!(module, query, version, "resolved upstream");
+                tracing::debug!(%module, ?lookup, %version, "resolved upstream");
                 Ok(Some(info))
             }
             Ok(None) => Ok(None),
             Err(e) => match self.stored.versions(module).await? {
                 Some(_) => {
-                    tracing::warn!(module, query, cause = %e, "upstream query failed; ranking stored versions");
+                    tracing::warn!(%module, ?lookup, cause = %e, "upstream lookup failed; ranking stored versions");
                     Ok(None)
                 }
                 None => Err(e.into()),
@@ -283,59 +265,9 @@ impl Source for UpstreamSource {
         }
     }
 
-    async fn modules(&self, prefix: &str) -> Result<Vec<String>, SourceError> {
+    async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError> {
         self.stored.modules(prefix).await
     }
-}
-
-/// `m/@v/v` escaped, or `None` for what cannot be escaped (never asked upstream).
-fn version_path(module: &str, version: &str) -> Option<String> {
-    let module = gomod::escape_path(module).ok()?;
-    let version = gomod::escape_version(version).ok()?;
-    Some(format!("{module}/@v/{version}"))
-}
-
-/// Checks fetched hashes against the checksum database, unless the module is exempt (the
-/// database's `skip` patterns, or checks turned off). Any doubt is a gateway error: nothing
-/// unverified is stored.
-async fn verify(
-    sumdb: &ChecksumDb,
-    module: &str,
-    version: &str,
-    go_mod_h1: Option<&str>,
-    zip_h1: Option<&str>,
-) -> Result<(), UpstreamError> {
-    if !sumdb.checks(module) {
-        return Ok(());
-    }
-    sumdb
-        .verify(module, version, go_mod_h1, zip_h1)
-        .await
-        .map_err(|e| match e {
-            SumdbError::Timeout(reason) => UpstreamError::Timeout(reason),
-            SumdbError::NotFound(reason) => UpstreamError::Failed(format!(
-                "{reason} (not in checksum database {}; list the module in [sumdb] skip if it is not public)",
-                sumdb.name()
-            )),
-            other => UpstreamError::Failed(other.to_string()),
-        })
-}
-
-/// What the store holds; else, once `fetch` has found it upstream and stored it, that.
-async fn stored_or_fetched<T, Stored>(
-    stored: impl Fn() -> Stored,
-    fetch: impl Future<Output = Result<bool, UpstreamError>>,
-) -> Result<Option<T>, SourceError>
-where
-    Stored: Future<Output = Result<Option<T>, SourceError>>,
-{
-    if let Some(found) = stored().await? {
-        return Ok(Some(found));
-    }
-    if !fetch.await? {
-        return Ok(None);
-    }
-    stored().await
 }
 
 fn interrupted(path: &str, why: Interrupted) -> UpstreamError {
@@ -347,51 +279,11 @@ fn interrupted(path: &str, why: Interrupted) -> UpstreamError {
     }
 }
 
-/// The version a query resolved to, which must be a valid canonical version of `module`.
-fn resolved_version(module: &str, info: &[u8]) -> Result<String, String> {
+/// The version a lookup resolved to, which must be a version of `module`.
+fn resolved_version(module: &ModulePath, info: &[u8]) -> Result<ModuleVersion, String> {
     let info = Info::parse(info).map_err(|e| format!("the answer is not .info JSON: {e}"))?;
-    if gomod::canonical_version(&info.version).as_deref() != Some(info.version.as_str()) {
-        return Err(format!("{:?} is not a canonical version", info.version));
-    }
-    gomod::check(module, &info.version).map_err(|e| e.to_string())?;
-    Ok(info.version)
-}
-
-fn check_info(module: &str, version: &str, info: &[u8]) -> Result<(), String> {
-    let named = resolved_version(module, info)?;
-    if named != version {
-        return Err(format!(".info names version {named}, not {version}"));
-    }
-    Ok(())
-}
-
-/// What the go command would refuse to load: a go.mod that does not parse, or names another
-/// module (a `+incompatible` version's synthesized one names the module too).
-fn check_go_mod(module: &str, version: &str, go_mod: &[u8]) -> Result<(), String> {
-    let parsed = gomod::ModFile::parse_lax(go_mod).map_err(|e| format!("go.mod: {e}"))?;
-    match parsed.module.as_deref() {
-        Some(declared) if declared != module => Err(format!(
-            "{module}@{version}: go.mod declares module {declared:?}"
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Checks a downloaded zip by the module zip rules, as the go command checks a download, and
-/// returns its `h1:`; off the async threads, since a zip can be 500 MiB.
-async fn check_zip(module: &str, version: &str, zip: &Path) -> Result<String, String> {
-    let (module, version, zip) = (module.to_owned(), version.to_owned(), zip.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let open = || {
-            std::fs::File::open(&zip)
-                .map(std::io::BufReader::new)
-                .map_err(|e| format!("reading the download: {e}"))
-        };
-        gomod::check_zip(open()?, &module, &version).map_err(|e| e.to_string())?;
-        gomod::hash_zip(open()?).map_err(|e| format!("{module}@{version}: {e}"))
-    })
-    .await
-    .map_err(|e| format!("checking the zip: {e}"))?
+    let version = Version::new(&info.version).map_err(|e| e.to_string())?;
+    ModuleVersion::new(module.clone(), version).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -399,16 +291,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upstream_metadata_must_name_what_was_asked() {
+    fn resolved_versions_must_be_versions_of_the_module() {
+        let module = ModulePath::new("example.com/a").expect("valid");
         let info = br#"{"Version":"v1.2.0","Time":"2023-01-01T00:00:00Z"}"#;
-        assert!(check_info("example.com/a", "v1.2.0", info).is_ok());
-        assert!(check_info("example.com/a", "v1.3.0", info).is_err());
-        assert!(check_info("example.com/a/v2", "v1.2.0", info).is_err());
-        assert!(resolved_version("example.com/a", b"<html>").is_err());
-        assert!(resolved_version("example.com/a", br#"{"Version":"v1.2"}"#).is_err());
-
-        assert!(check_go_mod("example.com/a", "v1.0.0", b"module example.com/a\n").is_ok());
-        assert!(check_go_mod("example.com/a", "v1.0.0", b"module example.com/b\n").is_err());
-        assert!(check_go_mod("example.com/a", "v1.0.0", b"module (\n").is_err());
+        assert_eq!(
+            resolved_version(&module, info).map(|v| v.to_string()),
+            Ok("example.com/a@v1.2.0".to_owned())
+        );
+        let v2 = ModulePath::new("example.com/a/v2").expect("valid");
+        assert!(resolved_version(&v2, info).is_err());
+        assert!(resolved_version(&module, b"<html>").is_err());
+        assert!(resolved_version(&module, br#"{"Version":"v1.2"}"#).is_err());
     }
 }

@@ -1,63 +1,91 @@
-//! Object keys of the `cache/download` layout: `<escaped module>/@v/<escaped version>.<ext>`.
+//! Object keys of the `cache/download` layout: `<escaped module>/@v/<escaped version>.<ext>`,
+//! `<escaped module>/@v/list`. Every key of a module or version is built here, from the typed
+//! values that `gomod` has checked.
 //!
-//! Keys are built only from paths and versions that `gomod` has accepted, and go through
-//! `Path::parse`, which keeps characters like `~` and `!` as they are on disk (object_store's
-//! `From<&str>` would percent-encode `~`, and the tree would no longer match a module cache).
+//! Keys go through `Path::parse`, which keeps characters like `~` and `!` as they are on disk
+//! (object_store's `From<&str>` would percent-encode `~`, and the tree would no longer match a
+//! module cache).
 
 use std::collections::HashSet;
 
+use gomod::{ModulePath, ModuleVersion, Version};
 use object_store::path::Path;
 
-/// The three files that make a version.
+/// The files that make a version, and the `.ziphash` beside its zip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum VersionFile {
     Info,
     Mod,
     Zip,
+    /// The zip's `h1:` and a newline, as the go command's module cache keeps it. Publishing
+    /// writes it first, create-only, to claim the version for one zip.
+    ZipHash,
 }
 
 impl VersionFile {
-    pub fn extension(self) -> &'static str {
+    fn extension(self) -> &'static str {
         match self {
             VersionFile::Info => "info",
             VersionFile::Mod => "mod",
             VersionFile::Zip => "zip",
+            VersionFile::ZipHash => "ziphash",
         }
     }
 }
 
 /// `<escaped module>/@v`: the directory holding a module's versions.
-pub(crate) fn module_dir(module: &str) -> Result<Path, gomod::ModuleError> {
-    let escaped = gomod::escape_path(module)?;
-    Path::parse(format!("{escaped}/@v")).map_err(|e| bad_key(module, "", e))
+pub(crate) fn module_dir(module: &ModulePath) -> Path {
+    key(format!("{}/@v", module.escaped()))
+}
+
+/// `<escaped module>/@v/list`: the module's tagged versions, for `file://` users of the tree.
+pub(crate) fn list_file(module: &ModulePath) -> Path {
+    key(format!("{}/@v/list", module.escaped()))
 }
 
 /// The key of one file of one version.
-pub(crate) fn version_key(
-    module: &str,
-    version: &str,
-    file: VersionFile,
-) -> Result<Path, gomod::ModuleError> {
-    let escaped_module = gomod::escape_path(module)?;
-    let escaped_version = gomod::escape_version(version)?;
-    Path::parse(format!(
-        "{escaped_module}/@v/{escaped_version}.{}",
+pub(crate) fn version_file(version: &ModuleVersion, file: VersionFile) -> Path {
+    key(format!(
+        "{}/@v/{}.{}",
+        version.path().escaped(),
+        version.version().escaped(),
         file.extension()
     ))
-    .map_err(|e| bad_key(module, version, e))
 }
 
-fn bad_key(module: &str, version: &str, e: object_store::path::Error) -> gomod::ModuleError {
-    gomod::ModuleError {
-        path: module.to_owned(),
-        version: version.to_owned(),
-        kind: gomod::ModuleErrorKind::InvalidPath(e.to_string()),
+/// `<escaped module>`: the prefix of every key of a module and of the modules below it.
+pub(crate) fn module_root(module: &ModulePath) -> Path {
+    key(module.escaped().to_owned())
+}
+
+/// The modules whose files are among `keys` (`<escaped module>/@v/…`), sorted, each once.
+pub(crate) fn modules_of(keys: &[Path]) -> Vec<ModulePath> {
+    let mut escaped: Vec<&str> = keys
+        .iter()
+        .filter_map(|key| key.as_ref().split_once("/@v/"))
+        .map(|(module, _)| module)
+        .collect();
+    escaped.sort_unstable();
+    escaped.dedup();
+    escaped
+        .into_iter()
+        .filter_map(|module| ModulePath::from_escaped(module).ok())
+        .collect()
+}
+
+/// `Path::parse` keeps the text as it is. It refuses only control characters and empty, `.` or
+/// `..` elements, which checked paths and versions never hold; `Path::from` would encode them.
+fn key(text: String) -> Path {
+    match Path::parse(&text) {
+        Ok(path) => path,
+        Err(_) => Path::from(text),
     }
 }
 
-/// The versions whose `.info` and `.mod` are both present: `.info` is written last, so a
-/// version without it is still being published, and one without `.mod` cannot be resolved.
-pub(crate) fn visible_versions(file_names: &[String]) -> Vec<String> {
+/// The canonical versions whose `.info` and `.mod` are both present: `.info` is written last,
+/// so a version without it is still being published, and one without `.mod` cannot be resolved.
+/// Names that are not canonical versions (a hand-written tree's `v1.2.info`) are passed over.
+pub(crate) fn visible_versions(file_names: &[String]) -> Vec<Version> {
     let with_mod: HashSet<&str> = file_names
         .iter()
         .filter_map(|name| name.strip_suffix(".mod"))
@@ -66,7 +94,7 @@ pub(crate) fn visible_versions(file_names: &[String]) -> Vec<String> {
         .iter()
         .filter_map(|name| name.strip_suffix(".info"))
         .filter(|escaped| with_mod.contains(escaped))
-        .filter_map(|escaped| gomod::unescape_version(escaped).ok())
+        .filter_map(|escaped| Version::from_escaped(escaped).ok())
         .collect()
 }
 
@@ -86,25 +114,44 @@ mod tests {
             "v0.1.0-!r!c1.info",
             "v0.1.0-!r!c1.mod",
             "v1.0.0.ziphash",
+            "v1.3.info",
+            "v1.3.mod",
         ]
         .map(String::from)
         .to_vec();
-        let mut got = visible_versions(&names);
+        let mut got: Vec<String> = visible_versions(&names)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         got.sort();
         assert_eq!(got, ["v0.1.0-RC1", "v1.0.0"]);
     }
 
     #[test]
     fn keys_follow_the_module_cache_layout() {
-        let key =
-            version_key("example.com/Corp/Lib", "v1.0.0-RC1", VersionFile::Zip).expect("valid");
-        assert_eq!(key.as_ref(), "example.com/!corp/!lib/@v/v1.0.0-!r!c1.zip");
-        let key =
-            version_key("example.com/a~b", "v2.0.0+incompatible", VersionFile::Mod).expect("valid");
-        assert_eq!(key.as_ref(), "example.com/a~b/@v/v2.0.0+incompatible.mod");
-        assert_eq!(
-            module_dir("example.com/x/v2").expect("valid").as_ref(),
-            "example.com/x/v2/@v"
+        let version = |path, version| ModuleVersion::parse(path, version).expect("valid");
+        let key = version_file(
+            &version("example.com/Corp/Lib", "v1.0.0-RC1"),
+            VersionFile::Zip,
         );
+        assert_eq!(key.as_ref(), "example.com/!corp/!lib/@v/v1.0.0-!r!c1.zip");
+        let key = version_file(
+            &version("example.com/a~b", "v2.0.0+incompatible"),
+            VersionFile::ZipHash,
+        );
+        assert_eq!(
+            key.as_ref(),
+            "example.com/a~b/@v/v2.0.0+incompatible.ziphash"
+        );
+        let module = ModulePath::new("example.com/x/v2").expect("valid");
+        assert_eq!(module_dir(&module).as_ref(), "example.com/x/v2/@v");
+        assert_eq!(list_file(&module).as_ref(), "example.com/x/v2/@v/list");
+        let keys = [
+            list_file(&module),
+            module_dir(&module).clone().join("v2.0.0.info"),
+            Path::from("sumdb/sum.golang.org/latest"),
+        ];
+        assert_eq!(modules_of(&keys), std::slice::from_ref(&module));
+        assert_eq!(module_root(&module).as_ref(), "example.com/x/v2");
     }
 }

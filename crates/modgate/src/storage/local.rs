@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
-use super::StoredObject;
+use super::{ObjectBody, StoredObject};
 
 /// Files up to this size are read whole by the call that opens them: one trip to the blocking
 /// pool per response, and at most this much memory per response in flight.
@@ -49,19 +49,17 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
     let Some((etag, whole)) = opened else {
         return Ok(None);
     };
-    let (size, body, file) = match whole {
-        Whole::Read(bytes, file) => (
-            bytes.len() as u64,
-            futures::stream::once(std::future::ready(Ok(bytes))).boxed(),
-            Some(file),
+    let (size, body) = match whole {
+        Whole::Read(bytes, file) => (bytes.len() as u64, ObjectBody::Read { bytes, file }),
+        Whole::Open(file, size) => (
+            size,
+            ObjectBody::Stream(file_chunks(file).map_err(io_error).boxed()),
         ),
-        Whole::Open(file, size) => (size, file_chunks(file).boxed(), None),
     };
     Ok(Some(StoredObject {
         size,
         etag: Some(etag),
-        body: body.map_err(io_error).boxed(),
-        file,
+        body,
     }))
 }
 
@@ -246,7 +244,7 @@ mod tests {
                 .e_tag;
             assert_eq!(object.etag, expected_etag, "{name}");
             assert_eq!(object.size, contents.len() as u64, "{name}");
-            let got: Vec<Bytes> = object.body.try_collect().await.expect("body");
+            let got: Vec<Bytes> = object.body.into_stream().try_collect().await.expect("body");
             assert_eq!(got.len(), chunks, "{name}");
             assert!(got.concat() == contents, "{name}");
             let whole = read(path).await.expect("read").expect("present");

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, S3CopyIfNotExists};
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
@@ -28,15 +28,41 @@ use object_store::{
 };
 use tokio::io::AsyncReadExt;
 
-use crate::config::StorageConfig;
-
-pub(crate) use layout::{VersionFile, module_dir, version_key, visible_versions};
+pub(crate) use layout::{
+    VersionFile, list_file, module_dir, module_root, modules_of, version_file, visible_versions,
+};
 pub(crate) use local::file_chunks;
+
+/// Where the store lives. Object stores take credentials from their usual environment and
+/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreSettings {
+    /// A `cache/download`-layout directory.
+    Dir(std::path::PathBuf),
+    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+        region: Option<String>,
+        endpoint: Option<String>,
+        path_style: bool,
+    },
+    /// A Google Cloud Storage bucket.
+    Gcs {
+        bucket: String,
+        prefix: Option<String>,
+    },
+    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
+    Azure {
+        container: String,
+        prefix: Option<String>,
+    },
+}
 
 /// A store that cannot be set up from its config.
 #[derive(Debug, thiserror::Error)]
 #[error("opening the store: {0}")]
-pub struct StoreOpenError(String);
+pub(crate) struct StoreOpenError(String);
 
 fn retry() -> RetryConfig {
     RetryConfig {
@@ -55,7 +81,7 @@ fn client_options() -> ClientOptions {
 /// A storage failure, with the object key it concerns.
 #[derive(Debug, thiserror::Error)]
 #[error("storage {key}: {source}")]
-pub struct StorageError {
+pub(crate) struct StorageError {
     key: String,
     #[source]
     source: object_store::Error,
@@ -96,14 +122,32 @@ pub(crate) enum Created {
     Existed,
 }
 
-/// An object opened for streaming: its size and entity tag, then its bytes.
+/// An object opened for reading: its size and entity tag, then its bytes.
 pub(crate) struct StoredObject {
     pub size: u64,
     pub etag: Option<String>,
-    pub body: BoxStream<'static, Result<Bytes, object_store::Error>>,
-    /// The open file of a directory store's object small enough to be read whole: a server
-    /// may send it from there (sendfile) rather than copy `body` into a socket.
-    pub file: Option<std::fs::File>,
+    pub body: ObjectBody,
+}
+
+/// The bytes of a stored object.
+pub(crate) enum ObjectBody {
+    /// A directory store's small object, read whole by the call that opened it, with the open
+    /// file it was read from: a server may send the bytes from there (sendfile) rather than
+    /// copy them into a socket.
+    Read { bytes: Bytes, file: std::fs::File },
+    /// Chunks as they come: memory stays constant whatever the size.
+    Stream(BoxStream<'static, Result<Bytes, object_store::Error>>),
+}
+
+impl ObjectBody {
+    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, object_store::Error>> {
+        match self {
+            ObjectBody::Read { bytes, .. } => {
+                futures::stream::once(std::future::ready(Ok(bytes))).boxed()
+            }
+            ObjectBody::Stream(stream) => stream,
+        }
+    }
 }
 
 /// The store, cheap to clone.
@@ -129,14 +173,14 @@ const OBJECT_STORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 impl Store {
     /// The store the config names. Object stores are not contacted here: a bucket that is down
     /// at start shows in `/readyz` and recovers by itself, like one that goes down later.
-    pub fn from_config(config: &StorageConfig) -> Result<Store, StoreOpenError> {
+    pub fn from_settings(settings: &StoreSettings) -> Result<Store, StoreOpenError> {
         let (objects, description, prefix): (Arc<dyn ObjectStore>, String, &Option<String>) =
-            match config {
-                StorageConfig::Dir(dir) => {
+            match settings {
+                StoreSettings::Dir(dir) => {
                     return Store::directory(dir)
                         .map_err(|e| StoreOpenError(format!("directory {}: {e}", dir.display())));
                 }
-                StorageConfig::S3 {
+                StoreSettings::S3 {
                     bucket,
                     prefix,
                     region,
@@ -168,7 +212,7 @@ impl Store {
                         prefix,
                     )
                 }
-                StorageConfig::Gcs { bucket, prefix } => {
+                StoreSettings::Gcs { bucket, prefix } => {
                     let store = GoogleCloudStorageBuilder::from_env()
                         .with_bucket_name(bucket)
                         .with_retry(retry())
@@ -177,7 +221,7 @@ impl Store {
                         .map_err(|e| StoreOpenError(format!("gcs bucket {bucket}: {e}")))?;
                     (Arc::new(store), format!("gcs bucket {bucket}"), prefix)
                 }
-                StorageConfig::Azure { container, prefix } => {
+                StoreSettings::Azure { container, prefix } => {
                     let store = MicrosoftAzureBuilder::from_env()
                         .with_container_name(container)
                         .with_retry(retry())
@@ -259,8 +303,7 @@ impl Store {
                 Ok(Some(StoredObject {
                     size,
                     etag,
-                    body: result.into_stream(),
-                    file: None,
+                    body: ObjectBody::Stream(result.into_stream()),
                 }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -497,7 +540,7 @@ impl Drop for WriteCount<'_> {
 pub(crate) async fn copy_to_file(object: StoredObject, path: &FsPath) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut file = tokio::fs::File::create(path).await?;
-    let mut body = object.body;
+    let mut body = object.body.into_stream();
     while let Some(chunk) = body.try_next().await.map_err(std::io::Error::other)? {
         file.write_all(&chunk).await?;
     }
@@ -513,11 +556,11 @@ pub(crate) fn is_staging(key: &Path) -> bool {
 
 /// A file uploaded to the staging area, not yet under its key.
 #[derive(Debug)]
-pub struct Staged(Path);
+pub(crate) struct Staged(Path);
 
 /// Whether [`Store::place`] may replace what is at the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replace {
+pub(crate) enum Replace {
     No,
     Yes,
 }

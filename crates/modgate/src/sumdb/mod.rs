@@ -22,13 +22,13 @@ mod tiles;
 mod verify;
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::Duration;
 
 use bytes::Bytes;
 use gomod::tlog::{TILE_HEIGHT, Tree};
-use quick_cache::sync::Cache;
+use gomod::{ModulePath, ModuleVersion, Version};
 
-use crate::config::SumdbConfig;
+use crate::memory::{self, Dated};
 use crate::storage::Store;
 use remote::Remote;
 use tiles::{Origin, TileCache, is_storable};
@@ -44,7 +44,28 @@ const TEXT: &str = "text/plain; charset=utf-8";
 const BINARY: &str = "application/octet-stream";
 
 /// Whether a module path belongs to a private route, whose names must not leave this server.
-pub(crate) type IsPrivate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+pub(crate) type IsPrivate = Arc<dyn Fn(&ModulePath) -> bool + Send + Sync>;
+
+/// `[sumdb]`: the checksum database that modgate proxies under `/sumdb/<name>/` and checks
+/// modules fetched from upstream against.
+#[derive(Debug, Clone)]
+pub(crate) struct SumdbSettings {
+    /// The database's name, as in `GOSUMDB` and in `/sumdb/<name>/`; the key's name.
+    pub name: String,
+    /// Its verifier key (checked: it parses and names `name`).
+    pub key: String,
+    /// Where it answers `/lookup`, `/latest` and `/tile`, without a trailing slash.
+    pub url: String,
+    /// Whether modules fetched from upstream are checked against it before they are stored.
+    pub verify: bool,
+    /// `GONOSUMDB`-style patterns (see `gomod::match_prefix_patterns`): modules not checked.
+    pub skip: Vec<String>,
+    /// Whether `/sumdb/<name>/…` is served.
+    pub proxy: bool,
+    pub timeout: Duration,
+    /// `[upstream] offline`: the database is never asked; stored tiles are still served.
+    pub offline: bool,
+}
 
 /// Why the checksum database has no answer. Each message is one line naming what was asked
 /// (a module@version, a tile, `latest`).
@@ -91,15 +112,15 @@ pub(crate) struct ChecksumDb {
     /// Memory only: a restart trusts the first tree it sees, as a new go client does.
     latest_tree: Mutex<Option<Tree>>,
     /// The signed `latest` note, reused for a few seconds.
-    latest_note: Mutex<Option<(Instant, Bytes)>>,
-    /// Verified lookups by (module, version): go.mod and zip checks of one version cost one
-    /// lookup, and the proxy forwards each recent one as it was proven.
-    records: Cache<(String, String), Arc<Record>>,
+    latest_note: Dated<(), Bytes>,
+    /// Verified lookups: go.mod and zip checks of one version cost one lookup, and the proxy
+    /// forwards each recent one as it was proven.
+    records: Dated<ModuleVersion, Arc<Record>>,
 }
 
 impl ChecksumDb {
     pub fn new(
-        config: &SumdbConfig,
+        config: &SumdbSettings,
         store: Store,
         client: reqwest::Client,
     ) -> Result<ChecksumDb, gomod::note::KeyError> {
@@ -118,8 +139,8 @@ impl ChecksumDb {
             tiles: TileCache::new(store, &config.name, remote.clone()),
             remote,
             latest_tree: Mutex::new(None),
-            latest_note: Mutex::new(None),
-            records: Cache::new(verify::RECORD_CAPACITY),
+            latest_note: Dated::new(1),
+            records: Dated::new(memory::CHECKSUM_RECORDS),
         })
     }
 
@@ -134,8 +155,8 @@ impl ChecksumDb {
     }
 
     /// Whether modules fetched from upstream must be verified (verify on, module not skipped).
-    pub fn checks(&self, module: &str) -> bool {
-        self.verify && !gomod::match_prefix_patterns(&self.skip, module)
+    pub fn checks(&self, module: &ModulePath) -> bool {
+        self.verify && !gomod::match_prefix_patterns(&self.skip, module.as_str())
     }
 
     /// Answers `GET /sumdb/<name>/<rest>` for a proxy client: `rest` is `supported`,
@@ -161,8 +182,8 @@ impl ChecksumDb {
             return Ok(answer(note, TEXT, NO_CACHE));
         }
         if let Some(spec) = rest.strip_prefix("lookup/") {
-            let (module, version) = parse_lookup(spec)?;
-            let record = self.record(&module, &version, true).await?;
+            let version = parse_lookup(spec)?;
+            let record = self.record(&version, true).await?;
             return Ok(answer(record.body.clone(), TEXT, SHORT_LIVED));
         }
         let tile = gomod::tlog::parse_tile_path(rest)
@@ -182,26 +203,25 @@ impl ChecksumDb {
 
     /// The upstream's signed tree head, reused for a few seconds.
     async fn latest_note(&self) -> Result<Bytes, SumdbError> {
-        if let Some((at, note)) = lock(&self.latest_note).clone()
-            && at.elapsed() < verify::LATEST_TTL
-        {
+        if let Some(note) = self.latest_note.fresh(&(), memory::TREE_HEAD_FOR) {
             return Ok(note);
         }
         let note = self.remote.get("latest", "latest").await?;
-        *lock(&self.latest_note) = Some((Instant::now(), note.clone()));
+        self.latest_note.remember((), note.clone());
         Ok(note)
     }
 }
 
-/// `<escaped module>@<escaped version>`, unescaped.
-fn parse_lookup(spec: &str) -> Result<(String, String), SumdbError> {
+/// `<escaped module>@<escaped version>`, unescaped and checked: the database holds versions
+/// of modules, nothing else.
+fn parse_lookup(spec: &str) -> Result<ModuleVersion, SumdbError> {
     let bad = |reason: String| SumdbError::NotFound(format!("lookup/{spec}: {reason}"));
     let (path, version) = spec
         .split_once('@')
         .ok_or_else(|| bad("expected <module>@<version>".to_owned()))?;
-    let module = gomod::unescape_path(path).map_err(|e| bad(e.to_string()))?;
-    let version = gomod::unescape_version(version).map_err(|e| bad(e.to_string()))?;
-    Ok((module, version))
+    let module = ModulePath::from_escaped(path).map_err(|e| bad(e.to_string()))?;
+    let version = Version::from_escaped(version).map_err(|e| bad(e.to_string()))?;
+    ModuleVersion::new(module, version).map_err(|e| bad(e.to_string()))
 }
 
 /// A lock that a panic elsewhere does not poison: the values are plain data, always whole.

@@ -31,7 +31,7 @@ impl Setup {
                 &format!("h1:mod{i}"),
             );
         }
-        let config = SumdbConfig {
+        let config = SumdbSettings {
             name: NAME.to_owned(),
             key: upstream.verifier_key(),
             url: upstream.url(),
@@ -45,7 +45,9 @@ impl Setup {
         let store = Store::directory(store_dir.path()).expect("a store");
         let db = ChecksumDb::new(&config, store, reqwest::Client::new())
             .expect("a checksum database")
-            .with_private(Arc::new(|m: &str| m.starts_with("corp.example/")));
+            .with_private(Arc::new(|m: &ModulePath| {
+                m.as_str().starts_with("corp.example/")
+            }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -65,7 +67,7 @@ impl Setup {
         zip: Option<&str>,
     ) -> Result<(), SumdbError> {
         self.runtime
-            .block_on(self.db.verify(module, "v1.0.0", go_mod, zip))
+            .block_on(self.db.verify(&v1(module), go_mod, zip))
     }
 
     fn proxy(&self, rest: &str) -> Result<SumdbAnswer, SumdbError> {
@@ -102,9 +104,8 @@ fn concurrent_checks_of_one_version_ask_the_database_once_per_path() {
     let s = Setup::new(3);
     // Slow answers: every check is waiting on the database when the first answer comes.
     s.upstream.set_delay(Duration::from_millis(300));
-    let checks = (0..16).map(|_| {
-        s.db.verify("example.com/m1", "v1.0.0", Some("h1:mod1"), Some("h1:zip1"))
-    });
+    let version = v1("example.com/m1");
+    let checks = (0..16).map(|_| s.db.verify(&version, Some("h1:mod1"), Some("h1:zip1")));
     for outcome in s.runtime.block_on(futures::future::join_all(checks)) {
         outcome.expect("the version verifies");
     }
@@ -276,8 +277,13 @@ fn private_modules_never_reach_the_database() {
 #[test]
 fn checks_skips_configured_patterns() {
     let s = Setup::new(0);
-    assert!(s.db.checks("example.com/m1"));
-    assert!(!s.db.checks("skipped.example/lib"));
+    let module = |path| ModulePath::new(path).expect("valid");
+    assert!(s.db.checks(&module("example.com/m1")));
+    assert!(!s.db.checks(&module("skipped.example/lib")));
+}
+
+fn v1(module: &str) -> ModuleVersion {
+    ModuleVersion::parse(module, "v1.0.0").expect("valid")
 }
 
 fn walk(dir: &std::path::Path) -> Vec<String> {

@@ -5,29 +5,21 @@
 //!   (`cache/download/sumdb/<name>/tile/…`), so the store stays a valid `file://` proxy tree.
 //!   Stored tiles are served even when the upstream database is down.
 //! - Partial tiles grow with the log, and data tiles are never read by the go command and
-//!   cannot be checked cheaply: both are kept in memory for [`RECENT_TTL`], never stored. So is
+//!   cannot be checked cheaply: both are kept in memory for `memory::RECENT_TILE_FOR`, never
+//!   stored. So is
 //!   a full tile that could not be proven yet.
 //! - The first `w` hashes of a tile never change either, so a partial tile is cut from its
 //!   stored full tile when there is one, and, like the go command's client, from the upstream's
 //!   full tile when the upstream no longer serves the partial one.
 
-use std::time::{Duration, Instant};
-
 use bytes::Bytes;
 use gomod::tlog::{HASH_SIZE, TILE_HEIGHT, Tile};
 use object_store::path::Path;
-use quick_cache::sync::Cache;
 
 use super::SumdbError;
 use super::remote::Remote;
+use crate::memory::{self, Dated};
 use crate::storage::Store;
-
-/// How long a tile that is not stored is reused: long enough for one go command's burst of
-/// requests, short enough that a growing tree's new hashes show up.
-const RECENT_TTL: Duration = Duration::from_secs(10);
-
-/// Tiles held in memory: at most 8 KiB each, so a few MiB in all.
-const RECENT_CAPACITY: usize = 512;
 
 /// Where a tile came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +35,7 @@ pub(super) struct TileCache {
     /// `sumdb/<name>`, the store prefix.
     prefix: String,
     remote: std::sync::Arc<Remote>,
-    recent: Cache<Tile, (Instant, Bytes)>,
+    recent: Dated<Tile, Bytes>,
 }
 
 impl TileCache {
@@ -52,7 +44,7 @@ impl TileCache {
             store,
             prefix: format!("sumdb/{name}"),
             remote,
-            recent: Cache::new(RECENT_CAPACITY),
+            recent: Dated::new(memory::RECENT_TILES),
         }
     }
 
@@ -63,9 +55,7 @@ impl TileCache {
         {
             return Ok((data, Origin::Stored));
         }
-        if let Some((at, data)) = self.recent.get(&tile)
-            && at.elapsed() < RECENT_TTL
-        {
+        if let Some(data) = self.recent.fresh(&tile, memory::RECENT_TILE_FOR) {
             return Ok((data, Origin::Fetched));
         }
         let full = Tile {
@@ -83,7 +73,7 @@ impl TileCache {
             }
             other => other?,
         };
-        self.recent.insert(tile, (Instant::now(), data.clone()));
+        self.recent.remember(tile, data.clone());
         Ok((data, Origin::Fetched))
     }
 

@@ -10,23 +10,18 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gomod::tlog::{
     self, HashReader, TILE_HEIGHT, Tile, TileHashReader, TileReader, TlogError, Tree,
 };
 
+use gomod::ModuleVersion;
+
 use super::tiles::Origin;
 use super::{ChecksumDb, SumdbError, lock};
+use crate::memory;
 
-/// Verified lookups kept: a few hundred bytes each.
-pub(super) const RECORD_CAPACITY: usize = 4096;
-/// How long a verified lookup is forwarded to proxy clients before it is asked again (its
-/// record never changes; its signed tree head ages).
-const RECORD_PROXY_TTL: Duration = Duration::from_secs(60);
-/// How long the upstream's `latest` is reused.
-pub(super) const LATEST_TTL: Duration = Duration::from_secs(5);
 /// Proof passes before giving up on a reader that keeps asking for more tiles.
 const MAX_PASSES: usize = 3;
 
@@ -36,41 +31,33 @@ pub(super) struct Record {
     pub body: Bytes,
     /// The go.sum lines.
     lines: Vec<String>,
-    at: Instant,
 }
 
 impl ChecksumDb {
     /// Checks hashes of a version against the database: `go_mod_h1` is the h1 of the .mod
     /// (the `M V/go.mod h1:` line), `zip_h1` of the zip (the `M V h1:` line), either may be None.
+    /// A hash that differs is a [`SumdbError::Mismatch`]: a security error for the caller to
+    /// report.
     pub async fn verify(
         &self,
-        module: &str,
-        version: &str,
+        version: &ModuleVersion,
         go_mod_h1: Option<&str>,
         zip_h1: Option<&str>,
     ) -> Result<(), SumdbError> {
-        let record = self.record(module, version, false).await?;
+        let record = self.record(version, false).await?;
+        let (module, v) = (version.path().as_str(), version.version().as_str());
         for (suffix, got) in [("/go.mod", go_mod_h1), ("", zip_h1)] {
             let Some(got) = got else { continue };
-            let prefix = format!("{module} {version}{suffix} ");
+            let prefix = format!("{module} {v}{suffix} ");
             let Some(want) = record.lines.iter().find_map(|l| l.strip_prefix(&prefix)) else {
                 return Err(SumdbError::Invalid(format!(
-                    "{module}@{version}{suffix}: checksum database {} has no hash for it",
+                    "{version}{suffix}: checksum database {} has no hash for it",
                     self.name
                 )));
             };
             if want != got {
-                tracing::error!(
-                    module,
-                    version,
-                    file = if suffix.is_empty() { "zip" } else { "go.mod" },
-                    got,
-                    want,
-                    sumdb = %self.name,
-                    "SECURITY ERROR: checksum mismatch with the checksum database"
-                );
                 return Err(SumdbError::Mismatch(format!(
-                    "{module}@{version}{suffix}: SECURITY ERROR: checksum mismatch: downloaded {got}, checksum database {} has {want}",
+                    "{version}{suffix}: SECURITY ERROR: checksum mismatch: downloaded {got}, checksum database {} has {want}",
                     self.name
                 )));
             }
@@ -78,31 +65,30 @@ impl ChecksumDb {
         Ok(())
     }
 
-    /// The lookup of `module@version`, proven: from memory when it was proven before (within
-    /// `RECORD_PROXY_TTL` when `fresh`), else from the upstream.
+    /// The lookup of `version`, proven: from memory when it was proven before (within
+    /// `memory::RECORD_PROXY_FOR` when `fresh`), else from the upstream.
     pub(super) async fn record(
         &self,
-        module: &str,
-        version: &str,
+        version: &ModuleVersion,
         fresh: bool,
     ) -> Result<Arc<Record>, SumdbError> {
-        let what = format!("{module}@{version}");
-        if (self.is_private)(module) {
+        let what = version.to_string();
+        if (self.is_private)(version.path()) {
             return Err(SumdbError::Refused(format!(
                 "{what}: a private module; its name is not sent to checksum database {}",
                 self.name
             )));
         }
-        let key = (module.to_owned(), version.to_owned());
-        if let Some(record) = self.records.get(&key)
-            && (!fresh || record.at.elapsed() < RECORD_PROXY_TTL)
+        if let Some((record, age)) = self.records.get(version)
+            && (!fresh || age < memory::RECORD_PROXY_FOR)
         {
             return Ok(record);
         }
-        let path = match (gomod::escape_path(module), gomod::escape_version(version)) {
-            (Ok(path), Ok(version)) => format!("lookup/{path}@{version}"),
-            (Err(e), _) | (_, Err(e)) => return Err(SumdbError::NotFound(format!("{what}: {e}"))),
-        };
+        let path = format!(
+            "lookup/{}@{}",
+            version.path().escaped(),
+            version.version().escaped()
+        );
         let body = self.remote.get(&path, &what).await?;
         let malformed =
             |e: TlogError| SumdbError::Invalid(format!("{what}: checksum database lookup: {e}"));
@@ -127,12 +113,8 @@ impl ChecksumDb {
             .lines()
             .map(str::to_owned)
             .collect();
-        let record = Arc::new(Record {
-            body,
-            lines,
-            at: Instant::now(),
-        });
-        self.records.insert(key, record.clone());
+        let record = Arc::new(Record { body, lines });
+        self.records.remember(version.clone(), record.clone());
         Ok(record)
     }
 

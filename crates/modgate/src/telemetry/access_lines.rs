@@ -13,10 +13,10 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// The target of the access log's events.
-pub const ACCESS_TARGET: &str = "modgate::access";
+pub(crate) const ACCESS_TARGET: &str = "modgate::access";
 
 /// Access log lines written here, any other event by `other`.
-pub struct AccessLines<F, T> {
+pub(crate) struct AccessLines<F, T> {
     pub other: F,
     /// The same timer as `other`'s.
     pub timer: T,

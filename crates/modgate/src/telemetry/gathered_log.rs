@@ -13,12 +13,12 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// Where log lines go: cheap to clone, one per subscriber.
 #[derive(Clone)]
-pub struct GatheredLog {
+pub(crate) struct GatheredLog {
     shared: Arc<Shared>,
 }
 
 /// Writes what is left and stops the thread when dropped; keep it until exit.
-pub struct FlushOnDrop {
+pub(crate) struct FlushOnDrop {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
@@ -41,7 +41,7 @@ struct Lines {
 }
 
 /// Starts the writer thread: lines reach `sink` at most `gather` after they are logged.
-pub fn start(
+pub(crate) fn start(
     sink: impl Write + Send + 'static,
     gather: Duration,
     limit: usize,
@@ -139,7 +139,7 @@ impl Drop for FlushOnDrop {
 }
 
 /// One formatted event: tracing-subscriber writes each with a single `write_all`.
-pub struct LineWriter<'a>(&'a Shared);
+pub(crate) struct LineWriter<'a>(&'a Shared);
 
 impl Write for LineWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

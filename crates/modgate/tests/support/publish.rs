@@ -12,7 +12,16 @@ use zip::write::SimpleFileOptions;
 use super::{Reply, escape, modgate_command, write_file};
 
 /// The JSON answer of the API and of `modgate publish`.
-pub use modgate::publish::Published;
+/// What the publishing API and `modgate publish` answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Published {
+    pub module: String,
+    pub version: String,
+    pub h1: String,
+    pub gomod_h1: String,
+    /// False when the same bytes were already published: nothing changed.
+    pub created: bool,
+}
 
 /// The answer of a successful API call, which must be 201 (`created`) or 200.
 #[track_caller]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
-use crate::config::{UpstreamConfig, UpstreamProxy};
+use super::{UpstreamError, UpstreamSettings};
 
 /// The largest `list`, `.info`, `.mod` or `@latest` answer taken (the go command's limit on a
 /// go.mod).
@@ -16,18 +16,26 @@ const MAX_SMALL_ANSWER: usize = gomod::MAX_GO_MOD as usize;
 /// The largest zip taken (the module zip limit).
 const MAX_ZIP: u64 = gomod::MAX_ZIP_FILE;
 
-/// Why an upstream answer could not be had; the text is one line naming the proxy and path.
-#[derive(Debug, Clone, thiserror::Error)]
-pub(crate) enum UpstreamError {
-    /// No answer in time (504).
-    #[error("{0}")]
-    Timeout(String),
-    /// A failed connection, a 5xx, or an answer that is not what the protocol promises (502).
-    #[error("{0}")]
-    Failed(String),
-    /// The answer was good but could not be stored (503, like any storage failure).
-    #[error("{0}")]
-    Storing(String),
+/// One entry of the proxy list.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct UpstreamProxy {
+    /// The base URL without a trailing slash and without credentials.
+    pub url: String,
+    /// From the URL's user info, sent as Basic auth.
+    pub credentials: Option<(String, String)>,
+    /// Written `|` after this entry: any failure, not only 404/410, moves on to the next.
+    pub fall_through_on_error: bool,
+}
+
+impl std::fmt::Debug for UpstreamProxy {
+    // Credentials stay out of logs and error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamProxy")
+            .field("url", &self.url)
+            .field("credentials", &self.credentials.as_ref().map(|_| "…"))
+            .field("fall_through_on_error", &self.fall_through_on_error)
+            .finish()
+    }
 }
 
 pub(crate) struct UpstreamClient {
@@ -55,19 +63,19 @@ enum Attempt {
 }
 
 impl UpstreamClient {
-    pub fn new(config: &UpstreamConfig) -> Result<UpstreamClient, reqwest::Error> {
+    pub fn new(settings: &UpstreamSettings) -> Result<UpstreamClient, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .connect_timeout(config.timeout)
+            .connect_timeout(settings.timeout)
             // A stalled answer (no bytes for this long) fails even while a zip's whole-download
             // deadline is far away.
-            .read_timeout(config.timeout)
+            .read_timeout(settings.timeout)
             .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(UpstreamClient {
             http,
-            proxies: config.proxies.clone(),
-            timeout: config.timeout,
-            zip_timeout: config.zip_timeout,
+            proxies: settings.proxies.clone(),
+            timeout: settings.timeout,
+            zip_timeout: settings.zip_timeout,
         })
     }
 

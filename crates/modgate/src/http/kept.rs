@@ -1,0 +1,150 @@
+//! Rendered answers kept by request path as sent: `.info`, `.mod` and small `.zip` answers
+//! of versions, which never change once served, with their headers ready.
+//!
+//! The `go` command asks for them far more than for anything else: a hit skips parsing the
+//! path, the service's sources and the store, and hashing the ETag. Only the answer is kept;
+//! who may read it is asked of the service on every request (`Service::may_read`), as on a
+//! miss.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use gomod::ModulePath;
+use sha2::{Digest, Sha256};
+
+use crate::memory::{self, Kept, Weighed};
+
+/// Versions never change once published, so clients and caches may keep them for a year.
+pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A body held in memory with its strong ETag, from its content.
+pub(crate) struct Ready {
+    /// The module path, to check access by.
+    pub module: ModulePath,
+    /// `info`, `mod` or `zip`, for metrics.
+    pub endpoint: &'static str,
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    length: HeaderValue,
+    body: Bytes,
+}
+
+impl Ready {
+    pub fn new(
+        module: ModulePath,
+        endpoint: &'static str,
+        content_type: &'static str,
+        body: Bytes,
+        etag: HeaderValue,
+    ) -> Ready {
+        Ready {
+            module,
+            endpoint,
+            content_type: HeaderValue::from_static(content_type),
+            etag,
+            length: HeaderValue::from(body.len()),
+            body,
+        }
+    }
+
+    /// The response, or 304 when the client holds these bytes already.
+    pub fn respond(&self, request_headers: &HeaderMap, cache_control: &'static str) -> Response {
+        let cache_control = HeaderValue::from_static(cache_control);
+        if not_modified(request_headers, &self.etag) {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::ETAG, self.etag.clone());
+            headers.insert(header::CACHE_CONTROL, cache_control);
+            return response;
+        }
+        let mut response = Response::new(Body::from(self.body.clone()));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        headers.insert(header::CACHE_CONTROL, cache_control);
+        headers.insert(header::CONTENT_LENGTH, self.length.clone());
+        headers.insert(header::ETAG, self.etag.clone());
+        response
+    }
+}
+
+impl Weighed for Ready {
+    fn weight(&self) -> u64 {
+        (self.module.as_str().len() + self.body.len()) as u64
+    }
+}
+
+/// The kept answers.
+pub(crate) struct KeptAnswers(Kept<String, Arc<Ready>>);
+
+impl Default for KeptAnswers {
+    fn default() -> Self {
+        KeptAnswers(Kept::new(memory::RESPONSES_BYTES))
+    }
+}
+
+impl KeptAnswers {
+    pub fn get(&self, path: &str) -> Option<Arc<Ready>> {
+        self.0.get(path)
+    }
+
+    /// Keeps an immutable answer for `path`, unless it is too large to be worth the memory.
+    pub fn keep(&self, path: &str, ready: Ready) -> Arc<Ready> {
+        let ready = Arc::new(ready);
+        if ready.body.len() as u64 <= memory::MAX_KEPT_RESPONSE {
+            self.0.keep(path.to_owned(), ready.clone());
+        }
+        ready
+    }
+}
+
+/// A strong ETag from the content: the first 128 bits of its SHA-256, quoted.
+pub(super) fn content_etag(body: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(body);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        tag.push_str(&format!("{byte:02x}"));
+    }
+    tag.push('"');
+    HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// `If-None-Match` with our tag, or `*`.
+pub(super) fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_follow_the_content_and_if_none_match() {
+        let etag = content_etag(b"v1");
+        assert_ne!(etag, content_etag(b"v2"));
+        assert_eq!(etag.len(), 34);
+        let mut headers = HeaderMap::new();
+        assert!(!not_modified(&headers, &etag));
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", W/\"y\""),
+        );
+        assert!(!not_modified(&headers, &etag));
+        headers.insert(header::IF_NONE_MATCH, etag.clone());
+        assert!(not_modified(&headers, &etag));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(not_modified(&headers, &etag));
+    }
+}

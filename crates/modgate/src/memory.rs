@@ -1,0 +1,234 @@
+//! What modgate remembers, and for how long: every in-memory cache of the server is one of
+//! the two kinds here, and its bounds are named in this file.
+//!
+//! - [`Kept`]: what never changes once it exists (a version's `.info`, `.mod` and small zip, a
+//!   rendered answer for them). Kept within a byte budget; the least used go first.
+//! - [`Dated`]: what may change or be learnt again (an upstream list, a "not found", a signed
+//!   tree head). Each entry remembers when it was learnt, and the reader says how old is too old.
+//!
+//! | memory | kind | holds | trusted for | bound | used by |
+//! |---|---|---|---|---|---|
+//! | responses | Kept | rendered `.info`/`.mod`/small `.zip` answers, by request path | ever | [`RESPONSES_BYTES`] | `http::kept` |
+//! | version files | Kept | `.info` and `.mod` bytes | ever | [`VERSION_FILES_BYTES`] | `source::store` |
+//! | absent files | Dated | a version file found absent: the only "not found" kept | [`ABSENT_FOR`], or until this process writes | [`ABSENT_ENTRIES`] | `source::store` |
+//! | held modules | Dated | the modules a route holds, to tell import probes from leaks | [`HELD_MODULES_FOR`] | one per route | `service::absent` |
+//! | upstream answers | Dated | `list`, `@latest`, queries and upstream "not found"s | `[upstream] list_ttl_secs`, `not_found_ttl_secs` | [`UPSTREAM_ANSWERS`] | `source::upstream` |
+//! | checksum records | Dated | proven lookups of the public checksum database | [`RECORD_PROXY_FOR`] to proxy clients; ever for checks | [`CHECKSUM_RECORDS`] | `sumdb` |
+//! | recent tiles | Dated | tiles not stored (partial, data, unproven) | [`RECENT_TILE_FOR`] | [`RECENT_TILES`] | `sumdb::tiles` |
+//! | tree head | Dated | the checksum database's `latest` note | [`TREE_HEAD_FOR`] | one | `sumdb` |
+//! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
+//!
+//! Everything is bounded, so memory stays flat under any load; everything is per process, so a
+//! replica learns what another wrote within the "trusted for" time at most.
+
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
+
+/// Rendered answers: thousands of `.info` and `.mod` files and a few dozen small zips.
+pub(crate) const RESPONSES_BYTES: u64 = 8 << 20;
+/// Larger answers are not kept rather than crowd out the rest: most module zips are smaller,
+/// and a large one streams from the store at the speed of the client anyway.
+pub(crate) const MAX_KEPT_RESPONSE: u64 = 128 << 10;
+/// `.info` and `.mod` files read from the store: they serve zips' visibility checks, `@latest`
+/// and everything the kept responses do not.
+pub(crate) const VERSION_FILES_BYTES: u64 = 4 << 20;
+/// Larger version files are read from the store each time.
+pub(crate) const MAX_KEPT_VERSION_FILE: usize = 64 << 10;
+/// How long a version file found absent is taken to be absent. A write through this process
+/// makes it look again at once; a version published through another replica on the same
+/// bucket is seen within this time.
+pub(crate) const ABSENT_FOR: Duration = Duration::from_secs(1);
+/// Absent files remembered at most: a flood of requests for what is not here (import probes,
+/// scanners, a misconfigured CI) then costs memory lookups, not storage reads.
+pub(crate) const ABSENT_ENTRIES: usize = 4096;
+/// How long a route's list of modules is reused. It is read only to tell an import probe from
+/// a leak, so a short reuse keeps a flood of probes off the store while hand-copied modules
+/// still show up within seconds.
+pub(crate) const HELD_MODULES_FOR: Duration = Duration::from_secs(5);
+/// Upstream answers remembered at most; each is a few hundred bytes.
+pub(crate) const UPSTREAM_ANSWERS: usize = 50_000;
+/// Proven checksum database lookups kept: a few hundred bytes each.
+pub(crate) const CHECKSUM_RECORDS: usize = 4096;
+/// How long a proven lookup is forwarded to proxy clients before it is asked again: its record
+/// never changes, but its signed tree head ages.
+pub(crate) const RECORD_PROXY_FOR: Duration = Duration::from_secs(60);
+/// How long a tile that is not stored is reused: long enough for one go command's burst of
+/// requests, short enough that a growing tree's new hashes show up.
+pub(crate) const RECENT_TILE_FOR: Duration = Duration::from_secs(10);
+/// Tiles not stored, held at most: 8 KiB each at most, so a few MiB in all.
+pub(crate) const RECENT_TILES: usize = 512;
+/// How long the checksum database's `latest` is reused.
+pub(crate) const TREE_HEAD_FOR: Duration = Duration::from_secs(5);
+/// How long a wrong password is remembered, so that a client retrying it in a loop costs a
+/// lookup rather than a bcrypt check each time.
+pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);
+/// Wrong passwords remembered at most.
+pub(crate) const FAILED_SIGN_INS: usize = 1024;
+
+/// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
+pub(crate) trait Weighed {
+    fn weight(&self) -> u64;
+}
+
+impl Weighed for String {
+    fn weight(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+impl Weighed for Bytes {
+    fn weight(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+impl<T: Weighed> Weighed for std::sync::Arc<T> {
+    fn weight(&self) -> u64 {
+        (**self).weight()
+    }
+}
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl<K: Weighed, V: Weighed> Weighter<K, V> for ByWeight {
+    fn weight(&self, key: &K, value: &V) -> u64 {
+        // Bookkeeping per entry, roughly: an empty value still costs memory.
+        const ENTRY_OVERHEAD: u64 = 64;
+        key.weight() + value.weight() + ENTRY_OVERHEAD
+    }
+}
+
+/// Values that never change, within a byte budget.
+pub(crate) struct Kept<K, V> {
+    entries: Cache<K, V, ByWeight>,
+}
+
+impl<K, V> Kept<K, V>
+where
+    K: Eq + Hash + Weighed + Clone,
+    V: Weighed + Clone,
+{
+    pub fn new(budget_bytes: u64) -> Kept<K, V> {
+        // The entry estimate sizes the tables, not the memory bound: ~1 KiB an entry.
+        let estimated_entries = usize::try_from(budget_bytes >> 10).unwrap_or(1024);
+        Kept {
+            entries: Cache::with_weighter(estimated_entries, budget_bytes, ByWeight),
+        }
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.entries.get(key)
+    }
+
+    pub fn keep(&self, key: K, value: V) {
+        self.entries.insert(key, value);
+    }
+}
+
+/// What is known of a [`Dated`] entry.
+pub(crate) enum Recall<V> {
+    /// Learnt within the time the reader trusts.
+    Fresh(V),
+    /// Learnt longer ago: usable while a fresh answer is fetched, or when none can be had.
+    Stale(V),
+    /// Never learnt, or forgotten.
+    Unknown,
+}
+
+/// Values that age, each with the time it was learnt.
+pub(crate) struct Dated<K, V> {
+    entries: Cache<K, (Instant, V)>,
+}
+
+impl<K, V> Dated<K, V>
+where
+    K: Eq + Hash + Clone,
+    V: Clone,
+{
+    pub fn new(capacity: usize) -> Dated<K, V> {
+        Dated {
+            entries: Cache::new(capacity),
+        }
+    }
+
+    pub fn remember(&self, key: K, value: V) {
+        self.entries.insert(key, (Instant::now(), value));
+    }
+
+    /// The value and how long ago it was learnt.
+    pub fn get<Q>(&self, key: &Q) -> Option<(V, Duration)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.entries
+            .get(key)
+            .map(|(learnt, value)| (value, learnt.elapsed()))
+    }
+
+    /// The value if it was learnt less than `trusted_for` ago.
+    pub fn fresh<Q>(&self, key: &Q, trusted_for: Duration) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.get(key)
+            .filter(|(_, age)| *age < trusted_for)
+            .map(|(value, _)| value)
+    }
+
+    /// Fresh or stale by `trusted_for`, which may depend on the value (a "not found" is
+    /// trusted for less time than an answer).
+    pub fn recall<Q>(&self, key: &Q, trusted_for: impl Fn(&V) -> Duration) -> Recall<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        match self.get(key) {
+            None => Recall::Unknown,
+            Some((value, age)) if age < trusted_for(&value) => Recall::Fresh(value),
+            Some((value, _)) => Recall::Stale(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dated_entries_age_by_the_readers_measure() {
+        let dated: Dated<String, Option<u32>> = Dated::new(16);
+        assert!(matches!(
+            dated.recall("a", |_| Duration::MAX),
+            Recall::Unknown
+        ));
+        dated.remember("a".to_owned(), Some(1));
+        dated.remember("b".to_owned(), None);
+        let trust = |v: &Option<u32>| match v {
+            Some(_) => Duration::MAX,
+            None => Duration::ZERO,
+        };
+        assert!(matches!(dated.recall("a", trust), Recall::Fresh(Some(1))));
+        assert!(matches!(dated.recall("b", trust), Recall::Stale(None)));
+        assert_eq!(dated.fresh("a", Duration::MAX), Some(Some(1)));
+        assert_eq!(dated.fresh("a", Duration::ZERO), None);
+    }
+
+    #[test]
+    fn kept_values_stay_within_their_budget() {
+        let kept: Kept<String, Bytes> = Kept::new(64 << 10);
+        for i in 0..1000 {
+            kept.keep(format!("k{i}"), Bytes::from(vec![0u8; 1024]));
+        }
+        let held = (0..1000)
+            .filter(|i| kept.get(format!("k{i}").as_str()).is_some())
+            .count();
+        assert!(held > 0 && held <= 64, "{held} entries of 1 KiB in 64 KiB");
+    }
+}

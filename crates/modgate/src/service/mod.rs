@@ -1,0 +1,348 @@
+//! The service: every question a client can put to modgate, answered in one place. The HTTP
+//! layer and the `prefetch` command parse their input into the types of [`request`], call one
+//! method here, and shape what comes back; they decide nothing.
+//!
+//! The path of a GOPROXY request through [`Service::get`]:
+//!
+//! 1. **route**: the longest route prefix that covers the module (`routes`);
+//! 2. **access**: the caller may read that route (address allow-lists, users, groups, tokens),
+//!    checked before anything else, so a stranger learns nothing, not even whether a path is
+//!    well-formed;
+//! 3. **filters**: a denied module or version is refused before anything is fetched for it;
+//! 4. **source**: the route's source answers (the store, or the store filled from upstream);
+//! 5. **not found**: the route's policy (`absent`) decides between a 404 and a refusal that
+//!    keeps a private name from reaching a public proxy.
+//!
+//! Failures are reported (logged, and counted when they are security events) once, as they
+//! leave the service ([`Refusal::reported`]).
+
+mod absent;
+mod latest;
+mod publish;
+mod refusal;
+mod request;
+mod routes;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use gomod::ModulePath;
+
+use crate::auth::{Action, Auth, Denied};
+use crate::filter::Filters;
+use crate::source::{Lookup, SourceError};
+use crate::storage::Store;
+pub(crate) use crate::sumdb::SumdbAnswer;
+use crate::sumdb::{ChecksumDb, SumdbError};
+pub(crate) use crate::writer::Published;
+use crate::writer::VersionWriter;
+use absent::HeldModules;
+pub(crate) use publish::Upload;
+pub(crate) use refusal::{Failure, FailureKind, Refusal};
+pub(crate) use request::{
+    Answer, Caller, Malformed, MalformedPart, ObjectBody, Request, Revision, Zip,
+};
+pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
+
+/// What a service is made of; `app` builds it from the settings.
+pub(crate) struct Parts {
+    pub routes: Routes,
+    pub auth: Auth,
+    pub filters: Filters,
+    pub writer: Arc<VersionWriter>,
+    /// The checksum database proxy; `None` when `[sumdb] proxy = false`.
+    pub sumdb: Option<Arc<ChecksumDb>>,
+    pub store: Store,
+}
+
+pub(crate) struct Service {
+    routes: Routes,
+    auth: Auth,
+    filters: Filters,
+    held: HeldModules,
+    writer: Arc<VersionWriter>,
+    sumdb: Option<Arc<ChecksumDb>>,
+    store: Store,
+}
+
+impl Service {
+    pub fn new(parts: Parts) -> Service {
+        Service {
+            held: HeldModules::new(parts.routes.len()),
+            routes: parts.routes,
+            auth: parts.auth,
+            filters: parts.filters,
+            writer: parts.writer,
+            sumdb: parts.sumdb,
+            store: parts.store,
+        }
+    }
+
+    /// Who is asking: the client's address (the peer, or the `X-Forwarded-For` entry a trusted
+    /// proxy vouches for) on the server's allow-list, and its credentials, if it sent any.
+    /// Wrong credentials are refused even where none are needed, so that a typo in `.netrc`
+    /// shows at once rather than as a missing module.
+    pub async fn caller(
+        &self,
+        peer: IpAddr,
+        forwarded_for: Option<&str>,
+        authorization: Option<&[u8]>,
+    ) -> Result<Caller, Refusal> {
+        let address = self.auth.client_address(peer, forwarded_for);
+        self.auth.check_address(address).map_err(refused)?;
+        let principal = self
+            .auth
+            .authenticate(authorization)
+            .await
+            .map_err(refused)?;
+        Ok(Caller { address, principal })
+    }
+
+    /// The answer to a GOPROXY request, or why there is none.
+    /// What could not be parsed is passed in too: it is routed by what it names, and a
+    /// private route asks for credentials before it explains what is wrong.
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        request: Result<&Request, &Malformed>,
+    ) -> Result<Answer, Refusal> {
+        let route_key = match request {
+            Ok(request) => Some(request.module().as_str()),
+            Err(malformed) => malformed.route_hint.as_deref(),
+        };
+        let Some(route) = route_key.and_then(|key| self.routes.find(key)) else {
+            return Err(match request {
+                Err(malformed) => Refusal::Malformed(malformed.reason.clone()),
+                Ok(request) => {
+                    Refusal::NotFound(format!("{}: not served by this proxy", request.module()))
+                }
+            });
+        };
+        self.authorize(caller, route, Action::Read)?;
+        let request = request.map_err(|m| Refusal::Malformed(m.reason.clone()))?;
+        self.answer(route, request).await.map_err(Refusal::reported)
+    }
+
+    /// Whether `caller` may read `module`: for answers kept from an earlier request, which
+    /// skip the rest of [`Service::get`] but never the access check.
+    pub fn may_read(&self, caller: &Caller, module: &ModulePath) -> Result<(), Refusal> {
+        match self.routes.find(module.as_str()) {
+            Some(route) => self.authorize(caller, route, Action::Read),
+            None => Err(Refusal::NotFound(format!(
+                "{module}: not served by this proxy"
+            ))),
+        }
+    }
+
+    /// Answers `GET /sumdb/<name>/<rest>` for a proxy client. Lookups of modules under
+    /// private routes are refused: their names never reach the public database.
+    pub async fn checksum_db(&self, name: &str, rest: &str) -> Result<SumdbAnswer, Refusal> {
+        let Some(db) = &self.sumdb else {
+            // The go command then asks the checksum database itself.
+            return Err(Refusal::NotFound(
+                "this proxy does not serve a checksum database".to_owned(),
+            ));
+        };
+        db.proxy(name, rest)
+            .await
+            .map_err(|e| sumdb_refusal(&format!("sumdb/{name}"), e).reported())
+    }
+
+    /// The checksum database's name, if this proxy serves one.
+    pub fn checksum_db_name(&self) -> Option<&str> {
+        self.sumdb.as_deref().map(ChecksumDb::name)
+    }
+
+    /// Whether the store can be reached, for `/readyz`.
+    pub async fn ready(&self) -> Result<(), Failure> {
+        self.store
+            .check()
+            .await
+            .map_err(|e| Failure::new(FailureKind::Storage, self.store.description(), e))
+    }
+
+    pub fn store_description(&self) -> &str {
+        self.store.description()
+    }
+
+    /// Removes what a killed process left: staged uploads in the store, spooled files in the
+    /// temp directory. Run once at start, in the background.
+    pub async fn clean_leftovers(&self) {
+        match self.writer.clean_staging().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed uploads abandoned by a crash"),
+            Err(e) => tracing::warn!(cause = %e, "cleaning the staging area failed"),
+        }
+        match tokio::task::spawn_blocking(crate::spool::clean_abandoned).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "removed temp files abandoned by a crash"),
+            Ok(Err(e)) => tracing::warn!(cause = %e, "cleaning the temp directory failed"),
+            Err(e) => tracing::warn!(cause = %e, "cleaning the temp directory stopped"),
+        }
+    }
+
+    fn authorize(&self, caller: &Caller, route: &Route, action: Action) -> Result<(), Refusal> {
+        self.auth
+            .authorize(&route.access, action, &caller.principal, caller.address)
+            .map_err(refused)
+    }
+
+    async fn answer(&self, route: &Route, request: &Request) -> Result<Answer, Refusal> {
+        let module = request.module();
+        // Denied modules and versions are refused before anything is fetched for them.
+        if let Some(reason) = self.filters.denies_module(module.as_str()) {
+            return Err(Refusal::Denied(format!("{module}: denied: {reason}")));
+        }
+        let source = route.source.as_ref();
+        let failed = failed(module);
+        match request {
+            Request::List(module) => match source.versions(module).await.map_err(&failed)? {
+                Some(versions) => Ok(Answer::List(latest::list_body(
+                    self.allowed(module, versions),
+                ))),
+                None => Err(self.held.refusal(route, module, None, false).await),
+            },
+            Request::Latest(module) => self.latest(route, module).await,
+            Request::Info(module, revision) => self.info(route, module, revision).await,
+            Request::Mod(version) => {
+                self.check_allowed(version.path(), version.version().as_str())?;
+                match source.go_mod(version).await.map_err(&failed)? {
+                    Some(go_mod) => Ok(Answer::Mod(go_mod)),
+                    None => Err(self.missing_version(route, version.path(), version).await),
+                }
+            }
+            Request::Zip(version) => {
+                self.check_allowed(version.path(), version.version().as_str())?;
+                match source.zip(version).await.map_err(&failed)? {
+                    Some(zip) => Ok(Answer::Zip(zip)),
+                    None => Err(self.missing_version(route, version.path(), version).await),
+                }
+            }
+        }
+    }
+
+    /// `@latest`: the source's choice, unless a filter denies it; then the best allowed version.
+    async fn latest(&self, route: &Route, module: &ModulePath) -> Result<Answer, Refusal> {
+        let source = route.source.as_ref();
+        let failed = failed(module);
+        if let Some(info) = source
+            .resolve(module, Lookup::Latest)
+            .await
+            .map_err(&failed)?
+            && self
+                .check_allowed(module, &latest::info_version(&info))
+                .is_ok()
+        {
+            return Ok(Answer::Info(info));
+        }
+        let Some(versions) = source.versions(module).await.map_err(&failed)? else {
+            return Err(self.held.refusal(route, module, None, false).await);
+        };
+        let versions = self.allowed(module, versions);
+        match latest::latest(source, module, versions)
+            .await
+            .map_err(&failed)?
+        {
+            Some(info) => Ok(Answer::Info(info)),
+            None => Err(self.held.refusal(route, module, Some("latest"), true).await),
+        }
+    }
+
+    /// `.info` of a version, or of a query the source resolves (the go command asks `.info`
+    /// for `master` or `v1.0.0+meta` and would stop at a refusal).
+    async fn info(
+        &self,
+        route: &Route,
+        module: &ModulePath,
+        revision: &Revision,
+    ) -> Result<Answer, Refusal> {
+        let source = route.source.as_ref();
+        let failed = failed(module);
+        let (info, asked) = match revision {
+            Revision::Version { version, .. } => {
+                self.check_allowed(module, version.version().as_str())?;
+                (
+                    source.info(version).await.map_err(&failed)?,
+                    version.version().as_str(),
+                )
+            }
+            Revision::Query(query) => {
+                self.check_allowed(module, query)?;
+                let info = source
+                    .resolve(module, Lookup::Revision(query))
+                    .await
+                    .map_err(&failed)?;
+                if let Some(info) = &info {
+                    self.check_allowed(module, &latest::info_version(info))?;
+                }
+                (info, query.as_str())
+            }
+        };
+        match info {
+            Some(info) => Ok(Answer::Info(info)),
+            None => Err(self.missing_version(route, module, asked).await),
+        }
+    }
+
+    /// The versions a filter leaves.
+    fn allowed(&self, module: &ModulePath, versions: Vec<gomod::Version>) -> Vec<gomod::Version> {
+        versions
+            .into_iter()
+            .filter(|v| self.filters.denies(module.as_str(), v.as_str()).is_none())
+            .collect()
+    }
+
+    fn check_allowed(&self, module: &ModulePath, version: &str) -> Result<(), Refusal> {
+        match self.filters.denies(module.as_str(), version) {
+            Some(reason) => Err(Refusal::Denied(format!(
+                "{module}@{version}: denied: {reason}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    async fn missing_version(
+        &self,
+        route: &Route,
+        module: &ModulePath,
+        version: impl std::fmt::Display,
+    ) -> Refusal {
+        // Only a refusing route needs to know whether the module is held; a plain 404 route
+        // must not pay a directory listing for every miss.
+        let known = route.if_absent != IfAbsent::NotFound
+            && matches!(route.source.versions(module).await, Ok(Some(_)));
+        let version = version.to_string();
+        self.held
+            .refusal(route, module, Some(&version), known)
+            .await
+    }
+}
+
+/// What the auth layer's "no" means to the client; counted, since a burst of them is what an
+/// operator looks for.
+fn refused(denied: Denied) -> Refusal {
+    let (kind, refusal) = match denied {
+        Denied::Unauthenticated(reason) => ("unauthenticated", Refusal::Unauthenticated(reason)),
+        Denied::Forbidden(reason) => ("forbidden", Refusal::Forbidden(reason)),
+    };
+    metrics::counter!("modgate_auth_failures_total", "kind" => kind).increment(1);
+    refusal
+}
+
+/// What the checksum database's "no" means to the client: its 404 is a 404, a private name is
+/// refused, anything else is the database's failure.
+fn sumdb_refusal(context: &str, error: SumdbError) -> Refusal {
+    let kind = match &error {
+        SumdbError::NotFound(reason) => return Refusal::NotFound(reason.clone()),
+        SumdbError::Refused(reason) => return Refusal::NotHere(reason.clone()),
+        SumdbError::Mismatch(_) => FailureKind::Tampered,
+        SumdbError::Timeout(_) => FailureKind::Timeout,
+        SumdbError::Invalid(_) | SumdbError::Unreachable(_) => FailureKind::Upstream,
+    };
+    Refusal::Failed(Failure::new(kind, context, error))
+}
+
+/// A source's failure to answer for `module`.
+fn failed(module: &ModulePath) -> impl Fn(SourceError) -> Refusal + '_ {
+    move |e| Refusal::Failed(Failure::new(e.kind(), module.as_str(), e))
+}
