@@ -92,3 +92,30 @@ fn an_unsupported_htpasswd_hash_is_named_with_its_line() {
     let path = htpasswd.display().to_string();
     assert_config_error(status, &stderr, &[&path, "line 2", "$apr1$"]);
 }
+
+/// Every subcommand that reads a config stops with 2 on a bad one, as `serve` does: a script
+/// running `modgate import` in a pipeline tells "fix the config" from "a version was rejected".
+#[test]
+fn every_subcommand_exits_2_on_a_bad_config() {
+    let dir = temp_dir();
+    let config = dir.path().join("modgate.toml");
+    write_file(&config, "[storage]\nkind = \"tape\"\n");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).expect("a tree");
+    let runs: [&[&str]; 3] = [
+        &["import", tree.to_str().expect("UTF-8")],
+        &["export", tree.to_str().expect("UTF-8")],
+        &["prefetch", "example.com/m@v1.0.0"],
+    ];
+    for args in runs {
+        let out = modgate_command()
+            .current_dir(dir.path())
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("running modgate");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_config_error(out.status, &stderr, &["storage.kind", "tape"]);
+    }
+}
