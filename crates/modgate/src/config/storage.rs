@@ -15,32 +15,7 @@ pub(super) fn storage(
         return Ok(StoreSettings::Dir(dir));
     }
     let kind = raw.kind.as_deref().unwrap_or("dir");
-    let only_for = |key: &str, set: bool, kinds: &str| {
-        if set {
-            Err(invalid(
-                format!("storage.{key}"),
-                format!("not used with kind = {kind:?} (only with {kinds})"),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let object_store = kind != "dir";
-    only_for("path", raw.path.is_some() && object_store, "\"dir\"")?;
-    only_for(
-        "bucket",
-        raw.bucket.is_some() && !object_store,
-        "an object store",
-    )?;
-    only_for(
-        "prefix",
-        raw.prefix.is_some() && !object_store,
-        "an object store",
-    )?;
-    let s3_only = kind != "s3";
-    only_for("region", raw.region.is_some() && s3_only, "\"s3\"")?;
-    only_for("endpoint", raw.endpoint.is_some() && s3_only, "\"s3\"")?;
-    only_for("path_style", raw.path_style.is_some() && s3_only, "\"s3\"")?;
+    check_keys_fit_kind(&raw, kind)?;
     let bucket = || {
         raw.bucket.clone().filter(|b| !b.is_empty()).ok_or_else(|| {
             invalid(
@@ -87,4 +62,35 @@ pub(super) fn storage(
             format!("{other:?}: expected \"dir\", \"s3\", \"gcs\" or \"azure\""),
         )),
     }
+}
+
+/// Keys that only one kind of store reads are refused for the others: a `region` under
+/// `kind = "dir"` is a mistake the operator wants to hear about.
+fn check_keys_fit_kind(raw: &RawStorage, kind: &str) -> Result<(), ConfigError> {
+    let only_for = |key: &str, set: bool, kinds: &str| {
+        if set {
+            Err(invalid(
+                format!("storage.{key}"),
+                format!("not used with kind = {kind:?} (only with {kinds})"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let object_store = kind != "dir";
+    only_for("path", raw.path.is_some() && object_store, "\"dir\"")?;
+    only_for(
+        "bucket",
+        raw.bucket.is_some() && !object_store,
+        "an object store",
+    )?;
+    only_for(
+        "prefix",
+        raw.prefix.is_some() && !object_store,
+        "an object store",
+    )?;
+    let s3_only = kind != "s3";
+    only_for("region", raw.region.is_some() && s3_only, "\"s3\"")?;
+    only_for("endpoint", raw.endpoint.is_some() && s3_only, "\"s3\"")?;
+    only_for("path_style", raw.path_style.is_some() && s3_only, "\"s3\"")
 }
