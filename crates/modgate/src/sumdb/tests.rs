@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 
-#[path = "../../tests/support/sumdb.rs"]
+#[path = "../../tests/e2e/support/sumdb.rs"]
 mod test_sumdb;
 use test_sumdb::TestSumdb;
 

@@ -2,9 +2,7 @@
 //! anything not stored while offline, and a private route that would ask upstream; and
 //! `modgate prefetch`, which warms it.
 
-mod support;
-
-use support::{Gateway, GoEnv, digest_tree, go_clients, temp_dir, write_file};
+use crate::support::{Gateway, GoEnv, digest_tree, go_clients, temp_dir, write_file};
 
 #[test]
 fn offline_mode_serves_the_store_and_refuses_the_rest() {
@@ -36,7 +34,7 @@ fn private_routes_cannot_use_upstream() {
         &config,
         "[[route]]\nprefix = \"corp.example\"\nprivate = true\nsource = \"upstream\"\n",
     );
-    let out = support::modgate_command()
+    let out = crate::support::modgate_command()
         .args(["serve", "--config"])
         .arg(&config)
         .output()
@@ -114,7 +112,7 @@ fn prefetch_warms_the_store_from_a_go_sum_and_specs() {
         &go_sum,
         "example.com/greet v1.0.0 h1:ignored=\nexample.com/greet v1.0.0/go.mod h1:ignored=\nexample.com/words v1.0.0/go.mod h1:ignored=\n",
     );
-    let out = support::modgate_command()
+    let out = crate::support::modgate_command()
         .args(["prefetch", "--config"])
         .arg(gateway.dir.path().join("modgate.toml"))
         .arg("--store")
@@ -139,7 +137,7 @@ fn prefetch_warms_the_store_from_a_go_sum_and_specs() {
     assert!(!gateway.stored("example.com/words", "v1.0.0", "zip"));
 
     // A version upstream does not have fails the command, naming it.
-    let out = support::modgate_command()
+    let out = crate::support::modgate_command()
         .args(["prefetch", "--config"])
         .arg(gateway.dir.path().join("modgate.toml"))
         .arg("--store")

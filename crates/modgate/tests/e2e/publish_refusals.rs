@@ -1,12 +1,10 @@
 //! What the publishing API refuses, and why (issue #3): bad versions, module paths, zips and
 //! bodies. Every refusal must be a one-line 4xx that leaves the store exactly as it was.
 
-mod support;
-
 use std::io::{Cursor, Write};
 use std::time::Duration;
 
-use support::{
+use crate::support::{
     Api, GO_MOD, M_GO, api_path, digest_tree, files_below, module_zip, multipart, raw_upload,
     read_status, wait_until, zip_of,
 };

@@ -2,8 +2,6 @@
 //! one, and a server or CLI killed in the middle of a publish leaves no version and nothing
 //! half-written; what such a crash leaves is cleaned up or taken over later.
 
-mod support;
-
 use std::io::{Cursor, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -12,7 +10,7 @@ use std::time::Duration;
 
 use zip::CompressionMethod;
 
-use support::{
+use crate::support::{
     Api, Modgate, Reply, TreeBuilder, api_path, assert_verify_clean, describe, escape, files_below,
     h1_of, modgate_command, module_zip, noise, parse_published, publish_command, published_by,
     raw_upload, read_status, start_server, temp_dir, wait_until, write_file, write_module,
@@ -47,7 +45,7 @@ fn concurrent_publishes_of_one_version_leave_exactly_one() {
             .map(|zip| {
                 let (api, barrier, version) = (api.clone(), barrier.clone(), version.clone());
                 std::thread::spawn(move || {
-                    let http = support::Http::new(&api.server.url(), None);
+                    let http = crate::support::Http::new(&api.server.url(), None);
                     let authorization = format!("Bearer {}", api.ci.secret);
                     barrier.wait();
                     http.send_body(
@@ -95,7 +93,7 @@ fn concurrent_publishes_of_one_version_leave_exactly_one() {
     for (i, (dir, zip)) in zips.iter().enumerate() {
         let (api2, barrier2, zip) = (api.clone(), barrier.clone(), zip.clone());
         threads.push(std::thread::spawn(move || {
-            let http = support::Http::new(&api2.server.url(), None);
+            let http = crate::support::Http::new(&api2.server.url(), None);
             let authorization = format!("Bearer {}", api2.ci.secret);
             barrier2.wait();
             let reply = http.send_body(
@@ -174,7 +172,7 @@ fn versions_published_at_once_through_two_servers_are_all_listed() {
                 let (url, path) = (urls[i % 2].clone(), api_path(&module, version));
                 let (auth, barrier) = (auth.clone(), barrier.clone());
                 std::thread::spawn(move || {
-                    let http = support::Http::new(&url, None);
+                    let http = crate::support::Http::new(&url, None);
                     let headers = [
                         ("content-type", "application/zip"),
                         ("authorization", &auth),

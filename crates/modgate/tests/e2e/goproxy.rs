@@ -2,12 +2,10 @@
 //! (Go 1.19 and a current Go in CI). These need `go`, so they are ignored by default; CI runs
 //! them with `--include-ignored`.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{
+use crate::support::{
     Backend, GoEnv, Modgate, Second, Storage, TestCa, copy_tree, digest_tree, file_url, go_clients,
     private_tree, public_tree, temp_dir, write_htpasswd,
 };
@@ -86,7 +84,7 @@ impl PrivateProxy {
     }
 
     /// A go environment that trusts the test CA.
-    fn go_env(&self, client: &support::GoClient, goproxy: &str) -> GoEnv {
+    fn go_env(&self, client: &crate::support::GoClient, goproxy: &str) -> GoEnv {
         let mut env = GoEnv::new(client, goproxy);
         env.set("SSL_CERT_FILE", &self.ca.ca.display().to_string());
         env

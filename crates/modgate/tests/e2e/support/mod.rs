@@ -2,9 +2,6 @@
 //! `modgate` binary on a loopback port, a test CA, the real `go` command in a clean
 //! environment, a stand-in public proxy that logs what it is asked, raw HTTP helpers, zips and
 //! multipart bodies and a harness for the publishing API, and git repositories served by `git daemon`.
-//!
-//! Every test binary includes this with `mod support;` and uses a different part of it.
-#![allow(dead_code, unused_imports)]
 
 mod api;
 mod gateway;
@@ -19,9 +16,9 @@ mod sumdb;
 mod tree;
 
 pub use api::{Api, Auth, GO_MOD, M_GO, assert_verify_clean, start_server};
-pub use gateway::{Gateway, upstream_tree};
-pub use git::{GitDaemon, GitRepo, git, git_command};
-pub use go::{Downloaded, GoClient, GoEnv, GoOutput, go_clients, parse_download_json};
+pub use gateway::Gateway;
+pub use git::{GitDaemon, GitRepo};
+pub use go::{GoClient, GoEnv, GoOutput, go_clients};
 pub use http::{Http, Reply, raw_request, raw_upload, read_status};
 pub use publish::{
     Published, Token, api_path, describe, files_below, h1_of, module_zip, multipart, new_token,

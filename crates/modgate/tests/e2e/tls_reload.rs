@@ -1,12 +1,10 @@
 //! Issue 2: a renewed TLS certificate is picked up without a restart, on SIGHUP and when the
 //! files change on disk, and a broken renewal keeps the previous certificate in service.
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Http, Modgate, TestCa, temp_dir, wait_until, write_file};
+use crate::support::{Http, Modgate, TestCa, temp_dir, wait_until, write_file};
 
 /// Longer than one `reload_check_secs` poll, with room for a loaded machine.
 const RELOAD_LIMIT: Duration = Duration::from_secs(15);

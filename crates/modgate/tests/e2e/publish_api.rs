@@ -5,13 +5,11 @@
 //! are in `publish_safety.rs`; the go-driven half (hashes as `go mod download` sees them, builds,
 //! direct mode from git, retractions) is in `publish.rs`.
 
-mod support;
-
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zip::CompressionMethod;
 
-use support::{
+use crate::support::{
     Api, Auth, GO_MOD, M_GO, Published, TreeBuilder, api_path, assert_verify_clean, describe,
     digest_tree, escape, h1_of, modgate_command, module_zip, multipart, noise, parse_published,
     temp_dir, write_file, zip_of, zip_with,
@@ -279,7 +277,7 @@ fn only_writers_may_publish() {
 fn import_checks_rehashes_and_skips_and_verify_reports_disagreements() {
     let dir = temp_dir();
     let source = dir.path().join("cache/download");
-    let tree = support::public_tree(&source);
+    let tree = crate::support::public_tree(&source);
     // A zip with a directory entry, as `zip -r` makes: valid to the go command (its h1 covers
     // the entry), so an import keeps it as it is.
     let dir_entry = zip_of(&[

@@ -1,11 +1,9 @@
 //! SIGTERM (how service managers stop a server) lets downloads in flight finish before the
 //! process exits 0: a `go build` in CI must not see a truncated zip because of a deploy.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{Modgate, TreeBuilder, noise, temp_dir};
+use crate::support::{Modgate, TreeBuilder, noise, temp_dir};
 
 /// Large enough that most of it is still on the server's side when the signal arrives, even
 /// with generous socket buffers.

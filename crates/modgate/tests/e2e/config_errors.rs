@@ -2,13 +2,11 @@
 //! that names what is wrong: the key, the file, the line. An operator reads it in a unit's
 //! journal, so it has to say where to look.
 
-mod support;
-
 use std::path::Path;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use support::{modgate_command, temp_dir, wait_until, write_file, write_htpasswd};
+use crate::support::{modgate_command, temp_dir, wait_until, write_file, write_htpasswd};
 
 /// Validation is synchronous and local; anything slower means the server started serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);

@@ -2,11 +2,9 @@
 //! through modgate's `/sumdb/<name>/` paths, full tiles are kept in the store and served from
 //! there, and private module names never reach the database.
 
-mod support;
-
 use std::path::Path;
 
-use support::{GoEnv, Modgate, TestSumdb, go_clients, public_tree, temp_dir, write_file};
+use crate::support::{GoEnv, Modgate, TestSumdb, go_clients, public_tree, temp_dir, write_file};
 
 const NAME: &str = "sumdb.test";
 
@@ -54,7 +52,7 @@ impl Setup {
     }
 
     /// A go environment that knows the database's key but not its address: it must ask modgate.
-    fn go(&self, client: &support::GoClient) -> GoEnv {
+    fn go(&self, client: &crate::support::GoClient) -> GoEnv {
         let mut env = GoEnv::new(client, &self.modgate.url());
         env.set("GOSUMDB", &self.sumdb.verifier_key());
         env
@@ -66,7 +64,7 @@ impl Setup {
 }
 
 /// `go mod download -json example.com/hello@v1.0.0`, which must fail.
-fn failed_download(env: &GoEnv) -> support::GoOutput {
+fn failed_download(env: &GoEnv) -> crate::support::GoOutput {
     env.run(
         None,
         &["mod", "download", "-json", "example.com/hello@v1.0.0"],

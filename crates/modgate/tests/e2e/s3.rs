@@ -7,23 +7,21 @@
 //! and `publish.rs`. Everything here needs weed (and some need go), so it is ignored by
 //! default; CI runs it with `--include-ignored`.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use crate::support::{
+    GoEnv, Http, Modgate, Reply, Token, Weed, api_path, describe, digest_tree, go_clients,
+    modgate_command, module_zip, new_token, parse_published, public_tree, publishing_config,
+    temp_dir, wait_until, write_htpasswd,
+};
 use bytes::Bytes;
 use futures::StreamExt;
 use object_store::path::Path as Key;
 use object_store::{
     ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RenameOptions, RenameTargetMode,
-};
-use support::{
-    GoEnv, Http, Modgate, Reply, Token, Weed, api_path, describe, digest_tree, go_clients,
-    modgate_command, module_zip, new_token, parse_published, public_tree, publishing_config,
-    temp_dir, wait_until, write_htpasswd,
 };
 
 /// A config directory for servers publishing to `prefix`: the config file and the token.
@@ -274,7 +272,7 @@ fn concurrent_publishes_across_replicas_store_one_version() {
     // What the bucket holds: one version each, the winner's bytes, consistent, and no staged
     // upload left behind.
     let export = temp_dir();
-    support::s3::export(&weed, &publishing.config, export.path());
+    crate::support::s3::export(&weed, &publishing.config, export.path());
     let dir = export.path().join("corp.example/race/@v");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("the exported module")
@@ -350,7 +348,7 @@ fn an_outage_answers_503_and_service_resumes_by_itself() {
     let dir = temp_dir();
     let tree = public_tree(&dir.path().join("tree"));
     let publishing = Publishing::new(&weed, "outage");
-    support::s3::import(&weed, tree.root(), &publishing.config);
+    crate::support::s3::import(&weed, tree.root(), &publishing.config);
     let server = publishing.serve(&weed);
     let http = server.http();
     assert_eq!(
@@ -525,7 +523,7 @@ fn import_then_export_gives_back_the_same_files() {
         .collect();
     tree.add_large("example.com/large", "v1.0.0", "blob.bin", &large);
     let config = weed.write_config(&dir.path().join("modgate.toml"), "round-trip", "");
-    let first = support::s3::import(&weed, tree.root(), &config);
+    let first = crate::support::s3::import(&weed, tree.root(), &config);
     let imported = versions_in(tree.root());
     assert!(
         String::from_utf8_lossy(&first.stdout).contains(&format!(
@@ -534,7 +532,7 @@ fn import_then_export_gives_back_the_same_files() {
         "{}",
         describe(&first)
     );
-    let again = support::s3::import(&weed, tree.root(), &config);
+    let again = crate::support::s3::import(&weed, tree.root(), &config);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains(&format!("imported 0, skipped {imported}")),
         "{}",
@@ -542,7 +540,7 @@ fn import_then_export_gives_back_the_same_files() {
     );
 
     let out = dir.path().join("exported");
-    let export = support::s3::export(&weed, &config, &out);
+    let export = crate::support::s3::export(&weed, &config, &out);
     let version_files = |root: &Path| -> BTreeMap<String, String> {
         digest_tree(root)
             .into_iter()
@@ -562,7 +560,7 @@ fn import_then_export_gives_back_the_same_files() {
     assert!(reply.body == want_zip, "the large zip differs");
     drop(server);
     // A second export skips what is there.
-    let again = support::s3::export(&weed, &config, &out);
+    let again = crate::support::s3::export(&weed, &config, &out);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("exported 0 files"),
         "{}",

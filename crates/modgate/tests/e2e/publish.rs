@@ -9,12 +9,10 @@
 //!
 //! The checks that need no go command are in `publish_api.rs`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use support::{
+use crate::support::{
     Backend, GitDaemon, GitRepo, GoEnv, Modgate, Published, Storage, Token, api_path, describe,
     escape, file_url, go_clients, modgate_command, module_zip, multipart, new_token,
     parse_published, public_tree, publish_command, published_by, publishing_config, temp_dir,
@@ -430,7 +428,7 @@ fn tag_publish_hashes_like_go_direct_mode() {
 
     // The root zip holds what the go command's would: export-ignored and export-subst files
     // as they are, no nested modules, vendored packages or symlinks.
-    let zip = std::fs::read(support::TreeBuilder::new(setup.store()).file(
+    let zip = std::fs::read(crate::support::TreeBuilder::new(setup.store()).file(
         "corp.example/Repo.git",
         "v1.0.0",
         "zip",
@@ -469,7 +467,7 @@ fn tag_publish_hashes_like_go_direct_mode() {
         zip_file(&zip, &format!("{prefix}subst.txt")),
         "commit $Format:%H$\n"
     );
-    let sub_zip = std::fs::read(support::TreeBuilder::new(setup.store()).file(
+    let sub_zip = std::fs::read(crate::support::TreeBuilder::new(setup.store()).file(
         "corp.example/Repo.git/sub",
         "v1.0.0",
         "zip",

@@ -171,10 +171,6 @@ impl GoEnv {
         self.dir.path()
     }
 
-    pub fn client(&self) -> &GoClient {
-        &self.client
-    }
-
     /// `$GOMODCACHE/cache/download`, the module cache's proxy tree.
     pub fn download_cache(&self) -> PathBuf {
         self.dir.path().join("gopath/pkg/mod/cache/download")

@@ -1,11 +1,11 @@
 //! One GOPROXY for everything: private prefixes from the store, the rest fetched once from an
 //! upstream proxy (SECOND, which can be told to misbehave), stored, and served from then on.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{Fault, Gateway, GoEnv, Modgate, TreeBuilder, file_url, go_clients, write_file};
+use crate::support::{
+    Fault, Gateway, GoEnv, Modgate, TreeBuilder, file_url, go_clients, write_file,
+};
 
 /// A program using a private module (and, through it, another) and a public one (and,
 /// through it, another).
@@ -288,10 +288,11 @@ fn lists_are_remembered_served_stale_and_refreshed() {
     let second = gateway.second();
     let asked = second.count(list);
     assert_eq!(http.get(list).text(), "v1.0.0\nv1.1.0\n");
-    assert!(support::wait_until(Duration::from_secs(5), || second
-        .count(list)
-        > asked));
-    assert!(support::wait_until(Duration::from_secs(5), || http
+    assert!(crate::support::wait_until(
+        Duration::from_secs(5),
+        || second.count(list) > asked
+    ));
+    assert!(crate::support::wait_until(Duration::from_secs(5), || http
         .get(list)
         .text()
         == "v1.0.0\nv1.1.0\nv1.2.0\n"));
@@ -399,7 +400,7 @@ fn version_queries_follow_upstream_and_are_not_kept_as_immutable() {
         r#"{"Version":"v1.1.0","Time":"2023-02-01T00:00:00Z"}"#,
     );
     std::thread::sleep(Duration::from_millis(1100));
-    let moved = support::wait_until(Duration::from_secs(5), || {
+    let moved = crate::support::wait_until(Duration::from_secs(5), || {
         http.get("/example.com/words/@v/master.info")
             .text()
             .contains("v1.1.0")

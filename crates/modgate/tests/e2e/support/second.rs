@@ -14,7 +14,7 @@ use percent_encoding::percent_decode_str;
 
 pub struct Second {
     /// Owns the server task; dropping it stops the server.
-    runtime: tokio::runtime::Runtime,
+    _runtime: tokio::runtime::Runtime,
     port: u16,
     log: Arc<Mutex<Vec<String>>>,
     fault: Arc<Mutex<Fault>>,
@@ -63,7 +63,7 @@ impl Second {
             let _ = axum::serve(listener, app).await;
         });
         Second {
-            runtime,
+            _runtime: runtime,
             port,
             log,
             fault,
@@ -72,10 +72,6 @@ impl Second {
 
     pub fn set_fault(&self, fault: Fault) {
         *self.fault.lock().expect("SECOND's fault switch") = fault;
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     /// How many requests asked for exactly `path` (decoded, with its leading `/`).

@@ -297,10 +297,6 @@ impl Backend {
         }
     }
 
-    pub fn weed(&self) -> Option<&Weed> {
-        self.weed.as_ref()
-    }
-
     /// Serves `store` with the config text `config` (written beside `config_path`, whose
     /// relative paths resolve against it). For S3, the directory store `store` is imported
     /// into the bucket first (when it exists) and the bucket is served instead.

@@ -3,11 +3,9 @@
 //! Every refusal must be one line of `text/plain` (the go command shows it, spec 1.5) and
 //! must leave the store exactly as it was.
 
-mod support;
-
 use std::collections::BTreeMap;
 
-use support::{
+use crate::support::{
     Modgate, Reply, TreeBuilder, digest_tree, private_tree, public_tree, raw_request, temp_dir,
     write_file, write_htpasswd,
 };

@@ -1,0 +1,22 @@
+//! modgate end to end: the real binary on a loopback port, driven by raw HTTP and by the real
+//! `go` commands (Go 1.19 and the current Go, from `MODGATE_TEST_GO`), with real parts around
+//! it: a test CA, a stand-in upstream proxy, a test checksum database, SeaweedFS for S3 and
+//! git repositories. One test binary, so the harness in `support` is compiled once.
+//!
+//! Tests that need `go` or SeaweedFS are `#[ignore]`d; `scripts/test.sh` runs them all.
+
+mod support;
+
+mod config_errors;
+mod goproxy;
+mod http_checks;
+mod publish;
+mod publish_api;
+mod publish_refusals;
+mod publish_safety;
+mod s3;
+mod shutdown;
+mod sumdb;
+mod tls_reload;
+mod upstream;
+mod upstream_policy;
