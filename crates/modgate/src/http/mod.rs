@@ -13,6 +13,9 @@ mod request;
 mod sumdb;
 mod time_limit;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

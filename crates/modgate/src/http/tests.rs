@@ -1,0 +1,259 @@
+//! The protocol's status table (README, "What a route answers"), row by row, against the whole
+//! router in this process: the app built from a config as `serve` builds it, on a
+//! `127.0.0.1:0` listener, asked over real HTTP. The end-to-end tests in `tests/e2e` drive the
+//! real binary with the real `go` commands; these are the quick ones, one per row.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{AppState, router};
+use crate::config::{Config, Overrides, RawConfig};
+
+/// A store and a config with one route of each kind, and users `alice` (reads `corp.example`)
+/// and `bob` (does not).
+struct Setup {
+    _dir: tempfile::TempDir,
+    base: String,
+    client: reqwest::Client,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+const CONFIG: &str = r#"
+[auth]
+htpasswd = "htpasswd"
+
+[upstream]
+offline = true
+
+[[filter]]
+module = "corp.example/vuln"
+versions = "< v1.1.0"
+action = "deny"
+reason = "CVE-2099-0001: upgrade to v1.1.0"
+
+[[route]]
+prefix = "corp.example"
+private = true
+users = ["alice"]
+
+[[route]]
+prefix = "public.example"
+anonymous = true
+
+[[route]]
+prefix = "gateway.example"
+source = "upstream"
+anonymous = true
+"#;
+
+/// `(module, version)` held in the store.
+const HELD: &[(&str, &str)] = &[
+    ("corp.example/a", "v1.0.0"),
+    ("corp.example/vuln", "v1.0.0"),
+    ("corp.example/vuln", "v1.1.0"),
+    ("public.example/b", "v1.0.0"),
+    ("gateway.example/c", "v1.0.0"),
+];
+
+impl Setup {
+    async fn start() -> Setup {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = dir.path().join("store");
+        for (module, version) in HELD {
+            write_version(&store, module, version);
+        }
+        // A module whose version directory is a file: reading it fails, as a broken disk would.
+        std::fs::create_dir_all(store.join("corp.example/broken")).expect("mkdir");
+        std::fs::write(store.join("corp.example/broken/@v"), b"not a directory").expect("write");
+        let hashes: String = [("alice", "alice-pw"), ("bob", "bob-pw")]
+            .iter()
+            .map(|(user, pw)| format!("{user}:{}\n", bcrypt::hash(pw, 4).expect("bcrypt")))
+            .collect();
+        std::fs::write(dir.path().join("htpasswd"), hashes).expect("htpasswd");
+        let raw = RawConfig::parse(CONFIG, Path::new("test.toml")).expect("config");
+        let overrides = Overrides {
+            store: Some(store),
+            ..Overrides::default()
+        };
+        let config = Config::from_raw(raw, overrides, dir.path()).expect("a valid config");
+        let service = Arc::new(crate::app::service(&config, None).expect("the service"));
+        let state = Arc::new(AppState::new(
+            service,
+            "modgate",
+            crate::telemetry::metrics(),
+        ));
+        let app = router(state, config.request_timeout)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("the address"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Setup {
+            _dir: dir,
+            base,
+            client: reqwest::Client::new(),
+            _server: server,
+        }
+    }
+
+    /// Status, headers and body of `method path`, as `user` (with password `user-pw`).
+    async fn ask(&self, method: &str, path: &str, user: Option<&str>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(user) = user {
+            request = request.basic_auth(user, Some(format!("{user}-pw")));
+        }
+        let response = request.send().await.expect("a response");
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (cache_control, authenticate) = (header("cache-control"), header("www-authenticate"));
+        let body = response.text().await.expect("a body");
+        Reply {
+            status,
+            cache_control,
+            authenticate,
+            body,
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    cache_control: String,
+    authenticate: String,
+    body: String,
+}
+
+fn write_version(store: &Path, module: &str, version: &str) {
+    let dir = store.join(module).join("@v");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = |ext: &str, text: String| {
+        std::fs::write(dir.join(format!("{version}.{ext}")), text).expect("write")
+    };
+    file(
+        "info",
+        format!(r#"{{"Version":"{version}","Time":"2024-01-02T03:04:05Z"}}"#),
+    );
+    file("mod", format!("module {module}\n"));
+    file("zip", format!("the zip of {module}@{version}"));
+}
+
+/// One row of the table: a request, and the status and body its answer must have.
+struct Row {
+    what: &'static str,
+    method: &'static str,
+    path: &'static str,
+    user: Option<&'static str>,
+    status: u16,
+    /// Text the body (a JSON answer, a file or a one-line reason) must hold.
+    says: &'static str,
+}
+
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    Row { what: "found", method: "GET", path: "/public.example/b/@v/v1.0.0.info", user: None, status: 200, says: "\"Version\":\"v1.0.0\"" },
+    Row { what: "found, a zip", method: "GET", path: "/public.example/b/@v/v1.0.0.zip", user: None, status: 200, says: "the zip of public.example/b@v1.0.0" },
+    Row { what: "found, a list", method: "GET", path: "/public.example/b/@v/list", user: None, status: 200, says: "v1.0.0\n" },
+    Row { what: "found, @latest", method: "GET", path: "/public.example/b/@latest", user: None, status: 200, says: "v1.0.0" },
+    Row { what: "not held, public route", method: "GET", path: "/public.example/none/@v/list", user: None, status: 404, says: "not found" },
+    Row { what: "outside every route", method: "GET", path: "/other.example/x/@v/list", user: None, status: 404, says: "not served by this proxy" },
+    Row { what: "not held, private route", method: "GET", path: "/corp.example/secret/@v/list", user: Some("alice"), status: 403, says: "not asking elsewhere" },
+    Row { what: "no such version, private route", method: "GET", path: "/corp.example/a/@v/v9.9.9.info", user: Some("alice"), status: 403, says: "no such version" },
+    Row { what: "an import probe below a held module", method: "GET", path: "/corp.example/a/sub/@v/list", user: Some("alice"), status: 404, says: "not a module" },
+    Row { what: "an import probe above a held module", method: "GET", path: "/corp.example/@v/list", user: Some("alice"), status: 404, says: "not a module" },
+    Row { what: "missing credentials", method: "GET", path: "/corp.example/a/@v/v1.0.0.info", user: None, status: 401, says: "authentication required" },
+    Row { what: "wrong credentials, even on a public route", method: "GET", path: "/public.example/b/@v/list", user: Some("mallory"), status: 401, says: "wrong user name or password" },
+    Row { what: "a user the route does not name", method: "GET", path: "/corp.example/a/@v/v1.0.0.info", user: Some("bob"), status: 403, says: "may not read" },
+    Row { what: "credentials first: a stranger learns nothing of a malformed path", method: "GET", path: "/corp.example/a/@v/v1.0.0.txt", user: None, status: 401, says: "authentication required" },
+    Row { what: "malformed version", method: "GET", path: "/corp.example/a/@v/v1.0.mod", user: Some("alice"), status: 404, says: "not canonical" },
+    Row { what: "malformed path", method: "GET", path: "/public.example/Upper/@v/list", user: None, status: 404, says: "invalid escaping" },
+    Row { what: "not a GOPROXY path", method: "GET", path: "/", user: None, status: 404, says: "not a GOPROXY path" },
+    Row { what: "denied by a filter", method: "GET", path: "/corp.example/vuln/@v/v1.0.0.zip", user: Some("alice"), status: 403, says: "CVE-2099-0001" },
+    Row { what: "denied versions are left out of the list", method: "GET", path: "/corp.example/vuln/@v/list", user: Some("alice"), status: 200, says: "v1.1.0\n" },
+    Row { what: "an upstream route while offline, not stored", method: "GET", path: "/gateway.example/none/@v/v1.0.0.info", user: None, status: 403, says: "offline" },
+    Row { what: "an upstream route while offline, stored", method: "GET", path: "/gateway.example/c/@v/v1.0.0.mod", user: None, status: 200, says: "module gateway.example/c" },
+    Row { what: "storage failure", method: "GET", path: "/corp.example/broken/@v/list", user: Some("alice"), status: 503, says: "storage unavailable" },
+    Row { what: "the protocol is read-only", method: "POST", path: "/public.example/b/@v/list", user: None, status: 405, says: "read-only" },
+];
+
+#[tokio::test]
+async fn every_row_of_the_status_table() {
+    let setup = Setup::start().await;
+    let mut failed = Vec::new();
+    // Twice: the second pass answers immutable files from the kept answers, which must give
+    // the same answer, access check included.
+    for pass in ["first", "second"] {
+        for row in ROWS {
+            let reply = setup.ask(row.method, row.path, row.user).await;
+            if reply.status != row.status || !reply.body.contains(row.says) {
+                failed.push(format!(
+                    "{pass} pass, {}: {} {}: {} {:?}",
+                    row.what, row.method, row.path, reply.status, reply.body
+                ));
+            }
+            if reply.status >= 400 {
+                let line = reply.body.strip_suffix('\n').unwrap_or(&reply.body);
+                assert!(
+                    !line.is_empty() && !line.contains('\n'),
+                    "{}: {:?}",
+                    row.what,
+                    reply.body
+                );
+                assert_eq!(reply.cache_control, "no-store", "{}", row.what);
+            }
+            if reply.status == 401 {
+                assert!(
+                    reply.authenticate.starts_with("Basic realm=\"modgate\""),
+                    "{}",
+                    row.what
+                );
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "rows that failed:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn versions_are_immutable_and_lists_short_lived() {
+    let setup = Setup::start().await;
+    for (path, lifetime) in [
+        (
+            "/public.example/b/@v/v1.0.0.info",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/public.example/b/@v/v1.0.0.mod",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/public.example/b/@v/v1.0.0.zip",
+            "public, max-age=31536000, immutable",
+        ),
+        ("/public.example/b/@v/list", "public, max-age=60"),
+        ("/public.example/b/@latest", "public, max-age=60"),
+        // Not canonical, so tomorrow it may name another version.
+        (
+            "/public.example/b/@v/v1.0.0+meta.info",
+            "public, max-age=60",
+        ),
+    ] {
+        let reply = setup.ask("GET", path, None).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_eq!(reply.cache_control, lifetime, "{path}");
+    }
+}
