@@ -159,6 +159,25 @@ impl UpstreamSource {
         }
     }
 
+    /// What `read` finds in the store; else, once the version's `.info` and `.mod` are fetched
+    /// and stored, what it finds then.
+    async fn stored_or_fetched<T, Read>(
+        &self,
+        version: &ModuleVersion,
+        read: impl Fn() -> Read,
+    ) -> Result<Option<T>, SourceError>
+    where
+        Read: Future<Output = Result<Option<T>, SourceError>>,
+    {
+        if let Some(found) = read().await? {
+            return Ok(Some(found));
+        }
+        if !self.fetcher.version(version).await? {
+            return Ok(None);
+        }
+        read().await
+    }
+
     fn ask_work(&self, path: String) -> impl Future<Output = Answer> + Send + 'static {
         let client = self.client.clone();
         let answers = self.answers.clone();
@@ -198,23 +217,13 @@ impl Source for UpstreamSource {
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
-        if let Some(info) = self.stored.info(version).await? {
-            return Ok(Some(info));
-        }
-        if !self.fetcher.version(version).await? {
-            return Ok(None);
-        }
-        self.stored.info(version).await
+        self.stored_or_fetched(version, || self.stored.info(version))
+            .await
     }
 
     async fn go_mod(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
-        if let Some(go_mod) = self.stored.go_mod(version).await? {
-            return Ok(Some(go_mod));
-        }
-        if !self.fetcher.version(version).await? {
-            return Ok(None);
-        }
-        self.stored.go_mod(version).await
+        self.stored_or_fetched(version, || self.stored.go_mod(version))
+            .await
     }
 
     async fn zip(&self, version: &ModuleVersion) -> Result<Option<StoredObject>, SourceError> {
