@@ -238,7 +238,12 @@ impl ModuleVersion {
     ///
     /// [`check`]: crate::check
     pub fn parse(path: &str, version: &str) -> Result<ModuleVersion, ModuleError> {
-        let path = ModulePath::new(path)?;
+        ModuleVersion::of(ModulePath::new(path)?, version)
+    }
+
+    /// `version` (as written, unescaped) of a checked `path`: the path is not checked again,
+    /// and errors read `path@version: invalid version: …`.
+    pub fn of(path: ModulePath, version: &str) -> Result<ModuleVersion, ModuleError> {
         check_canonical(path.as_str(), version)?;
         let escaped = escape_version(version)?;
         let version = Version {

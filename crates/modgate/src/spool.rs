@@ -15,7 +15,7 @@ const PREFIX: &str = ".modgate-spool-";
 
 /// A spool file not written to for this long was left by a killed server: an upload has an
 /// hour at most, an upstream fetch ten minutes, and a file is written to until it is complete.
-const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+const SPOOL_ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 
 /// A new temp file, removed when dropped (or at a later start, after a crash).
 pub(crate) fn new_file() -> io::Result<NamedTempFile> {
@@ -24,7 +24,7 @@ pub(crate) fn new_file() -> io::Result<NamedTempFile> {
 
 /// Removes the spool files a killed server left in the temp directory, and returns how many.
 pub(crate) fn clean_abandoned() -> io::Result<usize> {
-    clean_dir(&std::env::temp_dir(), ABANDONED_AFTER)
+    clean_dir(&std::env::temp_dir(), SPOOL_ABANDONED_AFTER)
 }
 
 fn clean_dir(dir: &Path, older_than: Duration) -> io::Result<usize> {

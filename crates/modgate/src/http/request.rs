@@ -74,7 +74,7 @@ pub(crate) fn parse(raw_path: &str) -> Result<Request, Malformed> {
         "mod" | "zip" => {
             // `.mod` and `.zip` are only ever asked for canonical versions of the path.
             let version = gomod::unescape_version(escaped_version)
-                .and_then(|text| ModuleVersion::parse(module.as_str(), &text))
+                .and_then(|text| ModuleVersion::of(module, &text))
                 .map_err(|e| bad_version(e.to_string()))?;
             Ok(match extension {
                 "mod" => Request::Mod(version),

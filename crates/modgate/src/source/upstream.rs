@@ -75,7 +75,7 @@ impl UpstreamError {
 }
 
 /// A remembered `list`, `@latest` or query answer; `None` is upstream's "not found".
-type Answer = Result<Option<Bytes>, UpstreamError>;
+type Reply = Result<Option<Bytes>, UpstreamError>;
 
 pub(crate) struct UpstreamSource {
     /// The route's store: what was fetched before, and anything published there.
@@ -83,7 +83,7 @@ pub(crate) struct UpstreamSource {
     client: Arc<UpstreamClient>,
     fetcher: Fetcher,
     answers: Arc<Dated<String, Option<Bytes>>>,
-    asks: Arc<Singleflight<Answer>>,
+    asks: Arc<Singleflight<Reply>>,
     list_ttl: Duration,
     not_found_ttl: Duration,
     /// How long a request waits for an answer another request asked for.
@@ -131,7 +131,7 @@ impl UpstreamSource {
     }
 
     /// An answer that changes upstream, at an escaped path such as `m/@v/list`.
-    async fn changing(&self, path: String) -> Answer {
+    async fn changing(&self, path: String) -> Reply {
         let trusted_for = |answer: &Option<Bytes>| match answer {
             Some(_) => self.list_ttl,
             None => self.not_found_ttl,
@@ -178,7 +178,7 @@ impl UpstreamSource {
         read().await
     }
 
-    fn ask_work(&self, path: String) -> impl Future<Output = Answer> + Send + 'static {
+    fn ask_work(&self, path: String) -> impl Future<Output = Reply> + Send + 'static {
         let client = self.client.clone();
         let answers = self.answers.clone();
         async move {
