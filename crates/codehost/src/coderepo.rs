@@ -15,10 +15,7 @@ use crate::archive;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::{CommitInfo, GitRepo};
 use crate::mirror::Mirror;
-use crate::pseudo::{
-    canonical, canonical_version, go_mod_module_path, major, match_path_major, path_major_prefix,
-    pseudo_version, pseudo_version_base, pseudo_version_rev, pseudo_version_timestamp, rfc3339,
-};
+use crate::timefmt::{pseudo_time, rfc3339};
 
 /// The largest go.mod read (`codehost.MaxGoMod`).
 const MAX_GO_MOD: u64 = gomod::MAX_GO_MOD;
@@ -148,7 +145,10 @@ impl<'m> CodeRepo<'m> {
             code_root: root_path.to_owned(),
             code_dir,
             path_prefix: path_prefix.to_owned(),
-            pseudo_major: path_major_prefix(path_major).to_owned(),
+            // From split_path_version, so never None.
+            pseudo_major: gomod::path_major_prefix(path_major)
+                .unwrap_or_default()
+                .to_owned(),
             path_major: path_major.to_owned(),
         })
     }
@@ -281,7 +281,7 @@ impl Session<'_, '_> {
             if gomod::is_pseudo_version(v) {
                 continue;
             }
-            if !match_path_major(v, &r.path_major) {
+            if !gomod::match_path_major(v, &r.path_major) {
                 if r.code_dir.is_empty() && r.path_major.is_empty() && major(v) > "v1" {
                     incompatible.push(v.to_owned());
                 }
@@ -335,7 +335,7 @@ impl Session<'_, '_> {
     fn rev_to_rev(&self, rev: &str) -> String {
         if gomod::is_valid(rev) {
             if gomod::is_pseudo_version(rev) {
-                return pseudo_version_rev(rev).unwrap_or(rev).to_owned();
+                return gomod::pseudo_version_rev(rev).unwrap_or(rev).to_owned();
             }
             let rev = rev.strip_suffix("+incompatible").unwrap_or(rev);
             if self.r.code_dir.is_empty() {
@@ -458,7 +458,7 @@ impl Session<'_, '_> {
             }
             let base = v.strip_suffix("+incompatible").unwrap_or(&v).to_owned();
             let mut err_incompatible = None;
-            if !match_path_major(&base, &r.path_major) {
+            if !gomod::match_path_major(&base, &r.path_major) {
                 if can_use_incompatible(&base)? {
                     v = format!("{base}+incompatible");
                 } else if !r.path_major.is_empty() {
@@ -546,7 +546,7 @@ impl Session<'_, '_> {
             if tag_is_canonical
                 && gomod::compare(&highest_canonical, &v).is_lt()
                 && !is_retracted(&v)
-                && (match_path_major(&v, &r.path_major) || can_use_incompatible(&v)?)
+                && (gomod::match_path_major(&v, &r.path_major) || can_use_incompatible(&v)?)
             {
                 highest_canonical = v;
             }
@@ -561,7 +561,7 @@ impl Session<'_, '_> {
                 if v.is_empty() {
                     return Ok(false);
                 }
-                if !match_path_major(&v, &r.path_major) && !can_use_incompatible(&v)? {
+                if !gomod::match_path_major(&v, &r.path_major) && !can_use_incompatible(&v)? {
                     return Ok(false);
                 }
                 Ok(!is_retracted(&v))
@@ -570,10 +570,10 @@ impl Session<'_, '_> {
                 pseudo_base = tag_to_version(&tag).0;
             }
         }
-        check_canonical(&pseudo_version(
+        check_canonical(&gomod::pseudo_version(
             &r.pseudo_major,
             &pseudo_base,
-            info.time,
+            &pseudo_time(info.time),
             &info.short,
         ))
     }
@@ -582,7 +582,7 @@ impl Session<'_, '_> {
         let r = self.r;
         let fail =
             |m: String| invalid_version(&r.mod_path, version, ErrorKind::NotModuleVersion, m);
-        let rev = pseudo_version_rev(version).unwrap_or_default();
+        let rev = gomod::pseudo_version_rev(version).unwrap_or_default();
         if rev != info.short {
             return Err(fail(if rev.starts_with(&info.short) {
                 format!(
@@ -601,8 +601,8 @@ impl Session<'_, '_> {
                 )
             }));
         }
-        let want_time = crate::pseudo::pseudo_time(info.time);
-        if pseudo_version_timestamp(version) != Some(want_time.as_str()) {
+        let want_time = pseudo_time(info.time);
+        if gomod::pseudo_version_time(version).ok() != Some(want_time.as_str()) {
             return Err(fail(format!(
                 "does not match version-control timestamp (expected {want_time})"
             )));
@@ -612,8 +612,9 @@ impl Session<'_, '_> {
         } else {
             format!("{}/", r.code_dir)
         };
-        let base = pseudo_version_base(version.strip_suffix("+incompatible").unwrap_or(version))
-            .map_err(fail)?;
+        let base =
+            gomod::pseudo_version_base(version.strip_suffix("+incompatible").unwrap_or(version))
+                .map_err(|e| fail(reason(&e)))?;
         if base.is_empty() {
             if r.pseudo_major.is_empty() && major(version) == "v1" {
                 return Err(fail(
@@ -685,7 +686,7 @@ impl Session<'_, '_> {
             .map_err(|e| reading(&file1, e))?;
         let mpath1 = gomod1
             .as_deref()
-            .map(go_mod_module_path)
+            .map(gomod::ModFile::module_path)
             .unwrap_or_default();
         let found1 = gomod1.is_some()
             && (is_major(&mpath1, &r.path_major)
@@ -700,7 +701,7 @@ impl Session<'_, '_> {
                 .map_err(|e| reading(&file2, e))?;
             let mpath2 = gomod2
                 .as_deref()
-                .map(go_mod_module_path)
+                .map(gomod::ModFile::module_path)
                 .unwrap_or_default();
             let found2 = gomod2.is_some() && is_major(&mpath2, &r.path_major);
             if found1 && found2 {
@@ -798,7 +799,7 @@ impl Session<'_, '_> {
         }
         match self.read_file(&rev, &join(&dir, "go.mod"), MAX_GO_MOD)? {
             Some(data) => Ok(data),
-            None => Ok(legacy_go_mod(&self.r.mod_path)),
+            None => Ok(gomod::legacy_go_mod(&self.r.mod_path)),
         }
     }
 
@@ -876,7 +877,7 @@ impl Session<'_, '_> {
                 if !v.ends_with("+incompatible") {
                     last_compatible = Some(v);
                 } else if let Some(last) = last_compatible {
-                    if self.go_mod(last)? != legacy_go_mod(&self.r.mod_path) {
+                    if self.go_mod(last)? != gomod::legacy_go_mod(&self.r.mod_path) {
                         break;
                     }
                     need_incompatible = true;
@@ -901,7 +902,10 @@ fn is_major(mpath: &str, path_major: &str) -> bool {
         return false;
     };
     if path_major.is_empty() {
-        return matches!(path_major_prefix(mpath_major), "" | "v0" | "v1");
+        return matches!(
+            gomod::path_major_prefix(mpath_major),
+            Some("" | "v0" | "v1")
+        );
     }
     if mpath_major.is_empty() {
         return false;
@@ -909,26 +913,25 @@ fn is_major(mpath: &str, path_major: &str) -> bool {
     path_major[1..] == mpath_major[1..]
 }
 
-/// `LegacyGoMod`: the go.mod of a module that has none.
-fn legacy_go_mod(module: &str) -> Vec<u8> {
-    format!("module {}\n", auto_quote(module)).into_bytes()
+/// The reason a [`gomod::ModuleError`] gives, without the version it is about.
+fn reason(e: &gomod::ModuleError) -> String {
+    match &e.kind {
+        gomod::ModuleErrorKind::InvalidVersion(reason) => reason.clone(),
+        _ => e.to_string(),
+    }
 }
 
-/// `modfile.AutoQuote`: quotes a path that would not read back as one token.
-fn auto_quote(s: &str) -> String {
-    let must_quote = s.is_empty()
-        || s.contains("//")
-        || s.contains("/*")
-        || s.chars().any(|c| {
-            c.is_whitespace()
-                || matches!(
-                    c,
-                    '"' | '\'' | '`' | '(' | ')' | ',' | '[' | ']' | '{' | '}'
-                )
-        });
-    if must_quote {
-        format!("{s:?}")
-    } else {
-        s.to_owned()
-    }
+/// `semver.Canonical`, "" for an invalid version.
+fn canonical(v: &str) -> String {
+    gomod::canonical(v).unwrap_or_default()
+}
+
+/// `module.CanonicalVersion`, "" for an invalid version.
+fn canonical_version(v: &str) -> String {
+    gomod::canonical_version(v).unwrap_or_default()
+}
+
+/// `semver.Major`, "" for an invalid version.
+fn major(v: &str) -> &str {
+    gomod::major(v).unwrap_or("")
 }
