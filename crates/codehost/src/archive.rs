@@ -149,23 +149,7 @@ pub(crate) fn with_files<T>(
 ) -> Result<T> {
     let repo = &git.repo;
     let root = git.root_tree(commit)?;
-    let tree = if subdir.is_empty() {
-        root.clone()
-    } else {
-        let missing = || {
-            Error::new(
-                ErrorKind::NotModuleVersion,
-                subject,
-                format!("no directory {subdir} at revision {commit}"),
-            )
-        };
-        let entry = git.tree_entry(commit, subdir)?.ok_or_else(missing)?;
-        if !entry.mode.is_tree() {
-            return Err(missing());
-        }
-        repo.find_tree(entry.oid)
-            .map_err(|e| gix_error(subject, "reading a tree", e))?
-    };
+    let tree = module_tree(git, &root, commit, subdir, subject)?;
     let (pipeline, _index) = repo
         .filter_pipeline(Some(root.id))
         .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
@@ -173,19 +157,92 @@ pub(crate) fn with_files<T>(
         repo,
         pipeline: RefCell::new(pipeline),
     };
-    // gix writes `$Id: <hash>$` where git writes `$Id: <hash> $`, so `ident` is done here,
-    // the git way; gix's then finds no `$Id$` left.
-    let index = repo
-        .index_from_tree(&root.id)
-        .map_err(|e| gix_error(subject, "reading the tree", e))?;
-    let mut attributes = repo
-        .attributes_only(
-            &index,
-            gix::worktree::stack::state::attributes::Source::IdMapping,
-        )
-        .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
-    let mut outcome = attributes.selected_attribute_matches(["ident"]);
+    let mut ident = IdentAttribute::new(repo, root.id, subject)?;
+    let mut files = list_files(&tree, subdir, &converter, &mut ident, subject)?;
+    set_archived_sizes(&mut files, subject)?;
+    f(files)
+}
 
+/// The tree of the module: the commit's root tree, or the directory `subdir` in it.
+fn module_tree<'repo>(
+    git: &'repo GitRepo<'_>,
+    root: &gix::Tree<'repo>,
+    commit: ObjectId,
+    subdir: &str,
+    subject: &str,
+) -> Result<gix::Tree<'repo>> {
+    if subdir.is_empty() {
+        return Ok(root.clone());
+    }
+    let missing = || {
+        Error::new(
+            ErrorKind::NotModuleVersion,
+            subject,
+            format!("no directory {subdir} at revision {commit}"),
+        )
+    };
+    let entry = git.tree_entry(commit, subdir)?.ok_or_else(missing)?;
+    if !entry.mode.is_tree() {
+        return Err(missing());
+    }
+    git.repo
+        .find_tree(entry.oid)
+        .map_err(|e| gix_error(subject, "reading a tree", e))
+}
+
+/// Where the `ident` attribute is set, by the `.gitattributes` of the archived tree and
+/// `info/attributes`.
+///
+/// gix writes `$Id: <hash>$` where git writes `$Id: <hash> $`, so `ident` is done here, the
+/// git way ([`ident_to_worktree`]); gix's then finds no `$Id$` left.
+struct IdentAttribute<'repo> {
+    attributes: gix::AttributeStack<'repo>,
+    outcome: gix::attrs::search::Outcome,
+}
+
+impl<'repo> IdentAttribute<'repo> {
+    /// The attributes of the tree `root`.
+    fn new(repo: &'repo gix::Repository, root: ObjectId, subject: &str) -> Result<Self> {
+        let index = repo
+            .index_from_tree(&root)
+            .map_err(|e| gix_error(subject, "reading the tree", e))?;
+        let attributes = repo
+            .attributes_only(
+                &index,
+                gix::worktree::stack::state::attributes::Source::IdMapping,
+            )
+            .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+        let outcome = attributes.selected_attribute_matches(["ident"]);
+        Ok(Self {
+            attributes,
+            outcome,
+        })
+    }
+
+    /// Whether `ident` is set for the file at `repo_path`, from the repository root.
+    fn is_set(&mut self, repo_path: &BString, subject: &str) -> Result<bool> {
+        let platform = self
+            .attributes
+            .at_entry(repo_path.as_bstr(), None)
+            .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
+        platform.matching_attributes(&mut self.outcome);
+        Ok(self
+            .outcome
+            .iter_selected()
+            .any(|m| matches!(m.assignment.state, gix::attrs::StateRef::Set)))
+    }
+}
+
+/// The files of `tree`, the module's directory `subdir`, in the order `git archive` writes
+/// them, sizes not yet known. Directories are implied by paths; submodules, empty directories
+/// in the archive, which the go command skips, are left out.
+fn list_files<'c, 'r>(
+    tree: &gix::Tree<'_>,
+    subdir: &str,
+    converter: &'c Converter<'r>,
+    ident: &mut IdentAttribute<'_>,
+    subject: &str,
+) -> Result<Vec<GitFile<'c, 'r>>> {
     let mut recorder = gix::traverse::tree::Recorder::default();
     tree.traverse()
         .depthfirst(&mut recorder)
@@ -195,8 +252,6 @@ pub(crate) fn with_files<T>(
     for entry in recorder.records {
         let mode = entry.mode;
         let kind = if mode.is_tree() || mode.is_commit() {
-            // Directories are implied by paths; submodules are empty directories in the
-            // archive, which the go command skips.
             continue;
         } else if mode.is_link() {
             FileKind::Symlink
@@ -209,15 +264,7 @@ pub(crate) fn with_files<T>(
         } else {
             format!("{subdir}/{path}").into()
         };
-        let ident = kind == FileKind::Regular && {
-            let platform = attributes
-                .at_entry(repo_path.as_bstr(), None)
-                .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
-            platform.matching_attributes(&mut outcome);
-            outcome
-                .iter_selected()
-                .any(|m| matches!(m.assignment.state, gix::attrs::StateRef::Set))
-        };
+        let ident = kind == FileKind::Regular && ident.is_set(&repo_path, subject)?;
         files.push(GitFile {
             path,
             kind,
@@ -226,12 +273,17 @@ pub(crate) fn with_files<T>(
                 oid: entry.oid,
                 repo_path,
                 ident,
-                converter: &converter,
+                converter,
             },
         });
     }
-    // Sizes as archived: a file converted on the way out has its converted size.
-    for file in &mut files {
+    Ok(files)
+}
+
+/// Sizes as archived: a file converted on the way out has its converted size. A symlink is
+/// omitted by name and kind alone, so it is never read.
+fn set_archived_sizes(files: &mut [GitFile<'_, '_>], subject: &str) -> Result<()> {
+    for file in files {
         if let (
             FileKind::Regular,
             Source::Blob {
@@ -249,11 +301,10 @@ pub(crate) fn with_files<T>(
                 })?
                 .len() as u64;
         } else if file.kind == FileKind::Symlink {
-            // A symlink is omitted by name and kind alone; never read.
             file.source = Source::Nothing;
         }
     }
-    f(files)
+    Ok(())
 }
 
 /// git's `ident_to_worktree` (convert.c): each `$Id$`, and each `$Id:…$` that git itself

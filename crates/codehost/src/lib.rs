@@ -34,9 +34,9 @@ mod error;
 mod git;
 mod mirror;
 mod probe;
-mod pseudo;
 mod refs;
 mod remote;
+mod timefmt;
 
 pub use coderepo::{CodeRepo, RevInfo};
 pub use discovery::{GoImport, discover, parse_go_import};

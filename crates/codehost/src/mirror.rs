@@ -182,6 +182,8 @@ impl Mirror {
         Ok(refs)
     }
 
+    /// The fetch, under the lock: connects with the remote's credentials, receives every branch
+    /// and tag, drops what the remote no longer has, and returns the refs it advertised.
     fn fetch_locked(&self, subject: &str) -> Result<Refs> {
         let repo = self.thread_local();
         let remote = repo
@@ -194,23 +196,7 @@ impl Mirror {
             .map_err(|e| gix_error(subject, "invalid refspec", e))?
             .with_fetch_tags(gix::remote::fetch::Tags::None);
 
-        let mut http = gix::protocol::transport::client::blocking_io::http::Options {
-            user_agent: Some(self.remote.network.user_agent.clone()),
-            connect_timeout: Some(self.remote.network.connect_timeout),
-            ..Default::default()
-        };
-        let network = self.remote.network.clone();
-        let configure = gix::protocol::transport::client::blocking_io::http::reqwest::Options {
-            configure_client: Some(Box::new(move |_builder| {
-                network
-                    .client_builder(network.fetch_timeout)
-                    .map_err(|e| gix::error::Error::from_error(e))
-            })),
-            configure_request: None,
-        };
-        http.backend =
-            Some(Arc::new(Mutex::new(configure)) as Arc<Mutex<dyn std::any::Any + Send + Sync>>);
-
+        let http = self.http_options();
         let credentials = self.remote.credentials_to_send()?.cloned();
         let connection = remote
             .connect(Direction::Fetch)
@@ -244,49 +230,39 @@ impl Mirror {
             .receive(gix::progress::Discard, &interrupt)
             .map_err(|e| transport_error(subject, e))?;
 
-        let mut advertised: Vec<(String, ObjectId)> = Vec::new();
-        let mut head = None;
-        let mut head_branch = None;
-        for r in &outcome.ref_map.remote_refs {
-            use gix::protocol::handshake::Ref;
-            let (name, peeled) = match r {
-                Ref::Peeled {
-                    full_ref_name,
-                    object,
-                    ..
-                }
-                | Ref::Direct {
-                    full_ref_name,
-                    object,
-                } => (full_ref_name, *object),
-                Ref::Symbolic {
-                    full_ref_name,
-                    target,
-                    object,
-                    ..
-                } => {
-                    if full_ref_name == "HEAD" {
-                        head_branch = target
-                            .strip_prefix(b"refs/heads/")
-                            .map(|b| String::from_utf8_lossy(b).into_owned());
-                    }
-                    (full_ref_name, *object)
-                }
-                Ref::Unborn { .. } => continue,
-            };
-            let name = String::from_utf8_lossy(name).into_owned();
-            if name == "HEAD" {
-                head = Some(peeled);
-            } else if name.starts_with("refs/heads/") || name.starts_with("refs/tags/") {
-                advertised.push((name, peeled));
-            }
-        }
+        let Advertised {
+            refs: advertised,
+            head,
+            head_branch,
+        } = Advertised::from_remote(&outcome.ref_map.remote_refs);
         self.prune_and_set_head(&repo, subject, &advertised, head, head_branch.as_deref())?;
         Ok(Refs::new(
             advertised.iter().map(|(n, id)| (n.as_str(), *id)),
             head,
             head_branch,
         ))
+    }
+
+    /// The HTTP settings of a fetch: the network's user agent and connect timeout, and a
+    /// client built by [`Network::client_builder`](crate::Network::client_builder) (proxy, CA, fetch timeout).
+    fn http_options(&self) -> gix::protocol::transport::client::blocking_io::http::Options {
+        let mut http = gix::protocol::transport::client::blocking_io::http::Options {
+            user_agent: Some(self.remote.network.user_agent.clone()),
+            connect_timeout: Some(self.remote.network.connect_timeout),
+            ..Default::default()
+        };
+        let network = self.remote.network.clone();
+        let configure = gix::protocol::transport::client::blocking_io::http::reqwest::Options {
+            configure_client: Some(Box::new(move |_builder| {
+                network
+                    .client_builder(network.fetch_timeout)
+                    .map_err(|e| gix::error::Error::from_error(e))
+            })),
+            configure_request: None,
+        };
+        http.backend =
+            Some(Arc::new(Mutex::new(configure)) as Arc<Mutex<dyn std::any::Any + Send + Sync>>);
+        http
     }
 
     /// Deletes local branches and tags the remote no longer has, and points `HEAD` where the
@@ -361,6 +337,62 @@ impl Mirror {
     /// The remote's URL, for messages.
     pub(crate) fn subject(&self) -> String {
         redact_url(self.remote.url())
+    }
+}
+
+/// What a remote advertised that a mirror keeps: its branches and tags, peeled, and `HEAD`
+/// with the branch it points to.
+struct Advertised {
+    refs: Vec<(String, ObjectId)>,
+    head: Option<ObjectId>,
+    head_branch: Option<String>,
+}
+
+impl Advertised {
+    /// Picks them from the refs a fetch received; unborn ones are skipped.
+    fn from_remote(remote_refs: &[gix::protocol::handshake::Ref]) -> Self {
+        let mut advertised: Vec<(String, ObjectId)> = Vec::new();
+        let mut head = None;
+        let mut head_branch = None;
+        for r in remote_refs {
+            use gix::protocol::handshake::Ref;
+            let (name, peeled) = match r {
+                Ref::Peeled {
+                    full_ref_name,
+                    object,
+                    ..
+                }
+                | Ref::Direct {
+                    full_ref_name,
+                    object,
+                } => (full_ref_name, *object),
+                Ref::Symbolic {
+                    full_ref_name,
+                    target,
+                    object,
+                    ..
+                } => {
+                    if full_ref_name == "HEAD" {
+                        head_branch = target
+                            .strip_prefix(b"refs/heads/")
+                            .map(|b| String::from_utf8_lossy(b).into_owned());
+                    }
+                    (full_ref_name, *object)
+                }
+                Ref::Unborn { .. } => continue,
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            if name == "HEAD" {
+                head = Some(peeled);
+            } else if name.starts_with("refs/heads/") || name.starts_with("refs/tags/") {
+                advertised.push((name, peeled));
+            }
+        }
+        Advertised {
+            refs: advertised,
+            head,
+            head_branch,
+        }
     }
 }
 

@@ -11,18 +11,22 @@
 //!
 //! - Typed values ([`ModulePath`], [`Version`], [`ModuleVersion`]): checked once, with their
 //!   escaped forms kept, for callers that take paths from URLs and turn them into keys.
-//! - Paths ([`check_path`], [`escape_path`], [`split_path_version`], …): what a module, import or
-//!   file path may contain, and the `!`-for-upper-case escaping of proxy URLs and storage keys.
-//!   Security-sensitive: a path accepted here becomes a storage key and a URL.
-//! - Versions ([`is_valid`], [`compare`], [`canonical_version`], [`is_pseudo_version`], …): Go's
-//!   semver, with its leading `v` and `v1`/`v1.2` shorthands, and pseudo-versions.
+//! - Paths ([`check_path`], [`escape_path`], [`split_path_version`], [`match_path_major`], …):
+//!   what a module, import or file path may contain, the major version its suffix allows, and
+//!   the `!`-for-upper-case escaping of proxy URLs and storage keys. Security-sensitive: a path
+//!   accepted here becomes a storage key and a URL.
+//! - Versions ([`is_valid`], [`compare`], [`canonical_version`], [`build`], …): Go's semver,
+//!   with its leading `v` and `v1`/`v1.2` shorthands; and pseudo-versions, built
+//!   ([`pseudo_version`]) and taken apart ([`is_pseudo_version`], [`pseudo_version_base`],
+//!   [`pseudo_version_time`], [`pseudo_version_rev`]).
 //! - Zips ([`create`], [`create_from_dir`], [`check_zip`], [`unzip`], …): which files go into a
 //!   module zip and what a valid one looks like, with x/mod's limits ([`MAX_ZIP_FILE`],
 //!   [`MAX_GO_MOD`], [`MAX_LICENSE`]). Every problem is reported, in a [`CheckedFiles`].
 //! - Hashes ([`hash1`], [`hash_zip`], [`hash_go_mod`]): the `h1:` lines of go.sum and the
 //!   checksum database.
 //! - go.mod ([`ModFile::parse_lax`]): the module path, the go version and the retractions, read
-//!   as leniently as the go command reads a dependency's go.mod.
+//!   as leniently as the go command reads a dependency's go.mod; the module path alone
+//!   ([`ModFile::module_path`]), and the go.mod of a module that has none ([`legacy_go_mod`]).
 //! - The checksum database, as two modules named after x/mod's packages: [`note`] (Ed25519 keys,
 //!   signed notes) and [`tlog`] (the transparency log: record and tree hashes, proofs, tiles,
 //!   tree heads and lookup records), with storage behind the sync [`tlog::HashReader`] and
@@ -146,16 +150,18 @@ mod zip;
 
 pub use dirhash::{hash_go_mod, hash_zip, hash1};
 pub use error::{ModuleError, ModuleErrorKind};
-pub use modfile::{ModFile, ModFileError, ModFileErrors, Retraction};
+pub use modfile::{ModFile, ModFileError, ModFileErrors, Retraction, auto_quote, legacy_go_mod};
 pub use module::{ModulePath, ModuleVersion, Version};
 pub use path::{
     check, check_file_path, check_import_path, check_path, check_path_major, escape_path,
-    escape_version, split_path_version, unescape_path, unescape_version,
+    escape_version, match_path_major, path_major_prefix, split_path_version, unescape_path,
+    unescape_version,
 };
 pub use pattern::{check_prefix_pattern, match_prefix_patterns};
 pub use version::{
-    canonical, canonical_version, compare, is_pseudo_version, is_valid, major, prerelease,
-    pseudo_version_time, sort,
+    build, canonical, canonical_version, compare, is_pseudo_version, is_valid,
+    is_zero_pseudo_version, major, prerelease, pseudo_version, pseudo_version_base,
+    pseudo_version_rev, pseudo_version_time, sort, zero_pseudo_version,
 };
 pub use zip::{
     CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, InspectedZip, MAX_GO_MOD,

@@ -47,7 +47,10 @@ use std::fmt;
 use crate::version::{compare, is_valid};
 use read::{Line, LineBlock, Parser, Position, Stmt};
 
+mod module_line;
 mod read;
+
+pub use module_line::{auto_quote, legacy_go_mod};
 
 /// What a proxy needs from a go.mod.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

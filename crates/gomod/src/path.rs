@@ -395,3 +395,25 @@ pub fn check_path_major(version: &str, path_major: &str) -> Result<(), ModuleErr
         format!("should be {want}, not {m}"),
     ))
 }
+
+/// `module.MatchPathMajor`: whether [`check_path_major`] accepts `version` for `path_major`.
+pub fn match_path_major(version: &str, path_major: &str) -> bool {
+    check_path_major(version, path_major).is_ok()
+}
+
+/// `module.PathMajorPrefix`: the major version a path's suffix implies, which the versions it
+/// allows begin with: `/v2` → `v2`, `.v1-unstable` → `v1`, and "" → "", which allows v0 and v1.
+///
+/// `None` for a suffix that [`split_path_version`] never gives (no `/` or `.` first, or no
+/// major version after it), where x/mod panics.
+pub fn path_major_prefix(path_major: &str) -> Option<&str> {
+    if path_major.is_empty() {
+        return Some("");
+    }
+    let mut m = path_major;
+    if m.starts_with(".v") {
+        m = m.strip_suffix("-unstable").unwrap_or(m);
+    }
+    let m = m.strip_prefix(['/', '.'])?;
+    (major(m) == Some(m)).then_some(m)
+}

@@ -18,7 +18,10 @@ use std::cmp::Ordering;
 
 mod pseudo;
 
-pub use pseudo::{is_pseudo_version, pseudo_version_time};
+pub use pseudo::{
+    is_pseudo_version, is_zero_pseudo_version, pseudo_version, pseudo_version_base,
+    pseudo_version_rev, pseudo_version_time, zero_pseudo_version,
+};
 
 /// The parts of a valid version, each a slice of the input except the filled-in shorthands.
 struct Parsed<'a> {
@@ -83,7 +86,7 @@ pub fn prerelease(v: &str) -> &str {
 }
 
 /// `semver.Build`: `v1.2.3+meta` → `+meta`; empty when none or invalid.
-pub(crate) fn build(v: &str) -> &str {
+pub fn build(v: &str) -> &str {
     parse(v).map_or("", |p| p.build)
 }
 

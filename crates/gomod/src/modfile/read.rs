@@ -187,41 +187,12 @@ impl<'a> Parser<'a> {
         };
     }
 
-    /// x/mod `readToken`.
+    /// x/mod `readToken`: skips blanks, then reads a comment, a newline or other punctuation, a
+    /// string, or an identifier.
     fn read_token(&mut self) -> ParseResult<()> {
-        while let Some(c) = self.peek_char() {
-            if matches!(c, ' ' | '\t' | '\r') {
-                self.read_char();
-                continue;
-            }
-            if self.remaining().starts_with("//") {
-                let start = self.start_token();
-                // A comment with something before it on its line belongs to that line.
-                let line_start = self.text[..self.at].rfind('\n').map_or(0, |i| i + 1);
-                let suffix = !self.text[line_start..self.at].trim().is_empty();
-                // The comment takes its newline with it.
-                while let Some(c) = self.read_char() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-                if !suffix {
-                    self.end_token(start, Kind::Comment);
-                    return Ok(());
-                }
-                self.end_token(start, Kind::EolComment);
-                self.suffix_comments.push(Comment {
-                    start: self.token.pos,
-                    token: self.token.text.clone(),
-                });
-                return Ok(());
-            }
-            if self.remaining().starts_with("/*") {
-                return self.error("mod files must use // comments (not /* */ comments)");
-            }
-            break;
+        if self.skip_blanks_to_comment()? {
+            return Ok(());
         }
-
         let start = self.start_token();
         let Some(c) = self.peek_char() else {
             self.end_token(start, Kind::Eof);
@@ -231,35 +202,85 @@ impl<'a> Parser<'a> {
             '\n' | '(' | ')' | '[' | ']' | '{' | '}' | ',' => {
                 self.read_char();
                 self.end_token(start, Kind::Punct(c));
-                return Ok(());
+                Ok(())
             }
-            '"' | '`' => {
+            '"' | '`' => self.read_string(start, c),
+            c if is_ident(c) => self.read_ident(start),
+            c => self.error(format!("unexpected input character {}", quote_char(c))),
+        }
+    }
+
+    /// Skips spaces, tabs and carriage returns; then, at a `//` comment, reads it as the token
+    /// and says so with `true`.
+    fn skip_blanks_to_comment(&mut self) -> ParseResult<bool> {
+        while let Some(c) = self.peek_char() {
+            if matches!(c, ' ' | '\t' | '\r') {
                 self.read_char();
-                loop {
-                    let Some(next) = self.peek_char() else {
-                        self.pos = start.1;
-                        return self.error("unexpected EOF in string");
-                    };
-                    if next == '\n' {
-                        return self.error("unexpected newline in string");
-                    }
-                    self.read_char();
-                    if next == c {
-                        break;
-                    }
-                    if next == '\\' && c != '`' && self.read_char().is_none() {
-                        self.pos = start.1;
-                        return self.error("unexpected EOF in string");
-                    }
-                }
-                self.end_token(start, Kind::String);
-                return Ok(());
+                continue;
             }
-            _ => {}
+            if self.remaining().starts_with("//") {
+                self.read_comment();
+                return Ok(true);
+            }
+            if self.remaining().starts_with("/*") {
+                return self.error("mod files must use // comments (not /* */ comments)");
+            }
+            break;
         }
-        if !is_ident(c) {
-            return self.error(format!("unexpected input character {}", quote_char(c)));
+        Ok(false)
+    }
+
+    /// A `//` comment, to the end of its line: a whole-line comment, or, with something before
+    /// it on its line, a suffix comment, also kept aside for that line.
+    fn read_comment(&mut self) {
+        let start = self.start_token();
+        // A comment with something before it on its line belongs to that line.
+        let line_start = self.text[..self.at].rfind('\n').map_or(0, |i| i + 1);
+        let suffix = !self.text[line_start..self.at].trim().is_empty();
+        // The comment takes its newline with it.
+        while let Some(c) = self.read_char() {
+            if c == '\n' {
+                break;
+            }
         }
+        if !suffix {
+            self.end_token(start, Kind::Comment);
+            return;
+        }
+        self.end_token(start, Kind::EolComment);
+        self.suffix_comments.push(Comment {
+            start: self.token.pos,
+            token: self.token.text.clone(),
+        });
+    }
+
+    /// A string quoted with `quote` (`"` or `` ` ``), which must end on its line; `\` escapes
+    /// the next character in a `"` string.
+    fn read_string(&mut self, start: (usize, Position), quote: char) -> ParseResult<()> {
+        self.read_char();
+        loop {
+            let Some(next) = self.peek_char() else {
+                self.pos = start.1;
+                return self.error("unexpected EOF in string");
+            };
+            if next == '\n' {
+                return self.error("unexpected newline in string");
+            }
+            self.read_char();
+            if next == quote {
+                break;
+            }
+            if next == '\\' && quote != '`' && self.read_char().is_none() {
+                self.pos = start.1;
+                return self.error("unexpected EOF in string");
+            }
+        }
+        self.end_token(start, Kind::String);
+        Ok(())
+    }
+
+    /// An identifier: a run of [`is_ident`] characters, which a comment ends.
+    fn read_ident(&mut self, start: (usize, Position)) -> ParseResult<()> {
         while self.peek_char().is_some_and(is_ident) {
             if self.remaining().starts_with("//") {
                 break;

@@ -337,7 +337,8 @@ fn unescape_path_cases() {
     }
 }
 
-/// x/mod `TestMatchPathMajor`: (version, path major, ok) for `check_path_major`.
+/// x/mod `TestMatchPathMajor`: (version, path major, ok) for `check_path_major` and
+/// `match_path_major`.
 const CHECK_PATH_MAJOR_CASES: &[(&str, &str, bool)] = &[
     ("v0.0.0", "", true),
     ("v0.0.0", "/v2", false),
@@ -368,6 +369,29 @@ fn check_path_major_cases() {
             ok,
             "check_path_major({version:?}, {path_major:?}) = {got:?}"
         );
+        assert_eq!(match_path_major(version, path_major), ok);
+    }
+}
+
+/// (path major, `path_major_prefix`): ours, `None` where x/mod panics.
+const PATH_MAJOR_PREFIX_CASES: &[(&str, Option<&str>)] = &[
+    ("", Some("")),
+    ("/v2", Some("v2")),
+    ("/v10", Some("v10")),
+    (".v0", Some("v0")),
+    (".v1", Some("v1")),
+    (".v1-unstable", Some("v1")),
+    ("/v2-unstable", None),
+    ("v2", None),
+    ("/x", None),
+    ("/v2.1", None),
+    ("/", None),
+];
+
+#[test]
+fn path_major_prefix_cases() {
+    for &(path_major, want) in PATH_MAJOR_PREFIX_CASES {
+        assert_eq!(path_major_prefix(path_major), want, "{path_major:?}");
     }
 }
 

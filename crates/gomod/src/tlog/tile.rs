@@ -343,7 +343,8 @@ impl<R: TileReader> TileHashReader<R> {
     }
 
     /// x/mod `tileHashReader.ReadHashes`, with the parent check fixed (see the
-    /// [module](super) doc).
+    /// [module](super) doc): plan the tiles, fetch them, authenticate them against the tree
+    /// hash, then read the hashes out of them.
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, TlogError> {
         let h = self.reader.height();
         if !(1..=MAX_HEIGHT).contains(&h) {
@@ -361,64 +362,33 @@ impl<R: TileReader> TileHashReader<R> {
             // Nothing asked for, and nothing to check it against. x/mod panics here.
             return Ok(Vec::new());
         }
+        let bad_math = |what: &str| self.bad_math(indexes, what);
 
-        let mut tile_order: HashMap<Tile, usize> = HashMap::new(); // tile_order[tiles[i]] = i
-        let mut tiles: Vec<Tile> = Vec::new();
+        let mut plan = Plan::tree_tiles(h, tree_n, &bad_math)?;
+        // indexes[i] is in plan.tiles[index_tiles[i]]
+        let index_tiles = indexes
+            .iter()
+            .map(|&x| plan.add_index(h, tree_n, x, &bad_math))
+            .collect::<Result<Vec<_>, _>>()?;
+        let data = self.fetch(&plan.tiles)?;
+        plan.authenticate(&data, self.tree.hash, tree_n, &bad_math)?;
 
-        // Plan to fetch the tiles needed to recompute the tree hash. If it matches, those
-        // tiles are authenticated.
-        let mut stx = Vec::new();
-        subtree_index(0, tree_n, &mut stx);
-        let mut stx_tile_order = Vec::with_capacity(stx.len()); // stx[i] is in tiles[stx_tile_order[i]]
-        for &x in &stx {
-            let (tile, _, _) = tile_for_index_range(h, x);
-            let tile =
-                tile_parent(tile, 0, tree_n).ok_or_else(|| self.bad_math(indexes, "tree tile"))?;
-            let j = *tile_order.entry(tile).or_insert_with(|| {
-                tiles.push(tile);
-                tiles.len() - 1
-            });
-            stx_tile_order.push(j);
-        }
-        // The tiles after these are checked against their parents. x/mod 0.7.0 starts at
-        // stx.len() instead, which skips a tile when the tree-hash tiles are fewer than the
-        // subtrees.
-        let num_stx_tiles = tiles.len();
+        // All the tiles are authenticated against the trusted tree hash.
+        self.reader.save_tiles(&plan.tiles, &data);
 
-        // Plan to fetch the tiles holding the indexes, and any parents needed to authenticate
-        // them. Usually the parents are fetched anyway.
-        let mut index_tile_order = Vec::with_capacity(indexes.len()); // indexes[i] is in tiles[index_tile_order[i]]
-        for &x in indexes {
-            let (tile, _, _) = tile_for_index_range(h, x);
+        indexes
+            .iter()
+            .zip(index_tiles)
+            .map(|(&x, j)| {
+                hash_from_tile(plan.tiles[j], &data[j], x)
+                    .map_err(|e| bad_math(&format!("lost hash {x}: {e}")))
+            })
+            .collect()
+    }
 
-            // Walk up the parents until one that is already planned: it will be
-            // authenticated. The tree tiles are at the top, so one is found within 64 levels.
-            let found = (0..=u64::BITS).find_map(|k| {
-                let p = tile_parent(tile, k, tree_n)?;
-                tile_order.get(&p).map(|&j| (k, j))
-            });
-            let Some((k, mut j)) = found else {
-                return Err(self.bad_math(indexes, "lost tile"));
-            };
-
-            // Walk back down, planning each child after its parent; this ends with the tile
-            // for this index, unless that was planned already (k == 0).
-            for k in (0..k).rev() {
-                let p = tile_parent(tile, k, tree_n)
-                    .ok_or_else(|| self.bad_math(indexes, "lost child"))?;
-                // Only full tiles have parents, and this one has one.
-                if u64::from(p.w) != p.full() {
-                    return Err(self.bad_math(indexes, &format!("{x} {}", p.path())));
-                }
-                j = tiles.len();
-                tile_order.insert(p, j);
-                tiles.push(p);
-            }
-            index_tile_order.push(j);
-        }
-
-        // Fetch all the tile data.
-        let data = self.reader.read_tiles(&tiles)?;
+    /// Fetches the data of `tiles`, and checks that each has the length its width says.
+    fn fetch(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, TlogError> {
+        let data = self.reader.read_tiles(tiles)?;
         if data.len() != tiles.len() {
             return Err(TlogError::BadTileCount {
                 want: tiles.len(),
@@ -434,45 +404,7 @@ impl<R: TileReader> TileHashReader<R> {
                 });
             }
         }
-
-        // Authenticate the tree tiles against the tree hash; they come first, so parents are
-        // authenticated before children.
-        let mut th: Option<Hash> = None;
-        for (&x, &j) in stx.iter().zip(&stx_tile_order).rev() {
-            let h = hash_from_tile(tiles[j], &data[j], x)?;
-            th = Some(th.map_or(h, |th| node_hash(h, th)));
-        }
-        if th != Some(self.tree.hash) {
-            // At least one tile is wrong, and which one cannot be told.
-            return Err(TlogError::InconsistentTile);
-        }
-
-        // Authenticate the other tiles, all full, against their parents.
-        for (i, &tile) in tiles.iter().enumerate().skip(num_stx_tiles) {
-            let j = tile_parent(tile, 1, tree_n).and_then(|p| tile_order.get(&p).map(|&j| (p, j)));
-            let Some((p, j)) = j else {
-                return Err(self.bad_math(indexes, &format!("lost parent of {}", tile.path())));
-            };
-            let level = p.l as u32 * p.h;
-            let h = hash_from_tile(p, &data[j], stored_hash_index(level, tile.n)).map_err(|e| {
-                self.bad_math(indexes, &format!("lost hash of {}: {e}", tile.path()))
-            })?;
-            if h != tile_hash(&data[i])? {
-                return Err(TlogError::InconsistentTile);
-            }
-        }
-
-        // All the tiles are authenticated against the trusted tree hash.
-        self.reader.save_tiles(&tiles, &data);
-
-        indexes
-            .iter()
-            .zip(index_tile_order)
-            .map(|(&x, j)| {
-                hash_from_tile(tiles[j], &data[j], x)
-                    .map_err(|e| self.bad_math(indexes, &format!("lost hash {x}: {e}")))
-            })
-            .collect()
+        Ok(data)
     }
 
     fn bad_math(&self, indexes: &[u64], what: &str) -> TlogError {
@@ -486,6 +418,127 @@ impl<R: TileReader> TileHashReader<R> {
 impl<R: TileReader> HashReader for TileHashReader<R> {
     fn read_hashes(&self, indexes: &[u64]) -> io::Result<Vec<Hash>> {
         self.read(indexes).map_err(TlogError::into_io)
+    }
+}
+
+/// The tiles one [`TileHashReader`] read fetches, in the order they can be authenticated: first
+/// those the tree hash decomposes into, then the tiles that hold the hashes asked for, each
+/// after the parent that authenticates it.
+struct Plan {
+    tiles: Vec<Tile>,
+    /// `order[tiles[i]] == i`.
+    order: HashMap<Tile, usize>,
+    /// The stored hash indexes of the subtrees whose hashes make up the tree hash.
+    stx: Vec<u64>,
+    /// `stx[i]` is in `tiles[stx_tiles[i]]`.
+    stx_tiles: Vec<usize>,
+    /// How many of `tiles` are authenticated by the tree hash; the tiles after these are checked
+    /// against their parents. x/mod 0.7.0 starts at `stx.len()` instead, which skips a tile when
+    /// the tree-hash tiles are fewer than the subtrees.
+    num_stx_tiles: usize,
+}
+
+impl Plan {
+    /// Plans to fetch the tiles needed to recompute the hash of a tree of `tree_n` records
+    /// from tiles of height `h`. If it matches, those tiles are authenticated.
+    fn tree_tiles(
+        h: u32,
+        tree_n: u64,
+        bad_math: &dyn Fn(&str) -> TlogError,
+    ) -> Result<Self, TlogError> {
+        let mut stx = Vec::new();
+        subtree_index(0, tree_n, &mut stx);
+        let mut plan = Plan {
+            tiles: Vec::new(),
+            order: HashMap::new(),
+            stx_tiles: Vec::with_capacity(stx.len()),
+            stx: Vec::new(),
+            num_stx_tiles: 0,
+        };
+        for &x in &stx {
+            let (tile, _, _) = tile_for_index_range(h, x);
+            let tile = tile_parent(tile, 0, tree_n).ok_or_else(|| bad_math("tree tile"))?;
+            let j = *plan.order.entry(tile).or_insert_with(|| {
+                plan.tiles.push(tile);
+                plan.tiles.len() - 1
+            });
+            plan.stx_tiles.push(j);
+        }
+        plan.stx = stx;
+        plan.num_stx_tiles = plan.tiles.len();
+        Ok(plan)
+    }
+
+    /// Plans to fetch the tile holding the stored hash `x`, and any parents needed to
+    /// authenticate it (usually they are fetched anyway); returns the tile's place in `tiles`.
+    fn add_index(
+        &mut self,
+        h: u32,
+        tree_n: u64,
+        x: u64,
+        bad_math: &dyn Fn(&str) -> TlogError,
+    ) -> Result<usize, TlogError> {
+        let (tile, _, _) = tile_for_index_range(h, x);
+
+        // Walk up the parents until one that is already planned: it will be authenticated.
+        // The tree tiles are at the top, so one is found within 64 levels.
+        let found = (0..=u64::BITS).find_map(|k| {
+            let p = tile_parent(tile, k, tree_n)?;
+            self.order.get(&p).map(|&j| (k, j))
+        });
+        let Some((k, mut j)) = found else {
+            return Err(bad_math("lost tile"));
+        };
+
+        // Walk back down, planning each child after its parent; this ends with the tile for
+        // this index, unless that was planned already (k == 0).
+        for k in (0..k).rev() {
+            let p = tile_parent(tile, k, tree_n).ok_or_else(|| bad_math("lost child"))?;
+            // Only full tiles have parents, and this one has one.
+            if u64::from(p.w) != p.full() {
+                return Err(bad_math(&format!("{x} {}", p.path())));
+            }
+            j = self.tiles.len();
+            self.order.insert(p, j);
+            self.tiles.push(p);
+        }
+        Ok(j)
+    }
+
+    /// Authenticates the tree tiles against `tree_hash`, then every other tile, all full,
+    /// against its parent; the parents come first, so each is authenticated before its
+    /// children.
+    fn authenticate(
+        &self,
+        data: &[Vec<u8>],
+        tree_hash: Hash,
+        tree_n: u64,
+        bad_math: &dyn Fn(&str) -> TlogError,
+    ) -> Result<(), TlogError> {
+        let mut th: Option<Hash> = None;
+        for (&x, &j) in self.stx.iter().zip(&self.stx_tiles).rev() {
+            let h = hash_from_tile(self.tiles[j], &data[j], x)?;
+            th = Some(th.map_or(h, |th| node_hash(h, th)));
+        }
+        if th != Some(tree_hash) {
+            // At least one tile is wrong, and which one cannot be told.
+            return Err(TlogError::InconsistentTile);
+        }
+
+        for (i, &tile) in self.tiles.iter().enumerate().skip(self.num_stx_tiles) {
+            let parent =
+                tile_parent(tile, 1, tree_n).and_then(|p| self.order.get(&p).map(|&j| (p, j)));
+            let Some((p, j)) = parent else {
+                return Err(bad_math(&format!("lost parent of {}", tile.path())));
+            };
+            let level = p.l as u32 * p.h;
+            let h = hash_from_tile(p, &data[j], stored_hash_index(level, tile.n))
+                .map_err(|e| bad_math(&format!("lost hash of {}: {e}", tile.path())))?;
+            if h != tile_hash(&data[i])? {
+                return Err(TlogError::InconsistentTile);
+            }
+        }
+        Ok(())
     }
 }
 

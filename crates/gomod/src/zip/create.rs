@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::check::{ValidFile, VendorRule, check_file_list, into_result, is_vendored_package};
+use super::files::{ValidFile, check_file_list};
+use super::vendor::{VendorRule, is_vendored_package};
 use super::{
     CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, ModuleFile, ZipError, ZipErrorKind,
     check_module_version,
@@ -33,7 +34,7 @@ pub fn create<W: Write + Seek, F: ModuleFile>(
 ) -> Result<CheckedFiles, ZipError> {
     check_module_version(module, version)?;
     let (checked, valid) = check_file_list(files);
-    let checked = into_result(checked, module, version)?;
+    let checked = checked.into_result(module, version)?;
     write_zip(w, module, version, files, &valid)
         .map_err(|kind| ZipError::new(module, version, kind))?;
     Ok(checked)
@@ -131,7 +132,7 @@ pub fn check_dir(dir: &Path) -> Result<CheckedFiles, ZipError> {
     for error in checked.omitted.iter_mut().chain(checked.invalid.iter_mut()) {
         error.path = join(&error.path);
     }
-    into_result(checked, "", "")
+    checked.into_result("", "")
 }
 
 /// A file found by [`list_files_in_dir`].

@@ -1,9 +1,9 @@
 // Ported from golang.org/x/mod (zip/zip.go) and Go's unicode/tables.go. Copyright 2019 The Go Authors. All rights reserved.
 // Use of this source code is governed by a BSD-style license that can be found in LICENSE-x-mod.
 
-//! x/mod's `strToFold`: a key that is equal for two paths exactly when they collide on a
-//! case-insensitive file system, so collisions are found with one map instead of comparing
-//! every pair.
+//! Which paths collide on a case-insensitive file system (x/mod `collisionChecker`), by
+//! x/mod's `strToFold`: a key that is equal for two paths exactly when they collide, so
+//! collisions are found with one map instead of comparing every pair.
 //!
 //! Each character is replaced by the smallest member of its `unicode.SimpleFold` orbit, then
 //! `A`–`Z` by `a`–`z`. Go's `SimpleFold` walks the small `caseOrbit` table for the characters
@@ -13,6 +13,11 @@
 //! for Go's where they are a single character. Where Rust's mapping is several characters (`ß`
 //! upper-cases to `SS`), Go's simple mapping has nothing or a larger partner, so the minimum
 //! comes out the same.
+
+use std::collections::HashMap;
+
+use super::FileErrorKind;
+use super::gopath::dir;
 
 /// Go's `caseOrbit`: each entry maps a character to the next in its orbit.
 const CASE_ORBIT: &[(u32, u32)] = &[
@@ -105,6 +110,51 @@ const CASE_ORBIT: &[(u32, u32)] = &[
     (0xA64A, 0xA64B),
     (0xA64B, 0x1C88),
 ];
+
+/// x/mod `collisionChecker`: finds case-fold collisions, and names used both as a file and as
+/// a directory, across a path and all its parents.
+#[derive(Default)]
+pub(super) struct Collisions {
+    /// Folded path → (path as first seen, whether it is a directory).
+    seen: HashMap<String, (String, bool)>,
+}
+
+impl Collisions {
+    /// Records `path` (a directory when `is_dir`) and each of its parents, as x/mod's
+    /// `check` does; `Err` for the first that collides with a path already recorded.
+    pub(super) fn check(&mut self, path: &str, is_dir: bool) -> Result<(), FileErrorKind> {
+        let mut p = path.to_owned();
+        let mut is_dir = is_dir;
+        loop {
+            match self.seen.get(&str_to_fold(&p)) {
+                Some((other, other_is_dir)) => {
+                    if *other != p {
+                        return Err(FileErrorKind::CaseCollision {
+                            first: other.clone(),
+                            second: p,
+                        });
+                    }
+                    if is_dir != *other_is_dir {
+                        return Err(FileErrorKind::FileAndDirectory { path: p });
+                    }
+                    if !is_dir {
+                        return Err(FileErrorKind::Duplicate { path: p });
+                    }
+                    // The same directory again: every file in it checks it.
+                }
+                None => {
+                    self.seen.insert(str_to_fold(&p), (p.clone(), is_dir));
+                }
+            }
+            let parent = dir(&p);
+            if parent == "." || parent == p {
+                return Ok(());
+            }
+            p = parent;
+            is_dir = true;
+        }
+    }
+}
 
 /// x/mod `strToFold`.
 pub(super) fn str_to_fold(s: &str) -> String {
@@ -202,5 +252,25 @@ mod tests {
             let c = char::from_u32(from).unwrap();
             assert!(orbit_min(c).is_some(), "{c:?} is on no cycle");
         }
+    }
+
+    #[test]
+    fn collisions() {
+        let mut c = Collisions::default();
+        assert!(c.check("a/b.go", false).is_ok());
+        assert!(c.check("a/c.go", false).is_ok());
+        assert_eq!(
+            c.check("A/d.go", false).unwrap_err().to_string(),
+            r#"case-insensitive file name collision: "a" and "A""#
+        );
+        assert_eq!(
+            c.check("a", false).unwrap_err().to_string(),
+            r#"entry "a" is both a file and a directory"#
+        );
+        assert_eq!(
+            c.check("a/b.go", false).unwrap_err().to_string(),
+            r#"multiple entries for file "a/b.go""#
+        );
+        assert!(c.check("a", true).is_ok());
     }
 }

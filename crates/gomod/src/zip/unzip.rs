@@ -8,7 +8,8 @@ use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
 use super::check::open_valid;
-use super::{MAX_ZIP_FILE, SizeError, ZipError, ZipErrorKind, ZipStrictness};
+use super::{CheckedFiles, MAX_ZIP_FILE, SizeError, ZipError, ZipErrorKind, ZipStrictness};
+use crate::archive::Archive;
 
 /// Extracts the module zip of `module@version` into `dir` (x/mod `Unzip`).
 ///
@@ -31,10 +32,6 @@ pub fn unzip<R: Read + Seek>(
     }
     let (mut archive, _) = open_valid(zip, module, version, ZipStrictness::Lenient)?;
 
-    let io_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ZipErrorKind::Io { path, source }
-    };
     fs::create_dir_all(dir).map_err(|e| fail(io_error(dir)(e)))?;
     let prefix_len = module.len() + 1 + version.len() + 1;
     // check_zip held the declared sizes to the limit, and each read is held to its declared
@@ -51,53 +48,70 @@ pub fn unzip<R: Read + Seek>(
             continue;
         }
         // check_zip accepted the name, so it is UTF-8 and a clean relative path.
-        let name = String::from_utf8_lossy(raw).into_owned();
-        let full_name = String::from_utf8_lossy(&entry.name).into_owned();
-        let declared = entry.uncompressed_size;
-        let dst = dir.join(&name);
-        if let Some(parent) = dst.parent() {
-            fs::create_dir_all(parent).map_err(|e| fail(io_error(parent)(e)))?;
-        }
-        let mut out = create_read_only(&dst).map_err(|e| fail(io_error(&dst)(e)))?;
-        let read_error = |source| {
-            fail(ZipErrorKind::Read {
-                name: full_name.clone(),
-                source,
-            })
-        };
-        let mut contents = archive
-            .open(index)
-            .map_err(read_error)?
-            .take(declared.saturating_add(1));
-        let mut buf = vec![0u8; 64 << 10];
-        let mut written = 0u64;
-        loop {
-            let n = match contents.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_error(e)),
-            };
-            written += n as u64;
-            total += n as u64;
-            if written > declared {
-                return Err(fail(ZipErrorKind::LargerThanDeclared {
-                    name: full_name,
-                    declared,
-                }));
-            }
-            if total > MAX_ZIP_FILE {
-                let checked = super::CheckedFiles {
-                    size_error: Some(SizeError::Contents),
-                    ..Default::default()
-                };
-                return Err(fail(ZipErrorKind::Invalid(Box::new(checked))));
-            }
-            out.write_all(&buf[..n])
-                .map_err(|e| fail(io_error(&dst)(e)))?;
-        }
+        let dst = dir.join(String::from_utf8_lossy(raw).as_ref());
+        extract(&mut archive, index, &dst, &mut total).map_err(fail)?;
     }
     Ok(())
+}
+
+/// Writes the file entry `index` to `dst`, a new file, creating its parent directories, and
+/// adds what it wrote to `total`. Fails once the entry yields more than its declared size, or
+/// `total` more than [`MAX_ZIP_FILE`].
+fn extract<R: Read + Seek>(
+    archive: &mut Archive<R>,
+    index: usize,
+    dst: &Path,
+    total: &mut u64,
+) -> Result<(), ZipErrorKind> {
+    let entry = &archive.entries()[index];
+    let full_name = String::from_utf8_lossy(&entry.name).into_owned();
+    let declared = entry.uncompressed_size;
+    if let Some(parent) = dst.parent() {
+        fs::create_dir_all(parent).map_err(io_error(parent))?;
+    }
+    let mut out = create_read_only(dst).map_err(io_error(dst))?;
+    let read_error = |source| ZipErrorKind::Read {
+        name: full_name.clone(),
+        source,
+    };
+    let mut contents = archive
+        .open(index)
+        .map_err(read_error)?
+        .take(declared.saturating_add(1));
+    let mut buf = vec![0u8; 64 << 10];
+    let mut written = 0u64;
+    loop {
+        let n = match contents.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e)),
+        };
+        written += n as u64;
+        *total += n as u64;
+        if written > declared {
+            return Err(ZipErrorKind::LargerThanDeclared {
+                name: full_name,
+                declared,
+            });
+        }
+        if *total > MAX_ZIP_FILE {
+            let checked = CheckedFiles {
+                size_error: Some(SizeError::Contents),
+                ..Default::default()
+            };
+            return Err(ZipErrorKind::Invalid(Box::new(checked)));
+        }
+        out.write_all(&buf[..n]).map_err(io_error(dst))?;
+    }
+}
+
+/// The error for a file system operation on `path`.
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ZipErrorKind + '_ {
+    move |source| ZipErrorKind::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// A new file, never an existing one, with mode 0444: the module cache is read-only.
