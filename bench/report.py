@@ -10,7 +10,7 @@ Every figure is the median over the rounds, except RSS, which is the highest sam
 
 With an older build measured beside the current one (BENCH_BASELINE: servers modgate-base and
 modgate-base-tls, labels cold-base and warm-base, publish-base.tsv, memory-base.tsv), its rows
-join every section.
+join every section and one more compares the two, round by round.
 """
 
 import json
@@ -304,6 +304,56 @@ def main():
     met = sum(1 for r in rows if r[3] == "met")
     p(f"  targets met: {met} of {met + missed}")
 
+    # The baseline: each figure of the current build over the same figure of the older one,
+    # {round: value} on both sides.
+    pairs = []  # (what, measure, higher is better, current, baseline)
+    for scenario, title in SCENARIOS.items():
+        mine, old = ("modgate-tls", "modgate-base-tls") if scenario == "f" else ("modgate", "modgate-base")
+        pairs.append((f"({scenario}) {title}", "req/s", True,
+                      {r["round"]: r["rps"] for r in runs.get((scenario, mine), [])},
+                      {r["round"]: r["rps"] for r in runs.get((scenario, old), [])}))
+    pairs.append(("(g) go mod download over https", "time", False,
+                  go_rounds.get("modgate", {}), go_rounds.get("modgate-base", {})))
+    pairs.append(("(u) gateway, empty store", "time", False,
+                  upstream_rounds.get("cold", {}), upstream_rounds.get("cold-base", {})))
+    pairs.append(("(u) gateway, from its store", "time", False,
+                  upstream_rounds.get("warm", {}), upstream_rounds.get("warm-base", {})))
+    by_round = lambda rows, f: {i + 1: f(r) for i, r in enumerate(rows)}
+    pairs.append(("(p) small versions on 4 connections", "versions/s", True,
+                  by_round(publish, lambda r: r[0] / r[1]), by_round(publish_base, lambda r: r[0] / r[1])))
+    pairs.append(("(p) one ~13 MiB zip", "time", False,
+                  by_round(publish, lambda r: r[5]), by_round(publish_base, lambda r: r[5])))
+    for rate in ("full", "100M"):
+        pairs.append((f"(m) 500 MiB zip, {'full speed' if rate == 'full' else 'client at ' + rate + '/s'}",
+                      "peak RSS", False,
+                      {r[0]: r[2] for r in memory.get(rate, [])}, {r[0]: r[2] for r in memory_base.get(rate, [])}))
+    pairs = [pair for pair in pairs if pair[3] and pair[4]]
+    if pairs:
+        p("")
+        p("current / baseline, same run: ratio = current's median / baseline's median; per round = "
+          "lowest-highest of the rounds' own ratios;")
+        p("spread = each build's own (highest - lowest) / median over the rounds, current / baseline")
+        p(f"  {'scenario':<44} {'measure':<10} {'ratio':>6}  {'per round':>12}  "
+          f"{'spread':>15}  verdict")
+        spread = lambda d: 100 * (max(d.values()) - min(d.values())) / statistics.median(d.values())
+        for what, measure, higher_better, cur, base in pairs:
+            ratio = statistics.median(cur.values()) / statistics.median(base.values())
+            per = [cur[r] / base[r] for r in sorted(set(cur) & set(base))]
+            span = f"{min(per):.2f}-{max(per):.2f}x"
+            if len(per) < 2:
+                span, spreads, verdict = "-", "-", "one round: no spread"
+            else:
+                spreads = f"{spread(cur):.1f}% / {spread(base):.1f}%"
+                noise = max(spread(cur), spread(base)) / 100
+                if min(per) <= 1 <= max(per) or abs(ratio - 1) <= noise:
+                    verdict = "within noise"
+                else:
+                    verdict = "better" if (ratio > 1) == higher_better else "worse"
+                    verdict += " in every round, beyond the spread"
+            p(f"  {what:<44} {measure:<10} {ratio:>5.2f}x  {span:>12}  "
+              f"{spreads:>15}  {verdict}")
+        p("  higher is better for req/s and versions/s, lower for time and peak RSS; within noise: the "
+          "rounds disagree on which is better, or the ratio is off 1 by no more than either build's spread")
     bad = [(k, s) for k, s in stats.items() if s["errors"]]
     if bad:
         p("")
