@@ -7,6 +7,10 @@ reads WORK_DIR/results.tsv (one wrk run a line), go-download.tsv, upstream.tsv, 
 memory.tsv and meta.json; the key=value arguments describe the run (versions, duration, ...).
 Every figure is the median over the rounds, except RSS, which is the highest sample of any round
 (the target is a ceiling).
+
+With an older build measured beside the current one (BENCH_BASELINE: servers modgate-base and
+modgate-base-tls, labels cold-base and warm-base, publish-base.tsv, memory-base.tsv), its rows
+join every section and one more compares the two, round by round.
 """
 
 import json
@@ -28,13 +32,17 @@ SCENARIOS = {
 }
 SERVERS = {
     "modgate": "modgate (bcrypt users)",
+    "modgate-base": "modgate-base (bcrypt users)",
     "nginx": "nginx (no auth)",
     "nginx-bcrypt": "nginx (auth_basic, bcrypt)",
     "seed": "seed Go server (bcrypt)",
     "modgate-tls": "modgate TLS (bcrypt users)",
+    "modgate-base-tls": "modgate-base TLS (bcrypt users)",
     "nginx-tls": "nginx TLS (no auth)",
     "seed-tls": "seed Go server TLS (bcrypt)",
 }
+# The servers the targets are about (the baseline, if measured, is compared separately).
+CURRENT = ("modgate", "modgate-tls")
 # (scenario, reference, target ratio of modgate's req/s to the reference's)
 TARGETS = [
     ("a", "nginx", 1.0), ("a", "seed", 1.5), ("a", "nginx-bcrypt", 50.0),
@@ -44,6 +52,7 @@ TARGETS = [
 # (g) runs over https, the only scheme the go command sends credentials on.
 GO_TARGETS = {
     "modgate": "modgate https (bcrypt users)",
+    "modgate-base": "modgate-base https (bcrypt users)",
     "nginx": "nginx https (no auth)",
     "nginx-bcrypt": "nginx https (bcrypt)",
     "seed": "seed Go server https (bcrypt)",
@@ -60,7 +69,7 @@ def read_runs(work):
             fields = line.rstrip("\n").split("\t")
             if len(fields) < 4:
                 continue
-            _, scenario, server = fields[:3]
+            round_, scenario, server = fields[:3]
             values = dict(kv.split("=", 1) for kv in fields[3:])
             v = {k: float(x) for k, x in values.items()}
             seconds = v["duration_us"] / 1e6
@@ -68,6 +77,7 @@ def read_runs(work):
             expect_errors = scenario in ("d", "e")
             unexpected = v["requests"] - v["status"] if expect_errors else v["status"]
             runs.setdefault((scenario, server), []).append({
+                "round": int(round_),
                 "rps": v["requests"] / seconds,
                 "mbps": v["bytes"] / seconds / 1e6,
                 "p50": v["p50_us"] / 1000,
@@ -124,6 +134,9 @@ def main():
       f"nginx {info.get('nginx', '?')} (1 worker, sendfile, access log on); seed: "
       f"net/http FileServer, {info.get('go', '?')}, {info.get('seed_scheme', '?')} passwords, "
       f"verified credentials remembered")
+    if "baseline" in info:
+        p(f"baseline: modgate-base = modgate {info['baseline']}, started like the current build "
+          f"(same configs, its own ports, CPU 0), measured in the same rounds")
     p(f"CPU % = the server's CPU time over the run, wrk % the client's (near 100: the client is "
       f"the bound, and servers that wait on it tie); other % = CPU time taken by anything else "
       f"on either CPU (a shared machine), median; runs above {info.get('noise_limit', '?')}% "
@@ -133,7 +146,9 @@ def main():
       f"{meta['versions']} versions, {meta['zip_bytes'] / MIB:.0f} MiB of zips; "
       f"b = {meta['zip64k']['size'] / 1024:.0f} KiB, c = {meta['zip13m']['size'] / MIB:.1f} MiB")
     p("")
-    header = (f"{'scenario':<44} {'server':<29} {'req/s':>9} {'MB/s':>8} {'p50 ms':>7} "
+    # As wide as the longest server name in this run (the baseline's are longer).
+    sw = max([29] + [len(SERVERS[srv]) for _, srv in stats])
+    header = (f"{'scenario':<44} {'server':<{sw}} {'req/s':>9} {'MB/s':>8} {'p50 ms':>7} "
               f"{'p99 ms':>7} {'RSS MiB':>7} {'CPU %':>5} {'wrk %':>5} {'other %':>7}")
     p(header)
     p("-" * len(header))
@@ -148,70 +163,102 @@ def main():
             flag = f"  {s['errors']:.0f} socket errors" if s["errors"] else ""
             if s["unexpected"]:
                 flag += f"  {s['unexpected']:.0f} answers with another status"
-            p(f"{label:<44} {SERVERS[server]:<29} {s['rps']:>9.0f} {s['mbps']:>8.1f} "
+            p(f"{label:<44} {SERVERS[server]:<{sw}} {s['rps']:>9.0f} {s['mbps']:>8.1f} "
               f"{s['p50']:>7.2f} {s['p99']:>7.2f} {s['rss']:>7.1f} {s['cpu']:>5.0f} {s['client_cpu']:>5.0f} "
               f"{s['noise']:>7.0f}{flag}")
 
-    go_times, go_noise = {}, {}
+    go_times, go_noise, go_rounds = {}, {}, {}
     go_path = os.path.join(work, "go-download.tsv")
     if os.path.exists(go_path):
         for line in open(go_path):
-            _, target, seconds, noise = line.split()
+            round_, target, seconds, noise = line.split()
             go_times.setdefault(target, []).append(float(seconds))
             go_noise.setdefault(target, []).append(int(noise))
+            go_rounds.setdefault(target, {})[int(round_)] = float(seconds)
     if go_times:
         p("")
         p(f"(g) go mod download, 30 modules ({meta['download_bytes'] / MIB:.1f} MiB of zips), "
           f"cold GOMODCACHE, {info.get('go', '?')} on CPU 1, median of "
           f"{len(next(iter(go_times.values())))}:")
+        gw = max([32] + [len(label) for target, label in GO_TARGETS.items() if target in go_times])
         for target, label in [("file", "GOPROXY=file:// (floor)")] + list(GO_TARGETS.items()):
             if target in go_times:
                 t = statistics.median(go_times[target])
-                p(f"  {label:<32} {t:7.3f} s   runs: "
+                p(f"  {label:<{gw}} {t:7.3f} s   runs: "
                   + " ".join(f"{x:.3f}" for x in go_times[target])
                   + "   other %: " + " ".join(str(n) for n in go_noise[target]))
 
-    upstream = {}
+    upstream, upstream_rounds = {}, {}
     upstream_path = os.path.join(work, "upstream.tsv")
     if os.path.exists(upstream_path):
         for line in open(upstream_path):
             if line.strip():
-                _, label, seconds, _ = line.split()
+                round_, label, seconds, _ = line.split()
                 upstream.setdefault(label, []).append(float(seconds))
+                upstream_rounds.setdefault(label, {})[int(round_)] = float(seconds)
     if upstream:
         p("")
         p("(u) the upstream cache: the same go mod download (cold GOMODCACHE), median:")
-        for label, title in [("direct", "straight from the upstream (nginx)"),
-                             ("cold", "modgate gateway, empty store (fetch, check, store)"),
-                             ("warm", "modgate gateway, from its store")]:
+        titles = [("direct", "straight from the upstream (nginx)"),
+                  ("cold", "modgate gateway, empty store (fetch, check, store)"),
+                  ("warm", "modgate gateway, from its store"),
+                  ("cold-base", "modgate-base gateway, empty store (fetch, check, store)"),
+                  ("warm-base", "modgate-base gateway, from its store")]
+        uw = max([52] + [len(title) for label, title in titles if label in upstream])
+        for label, title in titles:
             if label in upstream:
-                p(f"  {title:<52} {statistics.median(upstream[label]):7.3f} s   runs: "
+                p(f"  {title:<{uw}} {statistics.median(upstream[label]):7.3f} s   runs: "
                   + " ".join(f"{x:.3f}" for x in upstream[label]))
 
-    publish = []
-    publish_path = os.path.join(work, "publish.tsv")
-    if os.path.exists(publish_path):
-        publish = [[float(x) for x in line.split()] for line in open(publish_path) if line.strip()]
+    # One line a round, in round order: small_count small_seconds p50 p99 big_bytes big_seconds.
+    def read_publish(name):
+        path = os.path.join(work, name)
+        if not os.path.exists(path):
+            return []
+        return [[float(x) for x in line.split()] for line in open(path) if line.strip()]
+
+    publish, publish_base = read_publish("publish.tsv"), read_publish("publish-base.tsv")
     if publish:
-        med = lambda i: statistics.median(r[i] for r in publish)
         p("")
         p(f"(p) publishing through the API (PUT, bcrypt user), median of {len(publish)}:")
-        p(f"  {med(0):.0f} small versions on 4 connections: {med(0) / med(1):.0f} versions/s, "
-          f"p50 {med(2):.1f} ms, p99 {med(3):.1f} ms")
-        p(f"  one {med(4) / MIB:.1f} MiB zip: {med(5):.2f} s ({med(4) / med(5) / 1e6:.0f} MB/s, "
-          f"checked, hashed and stored)")
+        for runs_, who in ((publish, ""), (publish_base, "modgate-base: ")):
+            if not runs_:
+                continue
+            med = lambda i: statistics.median(r[i] for r in runs_)
+            p(f"  {who}{med(0):.0f} small versions on 4 connections: {med(0) / med(1):.0f} versions/s, "
+              f"p50 {med(2):.1f} ms, p99 {med(3):.1f} ms")
+            p(f"  {who}one {med(4) / MIB:.1f} MiB zip: {med(5):.2f} s ({med(4) / med(5) / 1e6:.0f} MB/s, "
+              f"checked, hashed and stored)")
 
-    memory = []
-    mem_path = os.path.join(work, "memory.tsv")
-    if os.path.exists(mem_path):
-        memory = [line.split() for line in open(mem_path) if line.strip()]
+    # round, rate, RSS before, peak and after (kB), bytes sent; more than one round only with a
+    # baseline, where each rate shows the round with the highest peak (RSS: highest sample).
+    def read_memory(name):
+        path = os.path.join(work, name)
+        if not os.path.exists(path):
+            return {}
+        by_rate = {}
+        for line in open(path):
+            if line.strip():
+                round_, rate, before, peak, after, size = line.split()
+                by_rate.setdefault(rate, []).append(
+                    (int(round_), int(before), int(peak), int(after), int(size)))
+        return by_rate
+
+    memory, memory_base = read_memory("memory.tsv"), read_memory("memory-base.tsv")
     if memory:
         p("")
         p("(m) modgate RSS while one 500 MiB zip streams out:")
-        for rate, before, peak, after, size in memory:
-            p(f"  {'full speed' if rate == 'full' else 'client at ' + rate + '/s':<18} "
-              f"before {int(before) / 1024:5.1f} MiB, peak {int(peak) / 1024:5.1f} MiB, "
-              f"after {int(after) / 1024:5.1f} MiB ({int(size) / MIB:.0f} MiB sent)")
+        lines = []
+        for by_rate, who in ((memory, ""), (memory_base, "modgate-base ")):
+            for rate, rs in by_rate.items():
+                _, before, peak, after, size = max(rs, key=lambda r: r[2])
+                more = f"; peaks of {len(rs)} runs: " + " ".join(f"{r[2] / 1024:.1f}" for r in rs) if len(rs) > 1 else ""
+                lines.append((f"{who}{'full speed' if rate == 'full' else 'client at ' + rate + '/s'}",
+                              f"before {before / 1024:5.1f} MiB, peak {peak / 1024:5.1f} MiB, "
+                              f"after {after / 1024:5.1f} MiB ({size / MIB:.0f} MiB sent{more})"))
+        mw = max([18] + [len(label) for label, _ in lines])
+        for label, text in lines:
+            p(f"  {label:<{mw}} {text}")
 
     p("")
     p("modgate / each reference, from the same run (req/s; for g, time), against issue #6:")
@@ -229,7 +276,7 @@ def main():
     if "file" in go_times:
         floor = statistics.median(go_times["file"])
         for target in GO_TARGETS:
-            if target in go_times:
+            if target in go_times and target != "modgate-base":
                 r = statistics.median(go_times[target]) / floor
                 is_goal = target == "modgate"
                 rows.append((f"(g) {GO_TARGETS[target]} / file://", f"{r:.2f}x",
@@ -240,15 +287,15 @@ def main():
             if label in upstream:
                 rows.append((f"(u) modgate gateway {label} / straight from upstream",
                              f"{statistics.median(upstream[label]) / direct:.2f}x", "", ""))
-    modgate_rss = [s["rss"] for (sc, srv), s in stats.items() if srv.startswith("modgate")]
+    modgate_rss = [s["rss"] for (sc, srv), s in stats.items() if srv in CURRENT]
     # (m) runs last, after publishing and everything else: its samples count too.
-    modgate_rss += [int(peak) / 1024 for _, _, peak, _, _ in memory]
+    modgate_rss += [peak / 1024 for rs in memory.values() for _, _, peak, _, _ in rs]
     if modgate_rss:
         worst = max(modgate_rss)
         rows.append(("memory: modgate's highest RSS, every scenario", f"{worst:.1f} MiB",
                      f"<= {RSS_CEILING_MIB} MiB", mark(worst <= RSS_CEILING_MIB)))
-    for rate, before, peak, after, size in memory:
-        growth = (int(peak) - int(before)) / 1024
+    for rate, rs in memory.items():
+        growth = max(peak - before for _, before, peak, _, _ in rs) / 1024
         rows.append((f"memory: 500 MiB zip ({'full speed' if rate == 'full' else rate + '/s'}) RSS growth",
                      f"{growth:.1f} MiB", f"<= {GROWTH_ALLOWANCE_MIB} MiB", mark(growth <= GROWTH_ALLOWANCE_MIB)))
     for what, value, goal, verdict in rows:
@@ -256,6 +303,57 @@ def main():
     missed = sum(1 for r in rows if r[3] == "MISSED")
     met = sum(1 for r in rows if r[3] == "met")
     p(f"  targets met: {met} of {met + missed}")
+
+    # The baseline: each figure of the current build over the same figure of the older one,
+    # {round: value} on both sides.
+    pairs = []  # (what, measure, higher is better, current, baseline)
+    for scenario, title in SCENARIOS.items():
+        mine, old = ("modgate-tls", "modgate-base-tls") if scenario == "f" else ("modgate", "modgate-base")
+        pairs.append((f"({scenario}) {title}", "req/s", True,
+                      {r["round"]: r["rps"] for r in runs.get((scenario, mine), [])},
+                      {r["round"]: r["rps"] for r in runs.get((scenario, old), [])}))
+    pairs.append(("(g) go mod download over https", "time", False,
+                  go_rounds.get("modgate", {}), go_rounds.get("modgate-base", {})))
+    pairs.append(("(u) gateway, empty store", "time", False,
+                  upstream_rounds.get("cold", {}), upstream_rounds.get("cold-base", {})))
+    pairs.append(("(u) gateway, from its store", "time", False,
+                  upstream_rounds.get("warm", {}), upstream_rounds.get("warm-base", {})))
+    by_round = lambda rows, f: {i + 1: f(r) for i, r in enumerate(rows)}
+    pairs.append(("(p) small versions on 4 connections", "versions/s", True,
+                  by_round(publish, lambda r: r[0] / r[1]), by_round(publish_base, lambda r: r[0] / r[1])))
+    pairs.append(("(p) one ~13 MiB zip", "time", False,
+                  by_round(publish, lambda r: r[5]), by_round(publish_base, lambda r: r[5])))
+    for rate in ("full", "100M"):
+        pairs.append((f"(m) 500 MiB zip, {'full speed' if rate == 'full' else 'client at ' + rate + '/s'}",
+                      "peak RSS", False,
+                      {r[0]: r[2] for r in memory.get(rate, [])}, {r[0]: r[2] for r in memory_base.get(rate, [])}))
+    pairs = [pair for pair in pairs if pair[3] and pair[4]]
+    if pairs:
+        p("")
+        p("current / baseline, same run: ratio = current's median / baseline's median; per round = "
+          "lowest-highest of the rounds' own ratios;")
+        p("spread = each build's own (highest - lowest) / median over the rounds, current / baseline")
+        p(f"  {'scenario':<44} {'measure':<10} {'ratio':>6}  {'per round':>12}  "
+          f"{'spread':>15}  verdict")
+        spread = lambda d: 100 * (max(d.values()) - min(d.values())) / statistics.median(d.values())
+        for what, measure, higher_better, cur, base in pairs:
+            ratio = statistics.median(cur.values()) / statistics.median(base.values())
+            per = [cur[r] / base[r] for r in sorted(set(cur) & set(base))]
+            span = f"{min(per):.2f}-{max(per):.2f}x"
+            if len(per) < 2:
+                span, spreads, verdict = "-", "-", "one round: no spread"
+            else:
+                spreads = f"{spread(cur):.1f}% / {spread(base):.1f}%"
+                noise = max(spread(cur), spread(base)) / 100
+                if min(per) <= 1 <= max(per) or abs(ratio - 1) <= noise:
+                    verdict = "within noise"
+                else:
+                    verdict = "better" if (ratio > 1) == higher_better else "worse"
+                    verdict += " in every round, beyond the spread"
+            p(f"  {what:<44} {measure:<10} {ratio:>5.2f}x  {span:>12}  "
+              f"{spreads:>15}  {verdict}")
+        p("  higher is better for req/s and versions/s, lower for time and peak RSS; within noise: the "
+          "rounds disagree on which is better, or the ratio is off 1 by no more than either build's spread")
     bad = [(k, s) for k, s in stats.items() if s["errors"]]
     if bad:
         p("")

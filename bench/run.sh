@@ -11,7 +11,8 @@
 #
 # Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (3), BENCH_SCENARIOS
 # ("a b c d e f g m u p"), BENCH_BCRYPT_COST (htpasswd's default, 5), BENCH_PORT first port (18080),
-# BENCH_WORK scratch directory (bench/.work).
+# BENCH_WORK scratch directory (bench/.work), BENCH_BASELINE an older modgate binary to measure
+# beside the current one in the same run (unset: none).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,13 @@ ROUNDS=${BENCH_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-a b c d e f g m u p}
 COST=${BENCH_BCRYPT_COST:-5}
 PORT=${BENCH_PORT:-18080}
+# A before/after comparison is only fair within one run: a rerun on a shared machine differs from
+# the last by more than most changes do. So the older build is a server of this run like the others.
+BASELINE=${BENCH_BASELINE:-}
+if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
+  echo "BENCH_BASELINE=$BASELINE is not an executable (a modgate binary, e.g. another checkout's target/release/modgate)" >&2
+  exit 1
+fi
 CONNECTIONS=32
 SERVER_CPU=0
 CLIENT_CPU=1
@@ -105,7 +113,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 P_MODGATE=$PORT P_NGINX=$((PORT + 1)) P_NGINX_BCRYPT=$((PORT + 2)) P_SEED=$((PORT + 3))
 P_MODGATE_TLS=$((PORT + 4)) P_NGINX_TLS=$((PORT + 5)) P_SEED_TLS=$((PORT + 6))
 P_NGINX_BCRYPT_TLS=$((PORT + 7)) P_MODGATE_UPSTREAM=$((PORT + 8))
-for p in $(seq "$PORT" $((PORT + 8))); do
+LAST_PORT=$((PORT + 8))
+# The baseline's own ports, after the others: without it, the same ports as ever.
+P_BASE=$((PORT + 9)) P_BASE_TLS=$((PORT + 10)) P_BASE_UPSTREAM=$((PORT + 11))
+[ -n "$BASELINE" ] && LAST_PORT=$P_BASE_UPSTREAM
+for p in $(seq "$PORT" "$LAST_PORT"); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "port $p is in use on 127.0.0.1: set BENCH_PORT to a free range" >&2
     exit 1
@@ -211,6 +223,20 @@ STARTED+=("$PID_MODGATE")
 RUST_LOG=info taskset -c "$SERVER_CPU" "$MODGATE" serve --config "$WORK/modgate-tls.toml" >>"$WORK/logs/modgate-tls.log" 2>&1 &
 PID_MODGATE_TLS=$!
 STARTED+=("$PID_MODGATE_TLS")
+if [ -n "$BASELINE" ]; then
+  # The same configs as the current build's, so that only the code differs; --listen moves it to
+  # its own ports.
+  : >"$WORK/logs/modgate-base.log"
+  RUST_LOG=info taskset -c "$SERVER_CPU" "$BASELINE" serve --config "$WORK/modgate-plain.toml" \
+    --listen "127.0.0.1:$P_BASE" >>"$WORK/logs/modgate-base.log" 2>&1 &
+  PID_BASE=$!
+  STARTED+=("$PID_BASE")
+  : >"$WORK/logs/modgate-base-tls.log"
+  RUST_LOG=info taskset -c "$SERVER_CPU" "$BASELINE" serve --config "$WORK/modgate-tls.toml" \
+    --listen "127.0.0.1:$P_BASE_TLS" >>"$WORK/logs/modgate-base-tls.log" 2>&1 &
+  PID_BASE_TLS=$!
+  STARTED+=("$PID_BASE_TLS")
+fi
 taskset -c "$SERVER_CPU" "$WORK/bin/seed" -listen "127.0.0.1:$P_SEED" -store "$STORE" -htpasswd "$SEED_HTPASSWD" \
   >"$WORK/logs/seed.log" 2>&1 &
 PID_SEED=$!
@@ -225,9 +251,19 @@ for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
 PID_NGINX=$(cat "$WORK/nginx/nginx.pid")
 STARTED+=("$PID_NGINX")
 
-for p in $(seq "$PORT" $((PORT + 7))); do
+SERVER_PORTS=$(seq "$PORT" $((PORT + 7)))
+[ -z "$BASELINE" ] || SERVER_PORTS+=" $P_BASE $P_BASE_TLS"
+for p in $SERVER_PORTS; do
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
 done
+# An older build may not read today's config: say so now rather than as a wrong status later.
+if [ -n "$BASELINE" ]; then
+  for variant in base base-tls; do
+    pid=$PID_BASE
+    [ "$variant" = base-tls ] && pid=$PID_BASE_TLS
+    kill -0 "$pid" 2>/dev/null || { cat "$WORK/logs/modgate-$variant.log" >&2; echo "the baseline ($variant) exited" >&2; exit 1; }
+  done
+fi
 NGINX_WORKER=$(pgrep -P "$PID_NGINX" | head -1)
 
 # name → base URL, the process doing the work (RSS and CPU are read from it)
@@ -239,6 +275,10 @@ URL[seed]=http://127.0.0.1:$P_SEED PID[seed]=$PID_SEED
 URL[modgate-tls]=https://127.0.0.1:$P_MODGATE_TLS PID[modgate-tls]=$PID_MODGATE_TLS
 URL[nginx-tls]=https://127.0.0.1:$P_NGINX_TLS PID[nginx-tls]=$NGINX_WORKER
 URL[seed-tls]=https://127.0.0.1:$P_SEED_TLS PID[seed-tls]=$PID_SEED_TLS
+if [ -n "$BASELINE" ]; then
+  URL[modgate-base]=http://127.0.0.1:$P_BASE PID[modgate-base]=$PID_BASE
+  URL[modgate-base-tls]=https://127.0.0.1:$P_BASE_TLS PID[modgate-base-tls]=$PID_BASE_TLS
+fi
 
 # --- scenarios ---------------------------------------------------------------------------------
 
@@ -263,6 +303,11 @@ LIST[c]=paths-13m.txt STATUS[c]=200 SERVERS[c]="modgate nginx nginx-bcrypt seed"
 LIST[d]=paths-404.txt STATUS[d]=404 SERVERS[d]="modgate nginx nginx-bcrypt seed"
 LIST[e]=paths-401.txt STATUS[e]=401 SERVERS[e]="modgate nginx-bcrypt seed"
 LIST[f]=paths-small.txt STATUS[f]=200 SERVERS[f]="modgate-tls nginx-tls seed-tls"
+if [ -n "$BASELINE" ]; then
+  # The baseline joins each list right after the current build; the rotation moves it like the rest.
+  for s in a b c d e; do SERVERS[$s]=${SERVERS[$s]/modgate/modgate modgate-base}; done
+  SERVERS[f]=${SERVERS[f]/modgate-tls/modgate-tls modgate-base-tls}
+fi
 
 # Resident memory (kB) and CPU ticks used so far, of one process.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -272,6 +317,10 @@ truncate_logs() {
   # The servers append, so truncating keeps the disk from filling without restarting them.
   : >"$WORK/logs/modgate.log"
   : >"$WORK/logs/modgate-tls.log"
+  if [ -n "$BASELINE" ]; then
+    : >"$WORK/logs/modgate-base.log"
+    : >"$WORK/logs/modgate-base-tls.log"
+  fi
   : >"$WORK/logs/nginx-access.log"
   # nginx logs every 404 (log_not_found) and every failed password here, as shipped
   : >"$WORK/logs/nginx-error.log"
@@ -373,6 +422,17 @@ measure() { # round scenario server
 }
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+# The current build's name, then the baseline's if there is one, in this round's order: each goes
+# first every other round, so neither always runs on what the other left (page cache, heap, port).
+pair() { # round current-name baseline-name
+  if [ -z "$BASELINE" ]; then
+    echo "$2"
+  elif (($1 % 2)); then
+    echo "$2 $3"
+  else
+    echo "$3 $2"
+  fi
+}
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows here
 : >"$RESULTS"
@@ -443,8 +503,12 @@ if has g; then
   # whose CPU time is the server's during each (file:// has none: its pid 1 stands in, idle)
   declare -A GO_PID=([file]=1 [modgate]=$PID_MODGATE_TLS [nginx]=$NGINX_WORKER
     [nginx-bcrypt]=$NGINX_WORKER [seed]=$PID_SEED_TLS)
+  if [ -n "$BASELINE" ]; then
+    PROXY[modgate-base]="https://$USER_NAME:$PASSWORD@127.0.0.1:$P_BASE_TLS"
+    GO_PID[modgate-base]=$PID_BASE_TLS
+  fi
   for round in $(seq "$ROUNDS"); do
-    for target in file modgate nginx nginx-bcrypt seed; do
+    for target in file $(pair "$round" modgate modgate-base) nginx nginx-bcrypt seed; do
       say "round $round/$ROUNDS, scenario g: go mod download via $target"
       timed_download "$GO_RESULTS" "$round" "$target" "${PROXY[$target]}" "${GO_PID[$target]}"
     done
@@ -460,33 +524,46 @@ if has u; then
   for round in $(seq "$ROUNDS"); do
     say "round $round/$ROUNDS, scenario u: straight from the upstream (nginx)"
     timed_download "$UPSTREAM_RESULTS" "$round" direct "http://127.0.0.1:$P_NGINX" "$NGINX_WORKER"
-    rm -rf "$UPSTREAM_STORE"
-    RUST_LOG=warn taskset -c "$SERVER_CPU" "$MODGATE" serve --config "$WORK/modgate-upstream.toml" \
-      >"$WORK/logs/modgate-upstream.log" 2>&1 &
-    pid_upstream=$!
-    STARTED+=("$pid_upstream")
-    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$P_MODGATE_UPSTREAM") 2>/dev/null && break; sleep 0.1; done
-    say "round $round/$ROUNDS, scenario u: modgate gateway, cold"
-    timed_download "$UPSTREAM_RESULTS" "$round" cold "http://127.0.0.1:$P_MODGATE_UPSTREAM" "$pid_upstream"
-    say "round $round/$ROUNDS, scenario u: modgate gateway, warm"
-    timed_download "$UPSTREAM_RESULTS" "$round" warm "http://127.0.0.1:$P_MODGATE_UPSTREAM" "$pid_upstream"
-    kill "$pid_upstream"
-    wait "$pid_upstream" 2>/dev/null || true
+    # The baseline's gateway: the same config and (one after the other) the same emptied store.
+    for build in $(pair "$round" modgate modgate-base); do
+      binary=$MODGATE port=$P_MODGATE_UPSTREAM suffix="" listen=()
+      if [ "$build" = modgate-base ]; then
+        binary=$BASELINE port=$P_BASE_UPSTREAM suffix=-base listen=(--listen "127.0.0.1:$P_BASE_UPSTREAM")
+      fi
+      rm -rf "$UPSTREAM_STORE"
+      RUST_LOG=warn taskset -c "$SERVER_CPU" "$binary" serve --config "$WORK/modgate-upstream.toml" "${listen[@]}" \
+        >"$WORK/logs/$build-upstream.log" 2>&1 &
+      pid_upstream=$!
+      STARTED+=("$pid_upstream")
+      for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+      say "round $round/$ROUNDS, scenario u: $build gateway, cold"
+      timed_download "$UPSTREAM_RESULTS" "$round" "cold$suffix" "http://127.0.0.1:$port" "$pid_upstream"
+      say "round $round/$ROUNDS, scenario u: $build gateway, warm"
+      timed_download "$UPSTREAM_RESULTS" "$round" "warm$suffix" "http://127.0.0.1:$port" "$pid_upstream"
+      kill "$pid_upstream"
+      wait "$pid_upstream" 2>/dev/null || true
+    done
   done
 fi
 
 # (p) publishing through the HTTP API: small new versions on 4 connections at once, then one
 # ~13 MB zip; deleted from the store afterwards.
-PUBLISH_RESULTS=$WORK/publish.tsv
+PUBLISH_RESULTS=$WORK/publish.tsv PUBLISH_BASE_RESULTS=$WORK/publish-base.tsv
 : >"$PUBLISH_RESULTS"
+: >"$PUBLISH_BASE_RESULTS"
 if has p; then
   rm -rf "$PUBLISHED_DIR" # left by an interrupted run: versions never change, so start afresh
   for round in $(seq "$ROUNDS"); do
-    say "round $round/$ROUNDS, scenario p: publishing to modgate"
-    wait_quiet
-    taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/publish.py" "${URL[modgate]}" "$GOOD_AUTH" \
-      "bench.example/publish/r$round" "$STORE$(meta 'zip13m["path"]')" >>"$PUBLISH_RESULTS"
-    truncate_logs
+    # The baseline publishes into the same store under a prefix of its own (versions never change).
+    for build in $(pair "$round" modgate modgate-base); do
+      module=bench.example/publish/r$round tsv=$PUBLISH_RESULTS
+      [ "$build" = modgate-base ] && module=bench.example/publish/base/r$round tsv=$PUBLISH_BASE_RESULTS
+      say "round $round/$ROUNDS, scenario p: publishing to $build"
+      wait_quiet
+      taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/publish.py" "${URL[$build]}" "$GOOD_AUTH" \
+        "$module" "$STORE$(meta 'zip13m["path"]')" >>"$tsv"
+      truncate_logs
+    done
   done
   rm -rf "$PUBLISHED_DIR"
 fi
@@ -494,31 +571,43 @@ fi
 # (m) modgate's memory while a 500 MiB zip streams out: once at full speed, once to a reader
 # slowed to 100 MB/s (so that the body is produced faster than it leaves). The zip is sparse:
 # cheap to make and read, and deleted afterwards.
-MEM_RESULTS=$WORK/memory.tsv
+MEM_RESULTS=$WORK/memory.tsv MEM_BASE_RESULTS=$WORK/memory-base.tsv
 : >"$MEM_RESULTS"
+: >"$MEM_BASE_RESULTS"
 if has m; then
   mkdir -p "$HUGE_DIR/@v"
   truncate -s 500M "$HUGE_DIR/@v/v1.0.0.zip"
   echo '{"Version":"v1.0.0","Time":"2023-01-01T00:00:00Z"}' >"$HUGE_DIR/@v/v1.0.0.info"
   echo 'module corp.example/bench/huge' >"$HUGE_DIR/@v/v1.0.0.mod"
-  for rate in full 100M; do
-    say "500 MiB zip from modgate ($rate)"
-    before=$(rss_kb "$PID_MODGATE")
-    limit=()
-    [ "$rate" = full ] || limit=(--limit-rate "$rate")
-    taskset -c "$CLIENT_CPU" curl -sf "${limit[@]}" -o /dev/null -w '%{size_download}' \
-      -H "Authorization: $GOOD_AUTH" "${URL[modgate]}/corp.example/bench/huge/@v/v1.0.0.zip" \
-      >"$WORK/logs/huge-$rate.txt" &
-    curl_pid=$!
-    peak=$before
-    while kill -0 "$curl_pid" 2>/dev/null; do
-      rss=$(rss_kb "$PID_MODGATE")
-      ((rss > peak)) && peak=$rss
-      sleep 0.1
+  # One run per rate answers the targets; a comparison with the baseline needs rounds to show
+  # how much a peak varies by itself.
+  mem_rounds=1
+  [ -z "$BASELINE" ] || mem_rounds=$ROUNDS
+  for round in $(seq "$mem_rounds"); do
+    for build in $(pair "$round" modgate modgate-base); do
+      pid=${PID[$build]} tsv=$MEM_RESULTS
+      [ "$build" = modgate-base ] && tsv=$MEM_BASE_RESULTS
+      for rate in full 100M; do
+        say "500 MiB zip from $build ($rate)"
+        before=$(rss_kb "$pid")
+        limit=()
+        [ "$rate" = full ] || limit=(--limit-rate "$rate")
+        taskset -c "$CLIENT_CPU" curl -sf "${limit[@]}" -o /dev/null -w '%{size_download}' \
+          -H "Authorization: $GOOD_AUTH" "${URL[$build]}/corp.example/bench/huge/@v/v1.0.0.zip" \
+          >"$WORK/logs/huge-$rate.txt" &
+        curl_pid=$!
+        peak=$before
+        while kill -0 "$curl_pid" 2>/dev/null; do
+          rss=$(rss_kb "$pid")
+          ((rss > peak)) && peak=$rss
+          sleep 0.1
+        done
+        wait "$curl_pid"
+        after=$(rss_kb "$pid")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$rate" "$before" "$peak" "$after" \
+          "$(cat "$WORK/logs/huge-$rate.txt")" >>"$tsv"
+      done
     done
-    wait "$curl_pid"
-    after=$(rss_kb "$PID_MODGATE")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$rate" "$before" "$peak" "$after" "$(cat "$WORK/logs/huge-$rate.txt")" >>"$MEM_RESULTS"
   done
   rm -rf "$HUGE_DIR"
   truncate_logs
@@ -526,10 +615,23 @@ fi
 
 # --- report ------------------------------------------------------------------------------------
 
+# What the baseline is: its path, and the commit of the checkout it sits in, if any (as for the
+# current build, "+changes" when that checkout's crates differ from its commit).
+baseline_info=()
+if [ -n "$BASELINE" ]; then
+  where=$BASELINE
+  dir=$(dirname "$BASELINE")
+  if rev=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null); then
+    git -C "$dir" diff --quiet HEAD -- ':/crates' 2>/dev/null || rev+=+changes
+    where="$rev ($BASELINE, a binary in that checkout)"
+  fi
+  baseline_info=(baseline="$where")
+fi
 mkdir -p "$BENCH_DIR/results"
 python3 "$BENCH_DIR/report.py" "$WORK" \
   duration="$DURATION" rounds="$ROUNDS" connections="$CONNECTIONS" cost="$COST" \
   seed_scheme="$SEED_SCHEME" nginx="$(nginx -v 2>&1 | cut -d/ -f2)" \
   go="$($GO version | cut -d' ' -f3)" redone="$REDONE" noise_limit="$NOISE_LIMIT" load="$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" wrk="$(wrk -v 2>&1 | head -1 | cut -d' ' -f2)" \
   modgate="$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- crates || echo +changes)" \
+  "${baseline_info[@]}" \
   | tee "$BENCH_DIR/results/latest.txt"
