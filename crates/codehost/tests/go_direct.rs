@@ -4,14 +4,13 @@
 //! every go client (Go 1.19 and a current Go). These need `go`, so they are ignored by
 //! default; CI runs them with `--include-ignored`.
 
-mod fixture;
-mod support;
-
 use std::io::Cursor;
 use std::path::Path;
 
 use codehost::{CodeRepo, Credentials, Mirror, Network, ProxySettings, Remote};
-use support::{CORP_HOST, GoEnv, go_clients};
+use testkit::fixture::{self, CASES, KNOWN_DIFFERENCES};
+use testkit::git_server::CORP_HOST;
+use testkit::go::{GoEnv, go_clients};
 
 /// Network settings that send everything through the test server as a proxy.
 fn network(proxy: &str) -> Network {
@@ -58,86 +57,6 @@ fn find(module: &str, proxy: &str, cache: &Path) -> Found {
         subdir: import.subdir,
     }
 }
-
-/// The modules and queries compared, and the oldest Go that understands the case.
-const CASES: &[(&str, &[&str], u32)] = &[
-    (
-        "git.corp.example/team/alpha",
-        &[
-            "v1.0.0",
-            "v1.0.1",
-            "v1.1.0",
-            "v1.2.0-rc.1",
-            "latest",
-            "main",
-            "feature",
-            "V1.0.0",
-            "release-2024",
-            "HEAD",
-            "FEATURE_HASH",
-            "C3_SHORT",
-            "v2.0.0",
-            "v9.9.9",
-        ],
-        0,
-    ),
-    (
-        "git.corp.example/team/alpha/sub",
-        &["v0.1.0", "v0.2.0", "latest", "main", "C3_SHORT", "feature"],
-        0,
-    ),
-    (
-        "git.corp.example/team/alpha/v2",
-        &["v2.0.0", "latest", "main"],
-        0,
-    ),
-    (
-        "git.corp.example/team/majors",
-        &["v1.0.0", "latest", "v2.0.0"],
-        0,
-    ),
-    (
-        "git.corp.example/team/majors/v2",
-        &["v2.0.0", "v2.1.0", "latest", "main", "v1.0.0"],
-        0,
-    ),
-    (
-        "git.corp.example/team/renamed",
-        &["v1.0.0", "v1.1.0", "v1.2.0", "latest"],
-        0,
-    ),
-    (
-        "git.corp.example/legacy",
-        &[
-            "v1.0.0",
-            "v2.0.0",
-            "v2.0.0+incompatible",
-            "v3.1.0+incompatible",
-            "latest",
-            "main",
-        ],
-        0,
-    ),
-    (
-        "git.corp.example/pre",
-        &["latest", "v0.1.0-alpha", "main"],
-        0,
-    ),
-    ("git.corp.example/untagged", &["latest", "trunk", "HEAD"], 0),
-    ("git.corp.example/group/sub/deep", &["v1.0.0", "latest"], 0),
-    ("git.corp.example/mono", &["v1.0.0", "latest"], 25),
-    ("git.corp.example/modern", &["v1.0.0"], 0),
-];
-
-/// Answers known to differ, with the Go minor versions that differ and why: reported, not
-/// failed. When one becomes equal the test says so, and the entry should go.
-const KNOWN_DIFFERENCES: &[(&str, std::ops::Range<u32>, &str)] = &[(
-    "git.corp.example/modern@v1.0.0",
-    0..24,
-    "gomod::create zips a go >= 1.24 module by Go 1.24's vendor rule, which keeps \
-     pkg/vendor/x.go and drops vendor/modules.txt; older Go (x/mod before v0.22.0) zips it by \
-     the old one, so its h1: differs",
-)];
 
 /// What one side said about `module@query`.
 #[derive(Debug, PartialEq)]
@@ -193,13 +112,7 @@ fn direct_mode_matches_the_go_command() {
     let fx = fixture::build();
     let proxy = fx.server.proxy_url();
     let cache = fx.path().join("mirrors");
-    let feature_hash = fx.alpha_feature.clone();
-    let c3_short = fx.alpha_c3[..12].to_owned();
-    let resolve = |q: &str| match q {
-        "FEATURE_HASH" => feature_hash.clone(),
-        "C3_SHORT" => c3_short.clone(),
-        q => q.to_owned(),
-    };
+    let resolve = |q: &str| fx.query(q);
 
     let mut mismatches = Vec::new();
     let mut compared = 0;
@@ -222,7 +135,7 @@ fn direct_mode_matches_the_go_command() {
                 );
                 continue;
             }
-            let env = GoEnv::new(client, &proxy, fixture::USER, fixture::PASSWORD);
+            let env = GoEnv::direct(client, &proxy, fixture::USER, fixture::PASSWORD);
             let go_versions = env.versions(module);
             match (&go_versions, &our_versions) {
                 (Ok(g), Ok(o)) if g == o => {}
@@ -232,7 +145,8 @@ fn direct_mode_matches_the_go_command() {
                     client.version
                 )),
             }
-            let downloaded = env.download(&specs);
+            let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+            let downloaded = env.download_each(&specs);
             for ((d, (our, our_err)), spec) in downloaded.iter().zip(&our_answers).zip(&specs) {
                 compared += 1;
                 let theirs = match &d.error {

@@ -3,13 +3,13 @@
 //! failures that say what went wrong (wrong credentials, a missing repository, a host that
 //! is down or silent). These need the `git` binary, not `go`.
 
-mod support;
-
 use std::net::TcpListener;
 use std::time::Duration;
 
 use codehost::{CodeRepo, Credentials, ErrorKind, Mirror, Network, ProxySettings, Remote};
-use support::{GitRepo, GitServer, Route, git, temp_dir};
+use testkit::git::{GitRepo, git};
+use testkit::git_server::{GitServer, Route};
+use testkit::temp_dir;
 
 const USER: &str = "modgate";
 const PASSWORD: &str = "hunter2-token";

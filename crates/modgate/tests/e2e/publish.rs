@@ -335,7 +335,7 @@ fn published_versions_download_with_the_announced_hashes_and_build_with(storage:
 /// The repository of `tag_publish_hashes_like_go_direct_mode`: a root module and a module in
 /// `sub/`, and each thing the go command treats specially when it zips a tag.
 fn module_repo(dir: &Path) -> GitRepo {
-    let repo = GitRepo::init(dir);
+    let repo = GitRepo::init(dir, "main");
     repo.write(&[
         ("go.mod", "module corp.example/Repo.git\n\ngo 1.19\n"),
         ("LICENSE", "Copyright 2024 Corp\n"),
@@ -402,7 +402,7 @@ fn tag_publish_hashes_like_go_direct_mode() {
     let repo = module_repo(&dir.path().join("work"));
     // What a git server holds, served by git daemon; the go command reaches it through a URL
     // rewrite, since a module path cannot name a loopback address.
-    repo.bare_clone(&dir.path().join("served/Repo.git"));
+    repo.publish(&dir.path().join("served/Repo.git"));
     let daemon = GitDaemon::start(&dir.path().join("served"));
     let git_config = dir.path().join("gitconfig");
     daemon.rewrite_config("corp.example", &git_config);

@@ -1,115 +1,18 @@
-//! Git repositories for tag-based publishing, and `git daemon` on a loopback port so that the
-//! `go` command can fetch the same repository in direct mode.
+//! `git daemon` on a loopback port, so that the `go` command can fetch a repository made for
+//! tag-based publishing in direct mode.
 //!
 //! Module paths need a dot in their first element, which no loopback address has, so the go
 //! command is pointed at the daemon by a `url.<base>.insteadOf` rewrite in a test-only
 //! `GIT_CONFIG_GLOBAL`: `https://corp.example/…` becomes `git://127.0.0.1:PORT/…`.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use testkit::git::git;
+
 use super::{wait_until, write_file};
-
-/// `git` with nothing from the host: no system or global config, fixed identity.
-pub fn git_command(dir: &Path) -> Command {
-    let mut command = Command::new("git");
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "modgate test")
-        .env("GIT_AUTHOR_EMAIL", "test@modgate.example")
-        .env("GIT_COMMITTER_NAME", "modgate test")
-        .env("GIT_COMMITTER_EMAIL", "test@modgate.example");
-    command
-}
-
-/// Runs git in `dir`; panics with its stderr on failure.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let output = git_command(dir).args(args).output().expect("running git");
-    assert!(
-        output.status.success(),
-        "git {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A work tree whose commits have fixed dates, so `.info` times can be compared.
-pub struct GitRepo {
-    dir: PathBuf,
-}
-
-impl GitRepo {
-    pub fn init(dir: &Path) -> GitRepo {
-        std::fs::create_dir_all(dir).expect("creating the repository");
-        git(dir, &["init", "--quiet", "--initial-branch=main"]);
-        GitRepo {
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub fn write(&self, files: &[(&str, &str)]) -> &Self {
-        for (name, contents) in files {
-            write_file(&self.dir.join(name), contents);
-        }
-        self
-    }
-
-    pub fn symlink(&self, link: &str, target: &str) -> &Self {
-        std::os::unix::fs::symlink(target, self.dir.join(link)).expect("creating a symlink");
-        self
-    }
-
-    /// Commits everything at `date` (e.g. `2024-03-01T10:00:00Z`).
-    pub fn commit(&self, message: &str, date: &str) -> &Self {
-        git(&self.dir, &["add", "--all"]);
-        let output = git_command(&self.dir)
-            .args(["commit", "--quiet", "-m", message])
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .expect("running git commit");
-        assert!(
-            output.status.success(),
-            "git commit: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        self
-    }
-
-    /// An annotated tag, as releases usually are (the go command peels it to the commit).
-    pub fn tag(&self, name: &str) -> &Self {
-        git(&self.dir, &["tag", "-a", "-m", name, name]);
-        self
-    }
-
-    /// A bare clone at `to`, what a git server holds.
-    pub fn bare_clone(&self, to: &Path) {
-        let parent = to.parent().expect("a parent directory");
-        std::fs::create_dir_all(parent).expect("creating the clone's parent");
-        git(
-            parent,
-            &[
-                "clone",
-                "--quiet",
-                "--bare",
-                &self.dir.display().to_string(),
-                &to.display().to_string(),
-            ],
-        );
-    }
-}
 
 /// `git daemon` serving every repository below a directory, read-only, on a loopback port;
 /// killed by PID when dropped.

@@ -1,12 +1,13 @@
 //! The shared harness of modgate's integration tests: module trees written by hand, the real
 //! `modgate` binary on a loopback port, a test CA, the real `go` command in a clean
 //! environment, a stand-in public proxy that logs what it is asked, raw HTTP helpers, zips and
-//! multipart bodies and a harness for the publishing API, and git repositories served by `git daemon`.
+//! multipart bodies and a harness for the publishing API, and git repositories served by
+//! `git daemon`. What codehost's tests share with these (git repositories and server, the go
+//! commands) is in the `testkit` crate.
 
 mod api;
 mod gateway;
 mod git;
-mod go;
 mod http;
 mod publish;
 pub mod s3;
@@ -17,8 +18,7 @@ mod tree;
 
 pub use api::{Api, Auth, GO_MOD, M_GO, assert_verify_clean, start_server};
 pub use gateway::Gateway;
-pub use git::{GitDaemon, GitRepo};
-pub use go::{GoClient, GoEnv, GoOutput, go_clients};
+pub use git::GitDaemon;
 pub use http::{Http, Reply, raw_request, raw_upload, read_status};
 pub use publish::{
     Published, Token, api_path, describe, files_below, h1_of, module_zip, multipart, new_token,
@@ -29,20 +29,13 @@ pub use s3::{Backend, Storage, Weed};
 pub use second::{Fault, Second};
 pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
 pub use sumdb::TestSumdb;
-pub use tree::{
-    TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree, write_file,
-};
+pub use testkit::git::GitRepo;
+pub use testkit::go::{GoClient, GoEnv, GoOutput, go_clients};
+pub use testkit::{temp_dir, write_file};
+pub use tree::{TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A fresh temporary directory, removed when the test ends.
-pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("modgate-it-")
-        .tempdir()
-        .expect("creating a temporary directory")
-}
 
 /// Polls `done` until it holds or `limit` passes; false on timeout.
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use testkit::write_file;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
@@ -250,14 +251,6 @@ pub fn private_tree(root: &Path) -> TreeBuilder {
         ],
     );
     tree
-}
-
-/// Creates the parent directories too.
-pub fn write_file(path: &Path, contents: impl AsRef<[u8]>) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("creating parent directories");
-    }
-    std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
 /// Relative path → SHA-256 of every file under `root`, to show a tree was not touched.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::write_file;
+use crate::write_file;
 
 /// `git` with nothing from the host: no system or global config, fixed identity.
 pub fn git_command(dir: &Path) -> Command {
@@ -16,10 +16,10 @@ pub fn git_command(dir: &Path) -> Command {
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "codehost test")
-        .env("GIT_AUTHOR_EMAIL", "test@codehost.example")
-        .env("GIT_COMMITTER_NAME", "codehost test")
-        .env("GIT_COMMITTER_EMAIL", "test@codehost.example");
+        .env("GIT_AUTHOR_NAME", "modgate test")
+        .env("GIT_AUTHOR_EMAIL", "test@modgate.example")
+        .env("GIT_COMMITTER_NAME", "modgate test")
+        .env("GIT_COMMITTER_EMAIL", "test@modgate.example");
     command
 }
 

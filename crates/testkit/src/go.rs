@@ -1,6 +1,7 @@
-//! The real `go` command in the clean environment of spec 6.2: nothing from the host, and a
-//! fresh home, GOPATH, module cache and build cache per case, since cached files and go.sum
-//! lines hide requests.
+//! The real `go` commands, each in a clean environment (GOPROXY spec 6.2): nothing from the
+//! host, and a fresh home, GOPATH, module cache and build cache per [`GoEnv`], since cached
+//! files and go.sum lines hide requests. Through a proxy ([`GoEnv::new`]) or in direct mode
+//! against the test git server ([`GoEnv::direct`]), the reference every result is compared with.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -9,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{temp_dir, write_file};
+use crate::git_server::CORP_HOST;
+use crate::{temp_dir, write_file};
 
 /// A go command that has not finished by then is stuck (a TLS or proxy loop), not slow.
-const GO_LIMIT: Duration = Duration::from_secs(240);
+const GO_LIMIT: Duration = Duration::from_secs(300);
 
 /// One go toolchain the tests drive.
 #[derive(Debug, Clone)]
@@ -20,6 +22,19 @@ pub struct GoClient {
     pub bin: PathBuf,
     /// `go version` output, to name the client in failures.
     pub version: String,
+}
+
+impl GoClient {
+    /// The minor version: 19 for go1.19.8.
+    pub fn minor(&self) -> u32 {
+        self.version
+            .split_whitespace()
+            .nth(2)
+            .and_then(|v| v.strip_prefix("go1."))
+            .and_then(|v| v.split('.').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// The clients every go-driven test loops over: `MODGATE_TEST_GO` (a `:`-separated list), else
@@ -111,52 +126,132 @@ pub struct GoOutput {
     pub stderr: String,
 }
 
-/// One object of `go mod download -json`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// One object of `go mod download -json`. Two are equal when they name the same version with
+/// the same hashes (or the same error), wherever their files are.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Downloaded {
     pub path: String,
+    #[serde(default)]
     pub version: String,
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The files in the module cache.
+    #[serde(default)]
+    pub info: String,
+    #[serde(default)]
+    pub go_mod: String,
+    #[serde(default)]
+    pub zip: String,
     #[serde(default)]
     pub sum: String,
     #[serde(default)]
     pub go_mod_sum: String,
+}
+
+impl PartialEq for Downloaded {
+    fn eq(&self, other: &Downloaded) -> bool {
+        let key = |d: &Downloaded| {
+            (
+                d.path.clone(),
+                d.version.clone(),
+                d.query.clone(),
+                d.error.clone(),
+                d.sum.clone(),
+                d.go_mod_sum.clone(),
+            )
+        };
+        key(self) == key(other)
+    }
+}
+
+impl Eq for Downloaded {}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
     #[serde(default)]
-    pub error: Option<String>,
+    versions: Vec<String>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Info {
+    version: String,
+    time: String,
+}
+
+/// What no case wants from the host, and what every case needs.
+fn base_vars(w: &Path) -> Vec<(String, String)> {
+    let path = |p: &str| w.join(p).display().to_string();
+    [
+        ("PATH", "/usr/bin:/bin".to_owned()),
+        ("HOME", path("home")),
+        ("GOPATH", path("gopath")),
+        ("GOMODCACHE", path("gopath/pkg/mod")),
+        ("GOCACHE", path("cache")),
+        ("GOENV", "off".to_owned()),
+        ("GOTOOLCHAIN", "local".to_owned()),
+        // -modcacherw: the module cache is read-only by default, and the temporary directory
+        // could then not be removed after the test.
+        ("GOFLAGS", "-mod=mod -modcacherw".to_owned()),
+        ("GOSUMDB", "off".to_owned()),
+        ("GIT_TERMINAL_PROMPT", "0".to_owned()),
+        ("GIT_CONFIG_NOSYSTEM", "1".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 impl GoEnv {
+    /// Through the proxy `goproxy` only, nothing private or insecure.
     pub fn new(client: &GoClient, goproxy: &str) -> GoEnv {
         let dir = temp_dir();
-        let w = dir.path();
-        let path = |p: &str| w.join(p).display().to_string();
-        std::fs::create_dir_all(w.join("home")).expect("creating $HOME");
-        let vars = [
-            ("PATH", "/usr/bin:/bin".to_owned()),
-            ("HOME", path("home")),
-            ("GOPATH", path("gopath")),
-            ("GOMODCACHE", path("gopath/pkg/mod")),
-            ("GOCACHE", path("cache")),
-            ("GOENV", "off".to_owned()),
-            ("GOTOOLCHAIN", "local".to_owned()),
-            // -modcacherw: the module cache is read-only by default, and the temporary
-            // directory could then not be removed after the test.
-            ("GOFLAGS", "-mod=mod -modcacherw".to_owned()),
-            ("GOPROXY", goproxy.to_owned()),
-            ("GOSUMDB", "off".to_owned()),
-            ("GONOSUMDB", String::new()),
-            ("GOPRIVATE", String::new()),
-            ("GONOPROXY", String::new()),
-            ("GOINSECURE", String::new()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        GoEnv {
+        std::fs::create_dir_all(dir.path().join("home")).expect("creating $HOME");
+        let mut env = GoEnv {
+            vars: base_vars(dir.path()),
             dir,
             client: client.clone(),
-            vars,
+        };
+        for (key, value) in [
+            ("GOPROXY", goproxy),
+            ("GONOSUMDB", ""),
+            ("GOPRIVATE", ""),
+            ("GONOPROXY", ""),
+            ("GOINSECURE", ""),
+        ] {
+            env.set(key, value);
         }
+        env
+    }
+
+    /// Direct mode for `git.corp.example`, through `http_proxy` (the test git server), with
+    /// `user:password` in the home's `.netrc` (read by the go command and by git's curl).
+    pub fn direct(client: &GoClient, http_proxy: &str, user: &str, password: &str) -> GoEnv {
+        let mut env = GoEnv::new(client, "direct");
+        write_file(
+            &env.dir.path().join("home/.netrc"),
+            format!("machine {CORP_HOST} login {user} password {password}\n"),
+        );
+        for (key, value) in [
+            ("GOPRIVATE", CORP_HOST),
+            ("GONOSUMDB", CORP_HOST),
+            ("GOINSECURE", CORP_HOST),
+            ("HTTP_PROXY", http_proxy),
+            ("http_proxy", http_proxy),
+        ] {
+            env.set(key, value);
+        }
+        env
+    }
+
+    pub fn client(&self) -> &GoClient {
+        &self.client
     }
 
     /// Sets or replaces a variable.
@@ -246,19 +341,44 @@ impl GoEnv {
 
     /// `go mod download -json specs…`, which must succeed for every one of them.
     pub fn download(&self, specs: &[&str]) -> Vec<Downloaded> {
-        let mut args = vec!["mod", "download", "-json"];
-        args.extend_from_slice(specs);
-        let output = self.run(None, &args).success();
-        let downloaded = parse_download_json(&output);
-        assert_eq!(downloaded.len(), specs.len(), "{}", output.describe());
+        let downloaded = self.download_each(specs);
         for d in &downloaded {
             assert!(
                 d.error.is_none() && d.sum.starts_with("h1:") && d.go_mod_sum.starts_with("h1:"),
-                "{}: {d:?}",
-                output.command
+                "[{}] go mod download {}: {d:?}",
+                self.client.version,
+                specs.join(" ")
             );
         }
         downloaded
+    }
+
+    /// `go mod download -json specs…`: one object per spec, failures included (their `error`
+    /// is set).
+    pub fn download_each(&self, specs: &[&str]) -> Vec<Downloaded> {
+        let mut args = vec!["mod", "download", "-json"];
+        args.extend_from_slice(specs);
+        let output = self.run(None, &args);
+        let downloaded = parse_download_json(&output);
+        assert_eq!(downloaded.len(), specs.len(), "{}", output.describe());
+        downloaded
+    }
+
+    /// `go list -m -versions -retracted -json module`: the version list.
+    pub fn versions(&self, module: &str) -> Result<Vec<String>, String> {
+        let output = self.run(
+            None,
+            &["list", "-m", "-versions", "-retracted", "-json", module],
+        );
+        if !output.status.success() {
+            return Err(output.stderr);
+        }
+        let listed: Listed = serde_json::from_str(&output.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}", output.describe()));
+        match listed.error {
+            Some(e) => Err(e.to_string()),
+            None => Ok(listed.versions),
+        }
     }
 }
 
@@ -268,6 +388,20 @@ pub fn parse_download_json(output: &GoOutput) -> Vec<Downloaded> {
         .into_iter::<Downloaded>()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{}: {e}", output.describe()))
+}
+
+impl Downloaded {
+    /// The `.info` file's Version and Time.
+    pub fn info(&self) -> (String, String) {
+        let data = std::fs::read(&self.info).unwrap_or_else(|e| panic!("{}: {e}", self.info));
+        let info: Info = serde_json::from_slice(&data).expect("an .info file");
+        (info.version, info.time)
+    }
+
+    /// The `.mod` file.
+    pub fn go_mod_bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.go_mod).unwrap_or_else(|e| panic!("{}: {e}", self.go_mod))
+    }
 }
 
 impl GoOutput {
