@@ -11,8 +11,8 @@ use gomod::ModulePath;
 use crate::auth::{Access, Auth};
 use crate::config::Config;
 use crate::filter::Filters;
-use crate::service::{self, IfAbsent, Privacy, Route, Routes, Service, SourceKind};
-use crate::source::{Source, StoreSource, UpstreamSource};
+use crate::service::{self, GitHook, IfAbsent, Privacy, Route, Routes, Service, SourceKind};
+use crate::source::{GitSource, Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
 use crate::sumdb::ChecksumDb;
 use crate::writer::VersionWriter;
@@ -20,6 +20,19 @@ use crate::writer::VersionWriter;
 /// A checksum database that does not accept a connection by then is down: fail fast, and let
 /// the stored tiles serve.
 const SUMDB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A git host that does not accept a connection by then is down.
+const GIT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every route's source is built from.
+struct Shared<'a> {
+    config: &'a Config,
+    answer_within: Option<Duration>,
+    stored: Arc<dyn Source>,
+    writer: Arc<VersionWriter>,
+    /// The one upstream source every upstream route shares; `None` while offline.
+    upstream: Option<Arc<dyn Source>>,
+}
 
 /// Builds everything the config describes, failing on the first thing that cannot be used.
 /// `answer_within`: how long a client waits for an answer (the request timeout), if one does.
@@ -33,33 +46,21 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
     let writer = Arc::new(VersionWriter::new(store.clone()));
     let sumdb = Arc::new(checksum_db(config, store.clone())?);
     let stored: Arc<dyn Source> = Arc::new(StoreSource::new(store.clone()));
-    let uses_upstream = config
-        .routes
-        .iter()
-        .any(|r| r.source == SourceKind::Upstream);
-    let upstream: Option<Arc<dyn Source>> = match uses_upstream && !config.upstream.offline {
-        true => Some(Arc::new(
-            UpstreamSource::new(
-                &config.upstream,
-                answer_within,
-                stored.clone(),
-                writer.clone(),
-                sumdb.clone(),
-            )
-            .context("setting up the upstream client")?,
-        )),
-        false => None,
+    let upstream = upstream(config, answer_within, &stored, &writer, &sumdb)?;
+    let shared = Shared {
+        config,
+        answer_within,
+        stored,
+        writer: writer.clone(),
+        upstream,
     };
+    let mut git_hooks = Vec::new();
     let routes = config
         .routes
         .iter()
         .map(|r| {
             let access = Access::new(&r.read, &r.write, r.allow.clone(), auth.has_identities());
-            let (source, if_absent) = match (r.source, &upstream) {
-                (SourceKind::Upstream, Some(upstream)) => (upstream.clone(), r.if_absent),
-                (SourceKind::Upstream, None) => (stored.clone(), IfAbsent::RefuseOffline),
-                (SourceKind::Store, _) => (stored.clone(), r.if_absent),
-            };
+            let (source, if_absent) = route_source(&shared, r, &mut git_hooks);
             Route {
                 prefix: r.prefix.clone(),
                 if_absent,
@@ -75,14 +76,74 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
         writer,
         sumdb: config.sumdb.proxy.then_some(sumdb),
         store,
+        git_hooks,
     }))
+}
+
+/// The upstream source, if a route uses one and modgate is not offline.
+fn upstream(
+    config: &Config,
+    answer_within: Option<Duration>,
+    stored: &Arc<dyn Source>,
+    writer: &Arc<VersionWriter>,
+    sumdb: &Arc<ChecksumDb>,
+) -> anyhow::Result<Option<Arc<dyn Source>>> {
+    let used = config
+        .routes
+        .iter()
+        .any(|r| matches!(r.source, SourceKind::Upstream));
+    if !used || config.upstream.offline {
+        return Ok(None);
+    }
+    let source = UpstreamSource::new(
+        &config.upstream,
+        config.outbound.client()?,
+        answer_within,
+        stored.clone(),
+        writer.clone(),
+        sumdb.clone(),
+    )
+    .context("setting up the upstream client")?;
+    Ok(Some(Arc::new(source)))
+}
+
+/// A route's source, and what it answers for what it does not hold; a git route's webhook
+/// secret goes to `git_hooks`.
+fn route_source(
+    shared: &Shared<'_>,
+    route: &service::RouteSettings,
+    git_hooks: &mut Vec<GitHook>,
+) -> (Arc<dyn Source>, IfAbsent) {
+    match (&route.source, &shared.upstream) {
+        (SourceKind::Upstream, Some(upstream)) => (upstream.clone(), route.if_absent),
+        (SourceKind::Upstream, None) => (shared.stored.clone(), IfAbsent::RefuseOffline),
+        (SourceKind::Store, _) => (shared.stored.clone(), route.if_absent),
+        (SourceKind::Git(settings), _) => {
+            let source = Arc::new(GitSource::new(
+                settings,
+                shared.config.outbound.git(GIT_CONNECT_TIMEOUT),
+                shared.config.git_cache_dir.clone(),
+                shared.stored.clone(),
+                shared.writer.clone(),
+                shared.answer_within,
+            ));
+            if let Some(secret) = &settings.webhook_secret {
+                git_hooks.push(GitHook {
+                    secret: secret.clone(),
+                    source: source.clone(),
+                });
+            }
+            (source, route.if_absent)
+        }
+    }
 }
 
 /// The checksum database, told which modules are private: those a private route serves.
 fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
-    let client = reqwest::Client::builder()
+    let client = config
+        .outbound
+        .client()?
         .connect_timeout(SUMDB_CONNECT_TIMEOUT)
-        .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the checksum database's HTTP client")?;
     let privacy = Privacy::new(&config.routes);

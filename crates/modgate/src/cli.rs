@@ -270,6 +270,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         htpasswd: args.htpasswd,
         upstream: args.upstream,
         offline: args.offline.then_some(true),
+        ..Overrides::default()
     };
     let config = load(args.config, flags)?;
     limit_malloc_arenas();

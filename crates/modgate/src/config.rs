@@ -13,6 +13,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::auth::AuthSettings;
+use crate::outbound::OutboundSettings;
 use crate::service::{IfAbsent, RouteSettings, SourceKind};
 use crate::source::UpstreamSettings;
 use crate::storage::StoreSettings;
@@ -20,7 +21,8 @@ use crate::sumdb::SumdbSettings;
 use crate::telemetry::LogFormat;
 use crate::tls::TlsSettings;
 use filter::{RawFilter, filters};
-use route::{RawRoute, route};
+use git::RawGitCache;
+use route::{RawRoute, RouteContext, route};
 use storage::storage;
 use sumdb::RawSumdb;
 use upstream::{RawUpstream, upstream};
@@ -75,6 +77,17 @@ pub(crate) struct RawConfig {
     routes: Vec<RawRoute>,
     #[serde(default)]
     sumdb: RawSumdb,
+    #[serde(default)]
+    git: RawGitCache,
+    #[serde(default)]
+    network: RawNetwork,
+}
+
+/// `[network]`: what every outbound connection shares.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +152,8 @@ pub(crate) struct Overrides {
     pub htpasswd: Option<PathBuf>,
     pub upstream: Option<String>,
     pub offline: Option<bool>,
+    /// `MODGATE_GIT_PASSWORD`: modgate's password or token for every git route's host.
+    pub git_password: Option<String>,
 }
 
 /// The validated configuration: plain settings, each of the type the module that uses it
@@ -160,6 +175,9 @@ pub(crate) struct Config {
     pub filters: Vec<crate::filter::Rule>,
     pub routes: Vec<RouteSettings>,
     pub sumdb: SumdbSettings,
+    /// Where git routes keep their repositories' mirrors.
+    pub git_cache_dir: PathBuf,
+    pub outbound: OutboundSettings,
 }
 
 impl RawConfig {
@@ -210,6 +228,7 @@ impl Overrides {
             htpasswd: var("MODGATE_HTPASSWD").map(PathBuf::from),
             upstream: var("MODGATE_UPSTREAM"),
             offline: var("MODGATE_OFFLINE").map(|v| v != "0" && v != "false"),
+            git_password: var("MODGATE_GIT_PASSWORD"),
         }
     }
 
@@ -224,6 +243,7 @@ impl Overrides {
             htpasswd: over.htpasswd.or(self.htpasswd),
             upstream: over.upstream.or(self.upstream),
             offline: over.offline.or(self.offline),
+            git_password: over.git_password.or(self.git_password),
         }
     }
 }
@@ -243,7 +263,20 @@ impl Config {
         let storage = storage(raw.storage, overrides.store, base_dir)?;
         let auth = auth(raw.auth, overrides.htpasswd, in_file)?;
         let upstream = upstream(raw.upstream, overrides.upstream, overrides.offline)?;
-        let routes = routes(raw.routes, &auth)?;
+        let context = RouteContext {
+            auth: &auth,
+            base_dir,
+            git_password: overrides.git_password.as_deref(),
+        };
+        let routes = routes(raw.routes, &context)?;
+        let git_cache_dir = git::cache_dir(raw.git, &storage, base_dir);
+        let outbound = OutboundSettings {
+            ca_file: raw
+                .network
+                .ca_file
+                .map(|p| existing_file("network.ca_file", in_file(p)))
+                .transpose()?,
+        };
         Ok(Config {
             listen: server.listen,
             log_format: server.log_format,
@@ -257,6 +290,8 @@ impl Config {
             storage,
             auth,
             sumdb: sumdb::sumdb(raw.sumdb, upstream.offline)?,
+            git_cache_dir,
+            outbound,
             upstream,
             filters: filters(raw.filters)?,
             routes,
@@ -380,7 +415,10 @@ fn auth(
     })
 }
 
-fn routes(raw: Vec<RawRoute>, auth: &AuthSettings) -> Result<Vec<RouteSettings>, ConfigError> {
+fn routes(
+    raw: Vec<RawRoute>,
+    context: &RouteContext<'_>,
+) -> Result<Vec<RouteSettings>, ConfigError> {
     if raw.is_empty() {
         // The seed's behaviour: every module in the store, 404 for the rest.
         return Ok(vec![RouteSettings {
@@ -396,7 +434,7 @@ fn routes(raw: Vec<RawRoute>, auth: &AuthSettings) -> Result<Vec<RouteSettings>,
     let routes: Vec<RouteSettings> = raw
         .into_iter()
         .enumerate()
-        .map(|(i, r)| route(i, r, auth))
+        .map(|(i, r)| route(i, r, context))
         .collect::<Result<_, _>>()?;
     let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
     prefixes.sort_unstable();
@@ -476,6 +514,7 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 }
 
 mod filter;
+mod git;
 mod route;
 mod storage;
 mod sumdb;

@@ -25,6 +25,7 @@ mod filter;
 mod git;
 mod http;
 mod memory;
+mod outbound;
 mod proxy_files;
 mod sendfile;
 mod serve;

@@ -9,13 +9,14 @@
 //! | memory | kind | holds | trusted for | bound | used by |
 //! |---|---|---|---|---|---|
 //! | responses | Kept | rendered `.info`/`.mod`/small `.zip` answers, by request path | ever | [`RESPONSES_BYTES`] | `http::kept` |
+//! | absences | Dated | rendered "not here" answers (404, or a private route's 403), by request path: the only "not found" kept | [`ABSENT_FOR`], or until this process writes | [`ABSENT_ENTRIES`] | `http::kept` |
 //! | version files | Kept | `.info` and `.mod` bytes | ever | [`VERSION_FILES_BYTES`] | `source::store` |
-//! | absent files | Dated | a version file found absent: the only "not found" kept | [`ABSENT_FOR`], or until this process writes | [`ABSENT_ENTRIES`] | `source::store` |
 //! | held modules | Dated | the modules a route holds, to tell import probes from leaks | [`HELD_MODULES_FOR`] | one per route | `service::absent` |
 //! | upstream answers | Dated | `list`, `@latest`, queries and upstream "not found"s | `[upstream] list_ttl_secs`, `not_found_ttl_secs` | [`UPSTREAM_ANSWERS`] | `source::upstream` |
 //! | checksum records | Dated | proven lookups of the public checksum database | [`RECORD_PROXY_FOR`] to proxy clients; ever for checks | [`CHECKSUM_RECORDS`] | `sumdb` |
 //! | recent tiles | Dated | tiles not stored (partial, data, unproven) | [`RECENT_TILE_FOR`] | [`RECENT_TILES`] | `sumdb::tiles` |
 //! | tree head | Dated | the checksum database's `latest` note | [`TREE_HEAD_FOR`] | one | `sumdb` |
+//! | git locations | Dated | the repository a module path lives in, by go-import discovery | `[route.git] refresh_secs` | [`GIT_LOCATIONS`] | `source::git` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
@@ -38,12 +39,12 @@ pub(crate) const MAX_KEPT_RESPONSE: u64 = 128 << 10;
 pub(crate) const VERSION_FILES_BYTES: u64 = 4 << 20;
 /// Larger version files are read from the store each time.
 pub(crate) const MAX_KEPT_VERSION_FILE: usize = 64 << 10;
-/// How long a version file found absent is taken to be absent. A write through this process
+/// How long an answer that something is not here is reused. A write through this process
 /// makes it look again at once; a version published through another replica on the same
 /// bucket is seen within this time.
 pub(crate) const ABSENT_FOR: Duration = Duration::from_secs(1);
-/// Absent files remembered at most: a flood of requests for what is not here (import probes,
-/// scanners, a misconfigured CI) then costs memory lookups, not storage reads.
+/// Absences remembered at most: a flood of requests for what is not here (import probes,
+/// scanners, a misconfigured CI) then costs what a kept answer does, not storage reads.
 pub(crate) const ABSENT_ENTRIES: usize = 4096;
 /// How long a route's list of modules is reused. It is read only to tell an import probe from
 /// a leak, so a short reuse keeps a flood of probes off the store while hand-copied modules
@@ -63,6 +64,8 @@ pub(crate) const RECENT_TILE_FOR: Duration = Duration::from_secs(10);
 pub(crate) const RECENT_TILES: usize = 512;
 /// How long the checksum database's `latest` is reused.
 pub(crate) const TREE_HEAD_FOR: Duration = Duration::from_secs(5);
+/// Module paths whose repository was discovered, remembered at most.
+pub(crate) const GIT_LOCATIONS: usize = 10_000;
 /// How long a wrong password is remembered, so that a client retrying it in a loop costs a
 /// lookup rather than a bcrypt check each time.
 pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);

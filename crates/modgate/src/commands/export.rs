@@ -17,7 +17,7 @@ pub(crate) fn run(storage: &StoreSettings, dest: &Path) -> anyhow::Result<(usize
         let keys = store.keys(None).await?;
         let keys: Vec<_> = keys
             .into_iter()
-            .filter(|k| !storage::is_staging(k))
+            .filter(|k| !storage::is_reserved(k))
             .collect();
         let progress = ProgressBar::new(keys.len() as u64);
         progress.set_style(

@@ -32,7 +32,10 @@ pub(crate) fn versions(root: &Path) -> anyhow::Result<Vec<TreeVersion>> {
 fn walk(root: &Path, dir: &Path, found: &mut Vec<TreeVersion>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;
-        if !entry.file_type()?.is_dir() {
+        // modgate's own state (staging, git mirrors) holds no versions.
+        if !entry.file_type()?.is_dir()
+            || entry.file_name().to_string_lossy().starts_with(".modgate")
+        {
             continue;
         }
         let path = entry.path();

@@ -3,9 +3,19 @@
 
 use serde::Deserialize;
 
+use super::git::{RawGit, git};
 use super::{ConfigError, invalid, parse_nets};
 use crate::auth::{AuthSettings, RightsSettings};
 use crate::service::{IfAbsent, RouteSettings, SourceKind};
+
+/// What a route's settings are checked against: the users and tokens, and where relative
+/// paths and the git password come from.
+pub(super) struct RouteContext<'a> {
+    pub auth: &'a AuthSettings,
+    pub base_dir: &'a std::path::Path,
+    /// `MODGATE_GIT_PASSWORD`, for every git route.
+    pub git_password: Option<&'a str>,
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,17 +30,34 @@ pub(super) struct RawRoute {
     write_users: Option<Vec<String>>,
     write_groups: Option<Vec<String>>,
     allow: Option<Vec<String>>,
+    git: Option<RawGit>,
 }
 
 pub(super) fn route(
     index: usize,
     raw: RawRoute,
-    auth: &AuthSettings,
+    context: &RouteContext<'_>,
 ) -> Result<RouteSettings, ConfigError> {
     let key = |name: &str| format!("route[{index}].{name}");
+    let auth = context.auth;
     let prefix = prefix(raw.prefix, &key)?;
-    let private = raw.private.unwrap_or(false);
-    let source = source(raw.source.as_deref(), private, &key)?;
+    // A git host is the company's own: its modules are private unless a route says otherwise.
+    let private = raw.private.unwrap_or(raw.source.as_deref() == Some("git"));
+    let source = match raw.source.as_deref() {
+        Some("git") => {
+            SourceKind::Git(git(index, raw.git, context.git_password, context.base_dir)?)
+        }
+        other if raw.git.is_some() => {
+            return Err(invalid(
+                key("git"),
+                format!(
+                    "only for source = \"git\", not {:?}",
+                    other.unwrap_or("store")
+                ),
+            ));
+        }
+        other => source(other, private, &key)?,
+    };
     let if_absent = match raw.missing.as_deref() {
         None if private => IfAbsent::Refuse,
         None | Some("not-found") => IfAbsent::NotFound,
@@ -93,7 +120,7 @@ fn source(
         Some("upstream") => Ok(SourceKind::Upstream),
         Some(other) => Err(invalid(
             key("source"),
-            format!("{other:?}: expected \"store\" or \"upstream\""),
+            format!("{other:?}: expected \"store\", \"upstream\" or \"git\""),
         )),
     }
 }

@@ -58,9 +58,55 @@ fn bad_values_name_their_key() {
         ("[upstream]\nproxies = \"direct\"", "upstream.proxies"),
         ("[upstream]\nlist_ttl_secs = 0", "upstream.list_ttl_secs"),
         (
-            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"",
+            "[[route]]\nprefix = \"a.example\"\nsource = \"svn\"",
             "route[0].source",
         ),
+        // A git route: its section and keys.
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"",
+            "route[0].git.url",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\n[route.git]\nurl = \"https://a.example/{repo}\"",
+            "route[0].git",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/x.git\"",
+            "route[0].git.url",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://bot:pw@a.example/{repo}\"",
+            "route[0].git.url",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"ftp://a.example/{repo}\"",
+            "route[0].git.url",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/{repo}\"\nroot_depth = 0",
+            "route[0].git.root_depth",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/{repo}\"\ndiscovery = \"https://a.example/go-get\"",
+            "route[0].git.discovery",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/{repo}\"\nusername = \"bot\"",
+            "route[0].git.password_file",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/{repo}\"\npassword_file = \"/nonexistent/pw\"",
+            "route[0].git.password_file",
+        ),
+        (
+            "[[route]]\nprefix = \"a.example\"\nsource = \"git\"\n[route.git]\nurl = \"https://a.example/{repo}\"\nrefresh_secs = 0",
+            "route[0].git.refresh_secs",
+        ),
+        (
+            "[network]\nca_file = \"/nonexistent/ca.pem\"",
+            "network.ca_file",
+        ),
+        ("[git]\ncache = \"x\"", "cache"),
         ("[[filter]]\nreason = \"no\"", "filter[0].module"),
         ("[[filter]]\nmodule = \"a.example/[\"", "filter[0].module"),
         (
@@ -133,7 +179,7 @@ fn upstream_routes_and_filters_have_defaults() {
         "[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n\n[[filter]]\nmodule = \"example.com/bad\"\n",
     )
     .expect("valid");
-    assert_eq!(config.routes[0].source, SourceKind::Upstream);
+    assert!(matches!(config.routes[0].source, SourceKind::Upstream));
     assert_eq!(config.upstream.proxies.len(), 1);
     assert_eq!(config.upstream.proxies[0].url, "https://proxy.golang.org");
     assert!(!config.upstream.offline);
@@ -201,4 +247,43 @@ fn sumdb_bad_values_name_their_key() {
         let err = from_text(&text).expect_err(&text).to_string();
         assert!(err.contains(key), "{text:?}: {err}");
     }
+}
+
+#[test]
+fn a_git_route_is_private_and_its_secrets_come_from_files() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("token"), "glpat-123\n").expect("token");
+    let text = "[[route]]\nprefix = \"git.corp.example\"\nsource = \"git\"\n\
+        [route.git]\nurl = \"https://git.corp.example/{repo}.git\"\nroot_depth = 3\n\
+        token_file = \"token\"\n";
+    let raw = RawConfig::parse(text, Path::new("test.toml")).expect("parses");
+    let config = Config::from_raw(raw, Overrides::default(), dir.path()).expect("valid");
+    let route = &config.routes[0];
+    assert!(route.private);
+    assert_eq!(route.if_absent, IfAbsent::Refuse);
+    let SourceKind::Git(git) = &route.source else {
+        panic!("not a git route: {:?}", route.source);
+    };
+    assert_eq!(git.locate, crate::source::Locate::RootDepth(3));
+    let credentials = git.credentials.as_ref().expect("credentials");
+    assert_eq!(
+        (credentials.username.as_str(), credentials.password.as_str()),
+        ("oauth2", "glpat-123")
+    );
+    assert_eq!(config.git_cache_dir, dir.path().join("./data/.modgate/git"));
+    // MODGATE_GIT_PASSWORD wins over the file.
+    let raw = RawConfig::parse(text, Path::new("test.toml")).expect("parses");
+    let overrides = Overrides {
+        git_password: Some("from-env".to_owned()),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, overrides, dir.path()).expect("valid");
+    let SourceKind::Git(git) = &config.routes[0].source else {
+        panic!("not a git route");
+    };
+    assert_eq!(
+        git.credentials.as_ref().map(|c| c.password.as_str()),
+        Some("from-env")
+    );
+    assert!(!format!("{:?}", git.credentials).contains("from-env"));
 }

@@ -30,6 +30,14 @@ impl HttpError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
     /// DESIGN.md's status table. `malformed` is the status for a malformed request: 404 with
     /// a reason on GOPROXY paths (spec 7.1: any 4xx is safe, and only clients other than `go`
     /// send them), 400 on the API.

@@ -38,19 +38,27 @@ pub(crate) async fn handle(
     // GOPROXY requests have no body; the rest is borrowed from here on.
     let (parts, _) = request.into_parts();
     let (method, headers, path) = (&parts.method, &parts.headers, parts.uri.path());
-    let (endpoint, outcome) = match state.kept.get(path) {
-        Some(ready) => (
+    // Read before anything is looked for: a write meanwhile makes what is not found now stale.
+    let generation = state.service.generation();
+    let asked = Asked {
+        method,
+        headers,
+        path,
+        generation,
+    };
+    let (endpoint, outcome) = if let Some(ready) = state.kept.get(path) {
+        let kept = kept(&state, peer, &asked, &ready.module).await;
+        (
             ready.endpoint,
-            kept(&state, peer, method, headers, &ready).await,
-        ),
-        None => {
-            let parsed = request::parse(path);
-            let endpoint = parsed.as_ref().map_or("invalid", Request::endpoint);
-            (
-                endpoint,
-                answer(&state, peer, method, path, parsed, headers).await,
-            )
-        }
+            kept.map(|()| ready.respond(headers, IMMUTABLE)),
+        )
+    } else if let Some(absence) = state.kept.absence(path, generation) {
+        let kept = kept(&state, peer, &asked, &absence.module).await;
+        (absence.endpoint, kept.map(|()| absence.respond()))
+    } else {
+        let parsed = request::parse(path);
+        let endpoint = parsed.as_ref().map_or("invalid", Request::endpoint);
+        (endpoint, answer(&state, peer, &asked, parsed).await)
     };
     let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(Endpoint(endpoint));
@@ -68,45 +76,60 @@ fn check_method(method: &Method) -> Result<(), HttpError> {
     ))
 }
 
-/// An answer kept from before, for a caller the service lets read the module.
+/// What a request asks, borrowed from it.
+struct Asked<'a> {
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    path: &'a str,
+    /// The service's generation before anything was looked for.
+    generation: u64,
+}
+
+/// Whether an answer kept from before may go to this caller: the service's access check, as
+/// for every other answer.
 async fn kept(
     state: &AppState,
     peer: SocketAddr,
-    method: &Method,
-    headers: &HeaderMap,
-    ready: &Ready,
-) -> Result<Response, HttpError> {
-    check_method(method)?;
+    asked: &Asked<'_>,
+    module: &gomod::ModulePath,
+) -> Result<(), HttpError> {
+    check_method(asked.method)?;
     let refusal = |r| state.refusal(r, StatusCode::NOT_FOUND);
-    let caller = caller(state, peer, headers).await.map_err(refusal)?;
-    state
-        .service
-        .may_read(&caller, &ready.module)
-        .map_err(refusal)?;
-    Ok(ready.respond(headers, IMMUTABLE))
+    let caller = caller(state, peer, asked.headers).await.map_err(refusal)?;
+    state.service.may_read(&caller, module).map_err(refusal)
 }
 
 async fn answer(
     state: &AppState,
     peer: SocketAddr,
-    method: &Method,
-    path: &str,
+    asked: &Asked<'_>,
     parsed: Result<Request, crate::service::Malformed>,
-    headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
-    check_method(method)?;
+    check_method(asked.method)?;
     let refusal = |r| state.refusal(r, StatusCode::NOT_FOUND);
-    let caller = caller(state, peer, headers).await.map_err(refusal)?;
-    let answer = state
-        .service
-        .get(&caller, parsed.as_ref())
-        .await
-        .map_err(refusal)?;
+    let caller = caller(state, peer, asked.headers).await.map_err(refusal)?;
+    let answer = state.service.get(&caller, parsed.as_ref()).await;
     // `get` answers only what parsed.
     let Ok(request) = parsed else {
-        return Err(HttpError::new(StatusCode::NOT_FOUND, "invalid request"));
+        return Err(answer.map_or_else(refusal, |_| {
+            HttpError::new(StatusCode::NOT_FOUND, "invalid request")
+        }));
     };
-    shape(state, path, answer, &request, headers).await
+    match answer {
+        Ok(answer) => shape(state, asked.path, answer, &request, asked.headers).await,
+        Err(absence) if absence.is_absence() => {
+            let error = refusal(absence);
+            state.kept.keep_absence(
+                asked.path,
+                request.module().clone(),
+                request.endpoint(),
+                (error.status(), error.reason()),
+                asked.generation,
+            );
+            Err(error)
+        }
+        Err(other) => Err(refusal(other)),
+    }
 }
 
 /// The response for an answer: content type, ETag, lifetime; immutable answers kept.

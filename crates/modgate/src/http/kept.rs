@@ -1,10 +1,12 @@
 //! Rendered answers kept by request path as sent: `.info`, `.mod` and small `.zip` answers
-//! of versions, which never change once served, with their headers ready.
+//! of versions, which never change once served, with their headers ready; and, for a moment,
+//! answers that something is not here.
 //!
-//! The `go` command asks for them far more than for anything else: a hit skips parsing the
-//! path, the service's sources and the store, and hashing the ETag. Only the answer is kept;
-//! who may read it is asked of the service on every request (`Service::may_read`), as on a
-//! miss.
+//! The `go` command asks for versions far more than for anything else: a hit skips parsing
+//! the path, the service's sources and the store, and hashing the ETag. A flood of requests
+//! for what is not here (import probes, scanners, a misconfigured CI) costs the same. Only the
+//! answer is kept; who may read it is asked of the service on every request
+//! (`Service::may_read`), as on a miss.
 
 use std::sync::Arc;
 
@@ -15,7 +17,8 @@ use bytes::Bytes;
 use gomod::ModulePath;
 use sha2::{Digest, Sha256};
 
-use crate::memory::{self, Kept, Weighed};
+use super::error;
+use crate::memory::{self, Dated, Kept, Weighed};
 
 /// Versions never change once published, so clients and caches may keep them for a year.
 pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -76,27 +79,78 @@ impl Weighed for Ready {
     }
 }
 
+/// An answer that something is not here: a 404, or a private route's refusal.
+pub(crate) struct Absence {
+    /// The module path, to check access by.
+    pub module: ModulePath,
+    pub endpoint: &'static str,
+    status: StatusCode,
+    /// The one-line body.
+    body: Bytes,
+    /// The service's generation when the answer was looked for.
+    generation: u64,
+}
+
+impl Absence {
+    pub fn respond(&self) -> Response {
+        error::line_response(self.status, self.body.clone())
+    }
+}
+
 /// The kept answers.
-pub(crate) struct KeptAnswers(Kept<String, Arc<Ready>>);
+pub(crate) struct KeptAnswers {
+    versions: Kept<String, Arc<Ready>>,
+    absences: Dated<String, Arc<Absence>>,
+}
 
 impl Default for KeptAnswers {
     fn default() -> Self {
-        KeptAnswers(Kept::new(memory::RESPONSES_BYTES))
+        KeptAnswers {
+            versions: Kept::new(memory::RESPONSES_BYTES),
+            absences: Dated::new(memory::ABSENT_ENTRIES),
+        }
     }
 }
 
 impl KeptAnswers {
     pub fn get(&self, path: &str) -> Option<Arc<Ready>> {
-        self.0.get(path)
+        self.versions.get(path)
     }
 
     /// Keeps an immutable answer for `path`, unless it is too large to be worth the memory.
     pub fn keep(&self, path: &str, ready: Ready) -> Arc<Ready> {
         let ready = Arc::new(ready);
         if ready.body.len() as u64 <= memory::MAX_KEPT_RESPONSE {
-            self.0.keep(path.to_owned(), ready.clone());
+            self.versions.keep(path.to_owned(), ready.clone());
         }
         ready
+    }
+
+    /// A "not here" for `path` still current: younger than `ABSENT_FOR`, and the service's
+    /// generation (`generation`, now) unchanged since it was looked for.
+    pub fn absence(&self, path: &str, generation: u64) -> Option<Arc<Absence>> {
+        self.absences
+            .fresh(path, memory::ABSENT_FOR)
+            .filter(|absence| absence.generation == generation)
+    }
+
+    /// Keeps a "not here" for `path`, looked for at `generation`.
+    pub fn keep_absence(
+        &self,
+        path: &str,
+        module: ModulePath,
+        endpoint: &'static str,
+        (status, reason): (StatusCode, &str),
+        generation: u64,
+    ) {
+        let absence = Absence {
+            module,
+            endpoint,
+            status,
+            body: error::one_line(reason),
+            generation,
+        };
+        self.absences.remember(path.to_owned(), Arc::new(absence));
     }
 }
 
@@ -129,6 +183,18 @@ pub(super) fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absence_lasts_until_the_store_is_written() {
+        let kept = KeptAnswers::default();
+        let path = "/example.com/x/@v/v1.0.0.info";
+        let module = ModulePath::new("example.com/x").expect("valid");
+        let not_found = (StatusCode::NOT_FOUND, "gone");
+        kept.keep_absence(path, module, "info", not_found, 7);
+        assert!(kept.absence(path, 7).is_some());
+        assert!(kept.absence(path, 8).is_none(), "a write happened since");
+        assert!(kept.absence("/example.com/y/@v/list", 7).is_none());
+    }
 
     #[test]
     fn etags_follow_the_content_and_if_none_match() {

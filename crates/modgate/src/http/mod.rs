@@ -6,6 +6,7 @@
 mod access;
 mod error;
 mod goproxy;
+mod hooks;
 mod kept;
 mod ops;
 mod publish;
@@ -102,6 +103,7 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         .merge(reading)
         // Publishing bounds its body itself while streaming it to disk.
         .merge(publish::router())
+        .merge(hooks::router())
         .with_state(state)
         .layer(middleware::from_fn_with_state(limits, access::observe))
 }

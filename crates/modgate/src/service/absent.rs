@@ -58,16 +58,12 @@ impl HeldModules {
                 "{what}: no such version in {here}; not asking elsewhere"
             ));
         }
-        let held = match self.of(route).await {
-            Ok(held) => held,
-            Err(e) => return Refusal::Failed(Failure::new(e.kind(), module.as_str(), e)),
-        };
         // The go command probes every prefix of an import path (and the import path itself)
         // while looking for the module that provides it; those must be 404 or `go get` fails.
-        let related = held.iter().any(|m| {
-            is_path_prefix(module.as_str(), m.as_str())
-                || is_path_prefix(m.as_str(), module.as_str())
-        });
+        let related = match self.is_near_held(route, module).await {
+            Ok(related) => related,
+            Err(e) => return Refusal::Failed(Failure::new(e.kind(), module.as_str(), e)),
+        };
         if related {
             Refusal::NotFound(format!("{what}: not a module in {here}"))
         } else {
@@ -75,6 +71,21 @@ impl HeldModules {
                 "{what}: not a module in {here}; not asking elsewhere"
             ))
         }
+    }
+}
+
+impl HeldModules {
+    /// Whether `module` is an ancestor or a descendant of a module the route holds, or lies
+    /// in a repository of its source.
+    async fn is_near_held(&self, route: &Route, module: &ModulePath) -> Result<bool, SourceError> {
+        let held = self.of(route).await?;
+        let path = module.as_str();
+        let near =
+            |m: &ModulePath| is_path_prefix(path, m.as_str()) || is_path_prefix(m.as_str(), path);
+        if held.iter().any(near) {
+            return Ok(true);
+        }
+        route.source.holds_near(module).await
     }
 }
 

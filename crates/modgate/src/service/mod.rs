@@ -17,6 +17,7 @@
 //! leave the service ([`Refusal::reported`]).
 
 mod absent;
+mod hooks;
 mod latest;
 mod publish;
 mod refusal;
@@ -37,6 +38,7 @@ use crate::sumdb::{ChecksumDb, SumdbError};
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
+pub(crate) use hooks::{GitHook, PushEvent};
 pub(crate) use publish::Upload;
 pub(crate) use refusal::{Failure, FailureKind, Refusal};
 pub(crate) use request::{
@@ -53,6 +55,8 @@ pub(crate) struct Parts {
     /// The checksum database proxy; `None` when `[sumdb] proxy = false`.
     pub sumdb: Option<Arc<ChecksumDb>>,
     pub store: Store,
+    /// The git routes that take push webhooks.
+    pub git_hooks: Vec<GitHook>,
 }
 
 pub(crate) struct Service {
@@ -63,6 +67,7 @@ pub(crate) struct Service {
     writer: Arc<VersionWriter>,
     sumdb: Option<Arc<ChecksumDb>>,
     store: Store,
+    git_hooks: Vec<GitHook>,
 }
 
 impl Service {
@@ -75,6 +80,7 @@ impl Service {
             writer: parts.writer,
             sumdb: parts.sumdb,
             store: parts.store,
+            git_hooks: parts.git_hooks,
         }
     }
 
@@ -161,6 +167,12 @@ impl Service {
             .map_err(|e| Failure::new(FailureKind::Storage, self.store.description(), e))
     }
 
+    /// Changes whenever this process writes to the store: an answer that something is not
+    /// here, kept from before this changed, may be wrong now.
+    pub fn generation(&self) -> u64 {
+        self.store.writes()
+    }
+
     pub fn store_description(&self) -> &str {
         self.store.description()
     }
@@ -208,14 +220,18 @@ impl Service {
                 self.check_allowed(version.path(), version.version().as_str())?;
                 match source.go_mod(version).await.map_err(&failed)? {
                     Some(go_mod) => Ok(Answer::Mod(go_mod)),
-                    None => Err(self.missing_version(route, version.path(), version).await),
+                    None => Err(self
+                        .missing_version(route, version.path(), version.version())
+                        .await),
                 }
             }
             Request::Zip(version) => {
                 self.check_allowed(version.path(), version.version().as_str())?;
                 match source.zip(version).await.map_err(&failed)? {
                     Some(zip) => Ok(Answer::Zip(zip)),
-                    None => Err(self.missing_version(route, version.path(), version).await),
+                    None => Err(self
+                        .missing_version(route, version.path(), version.version())
+                        .await),
                 }
             }
         }

@@ -83,6 +83,12 @@ impl fmt::Display for Failure {
 }
 
 impl Refusal {
+    /// Whether this says what is not here (a 404, or a private route's refusal): an answer
+    /// that only a write to the store changes, and so may be kept for a moment.
+    pub fn is_absence(&self) -> bool {
+        matches!(self, Refusal::NotFound(_) | Refusal::NotHere(_))
+    }
+
     /// Reports a failure once, where every request's outcome passes (the service's entry
     /// points): storage and upstream failures are logged with their cause, and a checksum
     /// mismatch is a security event, logged and counted.

@@ -21,12 +21,14 @@ pub(crate) enum IfAbsent {
 }
 
 /// Where a route's versions come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) enum SourceKind {
     /// The store only.
     Store,
     /// The store, filled from the upstream proxies on a miss.
     Upstream,
+    /// The store, filled from a git host on a miss.
+    Git(crate::source::GitSettings),
 }
 
 /// `[[route]]` as configured.

@@ -1,7 +1,8 @@
 //! Where versions come from. A route holds a `Source`: the store as it is, or the store filled
-//! from an upstream proxy on a miss. Sources that fill the store do it through the version
+//! on a miss from an upstream proxy or from the company's git host. Sources that fill the store do it through the version
 //! writer (`crate::writer`), never by writing files themselves.
 
+mod git;
 mod store;
 mod upstream;
 
@@ -10,6 +11,7 @@ use bytes::Bytes;
 use gomod::{ModulePath, ModuleVersion, Version};
 
 use crate::storage::{StorageError, StoredObject};
+pub(crate) use git::{GitError, GitSettings, GitSource, Locate};
 pub(crate) use store::StoreSource;
 pub(crate) use upstream::{UpstreamError, UpstreamProxy, UpstreamSettings, UpstreamSource};
 
@@ -36,6 +38,8 @@ pub(crate) enum SourceError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    #[error(transparent)]
+    Git(#[from] GitError),
 }
 
 impl SourceError {
@@ -43,6 +47,7 @@ impl SourceError {
         match self {
             SourceError::Storage(_) => FailureKind::Storage,
             SourceError::Upstream(e) => e.kind(),
+            SourceError::Git(e) => e.kind(),
         }
     }
 }
@@ -79,4 +84,9 @@ pub(crate) trait Source: Send + Sync {
     }
     /// The modules held under `prefix` ("" for all).
     async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError>;
+    /// Whether `module` lies where this source holds modules it does not list (a repository
+    /// on a git host): the go command's import probes of its paths get a 404.
+    async fn holds_near(&self, _module: &ModulePath) -> Result<bool, SourceError> {
+        Ok(false)
+    }
 }

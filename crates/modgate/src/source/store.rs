@@ -2,16 +2,14 @@
 //!
 //! A version is served only once its `.info` exists (the writer writes it last). `.info` and
 //! `.mod` of visible versions never change, so they are kept in memory: the `go` command asks
-//! for them far more often than for zips. Absent ones are remembered for a moment (the one
-//! memory of "not found" in the server), so a flood of requests for what is not here (import
-//! probes, scanners) does not become a flood of storage reads.
+//! for them far more often than for zips.
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use gomod::{ModulePath, ModuleVersion, Version};
 
 use super::{Source, SourceError};
-use crate::memory::{self, Dated, Kept};
+use crate::memory::{self, Kept};
 use crate::storage::{
     Store, StoredObject, VersionFile, module_dir, module_root, modules_of, version_file,
     visible_versions,
@@ -20,9 +18,6 @@ use crate::storage::{
 pub(crate) struct StoreSource {
     store: Store,
     version_files: Kept<String, Bytes>,
-    /// Key → the store's write count when it was found absent: a write through this process
-    /// since then may have added it.
-    absent: Dated<String, u64>,
 }
 
 impl StoreSource {
@@ -30,7 +25,6 @@ impl StoreSource {
         StoreSource {
             store,
             version_files: Kept::new(memory::VERSION_FILES_BYTES),
-            absent: Dated::new(memory::ABSENT_ENTRIES),
         }
     }
 
@@ -44,17 +38,11 @@ impl StoreSource {
         if let Some(bytes) = self.version_files.get(key.as_ref()) {
             return Ok(Some(bytes));
         }
-        let writes = self.store.writes();
-        if self.absent.fresh(key.as_ref(), memory::ABSENT_FOR) == Some(writes) {
-            return Ok(None);
-        }
         let read = self.store.read(&key).await?;
-        match &read {
-            Some(bytes) if bytes.len() <= memory::MAX_KEPT_VERSION_FILE => {
-                self.version_files.keep(key.to_string(), bytes.clone());
-            }
-            Some(_) => {}
-            None => self.absent.remember(key.to_string(), writes),
+        if let Some(bytes) = &read
+            && bytes.len() <= memory::MAX_KEPT_VERSION_FILE
+        {
+            self.version_files.keep(key.to_string(), bytes.clone());
         }
         Ok(read)
     }

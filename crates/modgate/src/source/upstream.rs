@@ -96,13 +96,14 @@ impl UpstreamSource {
     /// answer.
     pub fn new(
         settings: &UpstreamSettings,
+        http: reqwest::ClientBuilder,
         answer_within: Option<Duration>,
         stored: Arc<dyn Source>,
         writer: Arc<VersionWriter>,
         sumdb: Arc<ChecksumDb>,
     ) -> Result<UpstreamSource, reqwest::Error> {
         let wait_limit = answer_within.map_or(Duration::MAX, |within| within.mul_f64(0.9));
-        let client = Arc::new(UpstreamClient::new(settings)?);
+        let client = Arc::new(UpstreamClient::new(settings, http)?);
         let proxies = settings.proxies.len() as u32;
         // Each proxy in the list may take the whole timeout, twice for .info then .mod.
         let small_deadline = (settings.timeout * 2 * proxies).min(wait_limit);

@@ -547,11 +547,13 @@ pub(crate) async fn copy_to_file(object: StoredObject, path: &FsPath) -> std::io
     file.flush().await
 }
 
-/// Whether `key` is an upload still being assembled (or abandoned by a crash).
-pub(crate) fn is_staging(key: &Path) -> bool {
+/// Whether `key` is modgate's own rather than the module tree's: under `.modgate-staging/`
+/// (uploads being assembled, or abandoned by a crash) or `.modgate/` (git mirrors). No module
+/// path starts with a dot, so these never collide with a module's files.
+pub(crate) fn is_reserved(key: &Path) -> bool {
     key.parts()
         .next()
-        .is_some_and(|first| first.as_ref() == STAGING_DIR)
+        .is_some_and(|first| first.as_ref().starts_with(".modgate"))
 }
 
 /// A file uploaded to the staging area, not yet under its key.

@@ -8,6 +8,7 @@
 mod support;
 
 mod config_errors;
+mod git;
 mod goproxy;
 mod http_checks;
 mod publish;

@@ -1,8 +1,10 @@
 //! What an upstream gateway refuses: filtered modules and versions (with the rule's reason),
-//! anything not stored while offline, and a private route that would ask upstream; and
-//! `modgate prefetch`, which warms it.
+//! anything not stored while offline, a private route that would ask upstream, and an upstream
+//! whose certificate it cannot trust; and `modgate prefetch`, which warms it.
 
-use crate::support::{Gateway, GoEnv, digest_tree, go_clients, temp_dir, write_file};
+use crate::support::{
+    Gateway, GoEnv, Modgate, TestCa, digest_tree, go_clients, public_tree, temp_dir, write_file,
+};
 
 #[test]
 fn offline_mode_serves_the_store_and_refuses_the_rest() {
@@ -151,4 +153,43 @@ fn prefetch_warms_the_store_from_a_go_sum_and_specs() {
         stdout.contains("failed example.com/hello@v1.9.0"),
         "{stdout}"
     );
+}
+
+/// Outbound connections trust the system's CAs and `[network] ca_file`: a gateway whose
+/// upstream proxy has a certificate from a company CA fetches through it once the CA is
+/// configured, and answers 502 (never 404) while it is not.
+#[test]
+fn an_upstream_over_tls_is_trusted_through_the_configured_ca() {
+    let dir = temp_dir();
+    // The upstream: a modgate serving a public tree over TLS, its certificate from a test CA.
+    let upstream_dir = dir.path().join("upstream");
+    let tree = public_tree(&upstream_dir.join("store"));
+    let ca = TestCa::create(&upstream_dir);
+    let upstream_config = upstream_dir.join("modgate.toml");
+    write_file(
+        &upstream_config,
+        "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n",
+    );
+    let upstream = Modgate::start(tree.root(), Some(&upstream_config), Some(&ca.ca));
+    let gateway = |name: &str, network: &str| {
+        let config = dir.path().join(format!("{name}.toml"));
+        write_file(
+            &config,
+            format!(
+                "{network}\n[upstream]\nproxies = \"{}\"\n\n[sumdb]\nverify = false\n\n\
+                 [[route]]\nprefix = \"*\"\nsource = \"upstream\"\n",
+                upstream.url()
+            ),
+        );
+        Modgate::start(&dir.path().join(name), Some(&config), None)
+    };
+    let path = "/example.com/hello/@v/v1.0.0.mod";
+    let untrusting = gateway("untrusting", "");
+    let reply = untrusting.http().get(path);
+    assert_eq!(reply.status, 502, "{}", reply.text());
+    let ca_line = format!("[network]\nca_file = \"{}\"\n", ca.ca.display());
+    let trusting = gateway("trusting", &ca_line);
+    let reply = trusting.http().get(path);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().starts_with("module example.com/hello"));
 }

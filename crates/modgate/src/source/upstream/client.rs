@@ -63,13 +63,17 @@ enum Attempt {
 }
 
 impl UpstreamClient {
-    pub fn new(settings: &UpstreamSettings) -> Result<UpstreamClient, reqwest::Error> {
-        let http = reqwest::Client::builder()
+    /// `http`: the outbound client's settings (`crate::outbound`), to which the upstream's
+    /// time limits are added.
+    pub fn new(
+        settings: &UpstreamSettings,
+        http: reqwest::ClientBuilder,
+    ) -> Result<UpstreamClient, reqwest::Error> {
+        let http = http
             .connect_timeout(settings.timeout)
             // A stalled answer (no bytes for this long) fails even while a zip's whole-download
             // deadline is far away.
             .read_timeout(settings.timeout)
-            .user_agent(concat!("modgate/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(UpstreamClient {
             http,
