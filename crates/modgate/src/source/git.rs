@@ -21,7 +21,7 @@ use bytes::Bytes;
 use codehost::{CodeRepo, RevInfo};
 use gomod::{ModulePath, ModuleVersion, Version};
 
-use super::{FailureKind, Lookup, Source, SourceError};
+use super::{FailureKind, Lookup, Source, SourceError, listed_and_stored};
 use crate::singleflight::{Interrupted, Singleflight};
 use crate::storage::StoredObject;
 use crate::writer::{Strictness, VersionWriter, WriteError, check};
@@ -362,14 +362,10 @@ impl Source for GitSource {
         let Some(listed) = listed else {
             return Ok(stored);
         };
-        let mut versions: Vec<Version> = listed
-            .iter()
-            .filter_map(|v| Version::new(v).ok())
-            .chain(stored.unwrap_or_default())
-            .collect();
-        versions.sort_unstable();
-        versions.dedup();
-        Ok(Some(versions))
+        Ok(Some(listed_and_stored(
+            listed.iter().map(String::as_str),
+            stored,
+        )))
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {

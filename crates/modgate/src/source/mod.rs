@@ -52,6 +52,22 @@ impl SourceError {
     }
 }
 
+/// The versions a remote lists (those that are canonical versions), and the stored ones:
+/// what a filling source answers for `@v/list`.
+fn listed_and_stored<'a>(
+    listed: impl IntoIterator<Item = &'a str>,
+    stored: Option<Vec<Version>>,
+) -> Vec<Version> {
+    let mut versions: Vec<Version> = listed
+        .into_iter()
+        .filter_map(|v| Version::new(v).ok())
+        .chain(stored.unwrap_or_default())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    versions
+}
+
 /// A question a source may answer itself rather than leave to the service's ranking.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lookup<'a> {

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use gomod::{ModulePath, ModuleVersion, Version};
 
-use super::{FailureKind, Lookup, Source, SourceError};
+use super::{FailureKind, Lookup, Source, SourceError, listed_and_stored};
 use crate::memory::{self, Dated, Recall};
 use crate::proxy_files::{Info, list_versions};
 use crate::singleflight::{Interrupted, Singleflight};
@@ -207,14 +207,11 @@ impl Source for UpstreamSource {
         let Some(listed) = listed else {
             return Ok(stored);
         };
-        let mut versions: Vec<Version> = list_versions(&listed)
-            .iter()
-            .filter_map(|v| Version::new(v).ok())
-            .chain(stored.unwrap_or_default())
-            .collect();
-        versions.sort_unstable();
-        versions.dedup();
-        Ok(Some(versions))
+        let listed = list_versions(&listed);
+        Ok(Some(listed_and_stored(
+            listed.iter().map(String::as_str),
+            stored,
+        )))
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
