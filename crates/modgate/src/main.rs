@@ -14,7 +14,8 @@
 //! - `storage`: the store over object_store, in the `cache/download` layout.
 //! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`.
 //! - Leaves any layer may use: `memory` (every cache, named once), `telemetry`, `tls`,
-//!   `sendfile`, `spool`, `sweep`, `singleflight`, `proxy_files`, `git`.
+//!   `sendfile`, `spool`, `sweep`, `singleflight`, `proxy_files`, `secret`, `git`,
+//!   `outbound` (every outbound HTTP client).
 
 mod app;
 mod auth;
@@ -27,6 +28,7 @@ mod http;
 mod memory;
 mod outbound;
 mod proxy_files;
+mod secret;
 mod sendfile;
 mod serve;
 mod service;

@@ -95,7 +95,8 @@ pub(super) fn git(
         locate,
         credentials,
         refresh: positive_secs(&key("refresh_secs"), raw.refresh_secs, 60)?,
-        webhook_secret: secret("webhook_secret_file", raw.webhook_secret_file)?,
+        webhook_secret: secret("webhook_secret_file", raw.webhook_secret_file)?
+            .map(crate::secret::Secret::new),
         insecure_http: raw.insecure_http.unwrap_or(false),
     })
 }

@@ -16,7 +16,7 @@ use crate::source::GitSource;
 
 /// A git route that takes webhooks: its shared secret, and the source it refreshes.
 pub(crate) struct GitHook {
-    pub secret: String,
+    pub secret: crate::secret::Secret,
     pub source: Arc<GitSource>,
 }
 
@@ -79,7 +79,7 @@ impl Service {
         let signed: Vec<&GitHook> = self
             .git_hooks
             .iter()
-            .filter(|hook| event.is_signed_with(&hook.secret))
+            .filter(|hook| event.is_signed_with(hook.secret.expose()))
             .collect();
         if signed.is_empty() {
             return Err(Refusal::Forbidden(

@@ -46,7 +46,7 @@ pub(crate) struct GitSettings {
     /// How old a mirror may be for answers that change: lists, `@latest`, branches.
     pub refresh: Duration,
     /// The shared secret of the host's push webhooks for this route.
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<crate::secret::Secret>,
     /// Whether the credentials may go over plain http (a test host on loopback; never a real
     /// network).
     pub insecure_http: bool,
