@@ -15,6 +15,7 @@ use crate::service::{self, GitHook, IfAbsent, Privacy, Route, Routes, Service, S
 use crate::source::{GitSource, Source, StoreSource, UpstreamSource};
 use crate::storage::Store;
 use crate::sumdb::ChecksumDb;
+use crate::sumlog::Sumlog;
 use crate::writer::VersionWriter;
 
 /// A checksum database that does not accept a connection by then is down: fail fast, and let
@@ -43,7 +44,8 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
         config.allow.clone(),
         config.trusted_proxies.clone(),
     )?;
-    let writer = Arc::new(VersionWriter::new(store.clone()));
+    let sumlog = sumlog(config, &store)?;
+    let writer = Arc::new(VersionWriter::new(store.clone(), sumlog.clone()));
     let sumdb = Arc::new(checksum_db(config, store.clone())?);
     let stored: Arc<dyn Source> = Arc::new(StoreSource::new(store.clone()));
     let upstream = upstream(config, answer_within, &stored, &writer, &sumdb)?;
@@ -77,6 +79,7 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
         sumdb: config.sumdb.proxy.then_some(sumdb),
         store,
         git_hooks,
+        sumlog,
     }))
 }
 
@@ -151,4 +154,13 @@ fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
     Ok(ChecksumDb::new(&config.sumdb, store, client)
         .context("[sumdb] key")?
         .with_private(Arc::new(is_private)))
+}
+
+/// The private checksum database, if `[private_sumdb]` configures one.
+pub(crate) fn sumlog(config: &Config, store: &Store) -> anyhow::Result<Option<Arc<Sumlog>>> {
+    let Some(settings) = &config.private_sumdb else {
+        return Ok(None);
+    };
+    let log = Sumlog::new(settings, store.clone()).context("[private_sumdb] key_file")?;
+    Ok(Some(Arc::new(log)))
 }

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::commands::publish::{Origin, Target};
-use crate::commands::{export, import, prefetch, publish, token, verify};
+use crate::commands::{export, import, prefetch, publish, sumdb, token, verify};
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
 
@@ -42,12 +42,15 @@ enum Command {
         #[command(flatten)]
         source: StoreArgs,
     },
-    /// Re-check every version in a store and report those whose files disagree.
+    /// Re-check every version in a directory store and report those whose files disagree;
+    /// with a config that has [private_sumdb], audit its checksum log too.
     Verify {
-        /// The directory store.
-        #[arg(long, env = "MODGATE_STORE")]
-        store: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+    /// The private checksum database: its key, its audit, logging what is stored.
+    #[command(subcommand)]
+    Sumdb(SumdbCommand),
     /// Fetch versions into the store through the upstream routes, as requests would.
     Prefetch {
         /// module@version, or a go.sum, go.mod or text file (one module@version per line).
@@ -87,6 +90,31 @@ enum TokenCommand {
         /// The token's name, as routes' write_users refer to it.
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SumdbCommand {
+    /// Create the signing key (FILE must not exist) and print the verifier key for GOSUMDB.
+    Init {
+        /// The database's name, as clients' GOSUMDB names it: sum.corp.example, say.
+        #[arg(long)]
+        name: String,
+        /// Where to write the signing key, readable only by its owner.
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// Audit the log: records against the stored files, tiles, index and signed heads.
+    Verify {
+        /// Config file with [private_sumdb] [default: modgate.toml in the working directory].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Log every stored version the log does not hold yet (a tree copied into the store).
+    Sync {
+        /// Config file with [private_sumdb] [default: modgate.toml in the working directory].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -169,15 +197,14 @@ pub(crate) fn run() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Publish(args) => publish(args),
         Command::Import { source, target } => target
-            .storage()
-            .and_then(|storage| import::run(&source, &storage))
+            .config()
+            .and_then(|config| import::run(&source, &config))
             .and_then(|summary| count_failures(summary.rejected.len(), "versions rejected")),
         Command::Export { dest, source } => source
             .storage()
             .and_then(|storage| export::run(&storage, &dest).map(drop)),
-        Command::Verify { store } => verify::run(&store).and_then(|problems| {
-            count_failures(problems.len(), "versions disagree with their files")
-        }),
+        Command::Verify { store } => store.config().and_then(|config| verify_all(&config)),
+        Command::Sumdb(command) => run_sumdb(command),
         Command::Prefetch {
             specs,
             config,
@@ -208,6 +235,32 @@ pub(crate) fn run() -> ExitCode {
     }
 }
 
+/// `modgate verify`: the versions of a directory store, then the checksum log if configured.
+fn verify_all(config: &Config) -> anyhow::Result<()> {
+    let StoreSettings::Dir(dir) = &config.storage else {
+        anyhow::bail!("verify reads a directory store: export a bucket first (modgate export)");
+    };
+    let versions = verify::run(dir)?.len();
+    let log = match config.private_sumdb {
+        Some(_) => sumdb::verify(config)?.len(),
+        None => 0,
+    };
+    count_failures(versions, "versions disagree with their files")?;
+    count_failures(log, "checksum log problems")
+}
+
+fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
+    match command {
+        SumdbCommand::Init { name, key_file } => sumdb::init(&name, &key_file),
+        SumdbCommand::Verify { config } => load(config, Overrides::default())
+            .and_then(|config| sumdb::verify(&config))
+            .and_then(|problems| count_failures(problems.len(), "checksum log problems")),
+        SumdbCommand::Sync { config } => {
+            load(config, Overrides::default()).and_then(|config| sumdb::sync(&config).map(drop))
+        }
+    }
+}
+
 fn count_failures(failures: usize, what: &str) -> anyhow::Result<()> {
     match failures {
         0 => Ok(()),
@@ -223,11 +276,16 @@ fn user_password(text: &str) -> Result<(String, String), String> {
 
 impl StoreArgs {
     fn storage(self) -> anyhow::Result<StoreSettings> {
+        Ok(self.config()?.storage)
+    }
+
+    /// The config file's settings, with `--store` for its store.
+    fn config(self) -> anyhow::Result<Config> {
         let overrides = Overrides {
             store: self.store,
             ..Overrides::default()
         };
-        Ok(load(self.config, overrides)?.storage)
+        load(self.config, overrides)
     }
 }
 

@@ -24,7 +24,8 @@ use filter::{RawFilter, filters};
 use git::RawGitCache;
 use route::{RawRoute, RouteContext, route};
 use storage::storage;
-use sumdb::RawSumdb;
+pub(crate) use sumdb::is_valid_name as is_valid_sumdb_name;
+use sumdb::{RawPrivateSumdb, RawSumdb};
 use upstream::{RawUpstream, upstream};
 
 /// Where modgate listens when nothing says otherwise: loopback, so a laptop run exposes nothing.
@@ -77,6 +78,7 @@ pub(crate) struct RawConfig {
     routes: Vec<RawRoute>,
     #[serde(default)]
     sumdb: RawSumdb,
+    private_sumdb: Option<RawPrivateSumdb>,
     #[serde(default)]
     git: RawGitCache,
     #[serde(default)]
@@ -132,6 +134,7 @@ struct RawAuth {
     groups: BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "token")]
     tokens: Vec<RawToken>,
+    admins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,6 +178,8 @@ pub(crate) struct Config {
     pub filters: Vec<crate::filter::Rule>,
     pub routes: Vec<RouteSettings>,
     pub sumdb: SumdbSettings,
+    /// modgate's own checksum database, if configured.
+    pub private_sumdb: Option<crate::sumlog::SumlogSettings>,
     /// Where git routes keep their repositories' mirrors.
     pub git_cache_dir: PathBuf,
     pub outbound: OutboundSettings,
@@ -270,6 +275,7 @@ impl Config {
         };
         let routes = routes(raw.routes, &context)?;
         let git_cache_dir = git::cache_dir(raw.git, &storage, base_dir);
+        let public_sumdb = sumdb::sumdb(raw.sumdb, upstream.offline)?;
         let outbound = OutboundSettings {
             ca_file: raw
                 .network
@@ -289,7 +295,8 @@ impl Config {
             tls,
             storage,
             auth,
-            sumdb: sumdb::sumdb(raw.sumdb, upstream.offline)?,
+            private_sumdb: sumdb::private_sumdb(raw.private_sumdb, &public_sumdb.name, base_dir)?,
+            sumdb: public_sumdb,
             git_cache_dir,
             outbound,
             upstream,
@@ -412,6 +419,7 @@ fn auth(
         cache_ttl: positive_secs("auth.cache_secs", raw.cache_secs, 60)?,
         groups: raw.groups,
         tokens: tokens(raw.tokens)?,
+        admins: raw.admins.unwrap_or_default(),
     })
 }
 

@@ -10,6 +10,7 @@
 //! - `source`: where versions come from: the store, or the store filled from upstream.
 //! - `writer`: the one way a version enters the store, after the one checker.
 //! - `sumdb`: the public checksum database: a caching proxy, and checks of what is fetched.
+//! - `sumlog`: the private checksum database: a transparency log of every version served.
 //! - `auth`, `filter`: who may read and publish what; allow and deny rules by version.
 //! - `storage`: the store over object_store, in the `cache/download` layout.
 //! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`.
@@ -37,6 +38,7 @@ mod source;
 mod spool;
 mod storage;
 mod sumdb;
+mod sumlog;
 mod sweep;
 mod telemetry;
 mod tls;

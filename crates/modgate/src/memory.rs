@@ -17,6 +17,9 @@
 //! | recent tiles | Dated | tiles not stored (partial, data, unproven) | [`RECENT_TILE_FOR`] | [`RECENT_TILES`] | `sumdb::tiles` |
 //! | tree head | Dated | the checksum database's `latest` note | [`TREE_HEAD_FOR`] | one | `sumdb` |
 //! | git locations | Dated | the repository a module path lives in, by go-import discovery | `[route.git] refresh_secs` | [`GIT_LOCATIONS`] | `source::git` |
+//! | checksum log records | Dated | the private checksum database's records, by version | ever (records never change) | [`LOG_RECORDS`] | `sumlog` |
+//! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
+//! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
@@ -66,6 +69,13 @@ pub(crate) const RECENT_TILES: usize = 512;
 pub(crate) const TREE_HEAD_FOR: Duration = Duration::from_secs(5);
 /// Module paths whose repository was discovered, remembered at most.
 pub(crate) const GIT_LOCATIONS: usize = 10_000;
+/// How long the private checksum database's newest head is served before the store is looked
+/// at for a newer one that another replica wrote.
+pub(crate) const NEWER_HEAD_AFTER: Duration = Duration::from_secs(1);
+/// Records of the private checksum database kept for lookups: a few hundred bytes each.
+pub(crate) const LOG_RECORDS: usize = 20_000;
+/// Served zips whose hash was checked against the private checksum database's record.
+pub(crate) const CHECKED_ZIPS: usize = 20_000;
 /// How long a wrong password is remembered, so that a client retrying it in a loop costs a
 /// lookup rather than a bcrypt check each time.
 pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);

@@ -56,6 +56,9 @@ pub(crate) async fn run(
         routes = config.routes.len(),
         "modgate serving"
     );
+    if let Some(gosumdb) = state.service.private_gosumdb() {
+        tracing::info!(GOSUMDB = %gosumdb, "private checksum database");
+    }
     // TCP_NODELAY on every connection: a response written in pieces (headers, then body
     // chunks) must not wait for the client's delayed ACK, ~40 ms per small zip otherwise.
     // Without TLS, kept zips also go out by sendfile.

@@ -172,6 +172,17 @@ impl Signer {
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
         self.key.sign(msg).to_bytes().to_vec()
     }
+
+    /// The verifier key of this signer, `<name>+<hash>+<base64(0x01 ‖ public key)>`: what
+    /// clients are given (`GOSUMDB`) to check its signatures.
+    pub fn verifier_key(&self) -> String {
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.hash,
+            gobase64::encode(&public_key(&self.key))
+        )
+    }
 }
 
 impl fmt::Debug for Signer {

@@ -537,3 +537,16 @@ fn verifier_of_a_non_point() {
     let verifier = Verifier::new(&vkey).unwrap();
     assert!(!verifier.verify(b"hi", &[0; 64]));
 }
+
+#[test]
+fn a_signer_knows_its_verifier_key() {
+    let (skey, vkey) = super::generate_key("sum.corp.example", &[7; 32]).expect("a key");
+    let signer = Signer::new(&skey).expect("a signer");
+    assert_eq!(signer.verifier_key(), vkey);
+    let signed = super::sign("hello\n", std::slice::from_ref(&signer)).expect("signed");
+    let verifier = Verifier::new(&signer.verifier_key()).expect("a verifier");
+    assert_eq!(
+        super::open(&signed, &[verifier]).expect("opens").text,
+        "hello\n"
+    );
+}

@@ -32,6 +32,9 @@ pub(crate) struct AuthSettings {
     pub groups: BTreeMap<String, Vec<String>>,
     /// (name, SHA-256 of the token)
     pub tokens: Vec<(String, [u8; 32])>,
+    /// Users and tokens that may read what names every module (the private checksum
+    /// database's data tiles).
+    pub admins: Vec<String>,
 }
 
 /// Who may read, or publish to, a route, as configured: users or tokens by name, and groups.
@@ -156,6 +159,7 @@ impl Access {
 
 pub(crate) struct Auth {
     users: Option<Users>,
+    admins: HashSet<String>,
     tokens: Tokens,
     /// identity → the groups it belongs to.
     memberships: BTreeMap<String, HashSet<String>>,
@@ -185,11 +189,21 @@ impl Auth {
         }
         Ok(Auth {
             users,
+            admins: config.admins.iter().cloned().collect(),
             tokens: Tokens::new(&config.tokens),
             memberships,
             allow,
             trusted_proxies,
         })
+    }
+
+    /// Whether `principal` is an administrator: named in `[auth] admins`, or the operator.
+    pub fn is_admin(&self, principal: &Principal) -> bool {
+        match principal {
+            Principal::Operator => true,
+            Principal::User(name) | Principal::Token(name) => self.admins.contains(name),
+            Principal::Anonymous => false,
+        }
     }
 
     /// Whether any user or token exists.

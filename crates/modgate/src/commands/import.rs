@@ -9,8 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
 use super::tree::{self, TreeVersion};
+use crate::config::Config;
 use crate::proxy_files::Info;
-use crate::storage::{Store, StoreSettings};
+use crate::storage::Store;
 use crate::writer::{Strictness, VersionWriter, WriteError, check};
 
 /// What happened to each version.
@@ -22,7 +23,7 @@ pub(crate) struct Summary {
     pub rejected: Vec<(String, String)>,
 }
 
-pub(crate) fn run(source: &Path, storage: &StoreSettings) -> anyhow::Result<Summary> {
+pub(crate) fn run(source: &Path, config: &Config) -> anyhow::Result<Summary> {
     // A module cache ($GOMODCACHE) holds the proxy tree under cache/download.
     let cache_tree = source.join("cache").join("download");
     let root = if cache_tree.is_dir() {
@@ -35,8 +36,8 @@ pub(crate) fn run(source: &Path, storage: &StoreSettings) -> anyhow::Result<Summ
     }
     let found = tree::versions(&root)?;
 
-    let store = Store::from_settings(storage)?;
-    let writer = VersionWriter::new(store);
+    let store = Store::from_settings(&config.storage)?;
+    let writer = VersionWriter::new(store.clone(), crate::app::sumlog(config, &store)?);
     let progress = ProgressBar::new(found.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")

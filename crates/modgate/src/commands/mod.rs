@@ -4,6 +4,7 @@ pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod prefetch;
 pub(crate) mod publish;
+pub(crate) mod sumdb;
 pub(crate) mod token;
 mod tree;
 pub(crate) mod verify;

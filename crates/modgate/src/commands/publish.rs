@@ -80,7 +80,7 @@ pub(crate) fn run(origin: Origin, time: Option<String>, target: Target) -> anyho
             Target::Store(store_dir) => {
                 let store = Store::directory(&store_dir)
                     .with_context(|| format!("opening store {}", store_dir.display()))?;
-                let writer = VersionWriter::new(store);
+                let writer = VersionWriter::new(store, None);
                 // A store that only this command writes to has no server start to clean it.
                 if let Err(e) = writer.clean_staging().await {
                     eprintln!("modgate: cleaning the staging area: {e}");

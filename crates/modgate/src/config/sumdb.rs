@@ -88,7 +88,7 @@ pub(super) fn sumdb(raw: RawSumdb, offline: bool) -> Result<SumdbSettings, Confi
 
 /// The go command's rule (`host[/path]`), tightened to what can safely become a URL path and a
 /// storage key: non-empty elements of letters, digits and `-._~`, none `.` or `..`.
-fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     name.split('/').all(|element| {
         !element.is_empty()
             && element != "."
@@ -97,4 +97,67 @@ fn is_valid_name(name: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
     })
+}
+
+/// `[private_sumdb]`: modgate's own checksum database, of every version it serves.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrivateSumdb {
+    name: Option<String>,
+    key_file: Option<std::path::PathBuf>,
+}
+
+/// The private database's settings, if one is configured: its name must differ from the
+/// public one's, and its key file must hold its signer key (`modgate sumdb init` writes it).
+pub(super) fn private_sumdb(
+    raw: Option<RawPrivateSumdb>,
+    public_name: &str,
+    base_dir: &std::path::Path,
+) -> Result<Option<crate::sumlog::SumlogSettings>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let name = raw
+        .name
+        .ok_or_else(|| invalid("private_sumdb.name", "missing"))?;
+    if !is_valid_name(&name) || name == public_name {
+        return Err(invalid(
+            "private_sumdb.name",
+            format!("{name:?}: a checksum database name (host[/path]) other than sumdb.name"),
+        ));
+    }
+    let key_file = base_dir.join(raw.key_file.ok_or_else(|| {
+        invalid(
+            "private_sumdb.key_file",
+            "missing: see `modgate sumdb init`",
+        )
+    })?);
+    let text = std::fs::read_to_string(&key_file).map_err(|e| {
+        invalid(
+            "private_sumdb.key_file",
+            format!("{}: {e}", key_file.display()),
+        )
+    })?;
+    let signer_key = text.trim().to_owned();
+    // The key itself never goes into an error: only what is wrong with it.
+    let signer = gomod::note::Signer::new(&signer_key).map_err(|e| {
+        invalid(
+            "private_sumdb.key_file",
+            format!("{}: not a signer key: {e}", key_file.display()),
+        )
+    })?;
+    if signer.name() != name {
+        return Err(invalid(
+            "private_sumdb.key_file",
+            format!(
+                "{}: the key is for {:?}, not {name:?}",
+                key_file.display(),
+                signer.name()
+            ),
+        ));
+    }
+    Ok(Some(crate::sumlog::SumlogSettings {
+        name,
+        signer_key: crate::secret::Secret::new(signer_key),
+    }))
 }

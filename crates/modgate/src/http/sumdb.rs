@@ -44,21 +44,10 @@ async fn answer(
     headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
     let refusal = |r| state.refusal(r, StatusCode::NOT_FOUND);
-    caller(state, peer, headers).await.map_err(refusal)?;
-    // A database name may have several elements (host/path): ours is matched whole, anything
-    // else is named by its first element in the 404.
-    let ours = state.service.checksum_db_name();
-    let (name, rest) = match ours.and_then(|name| {
-        path.strip_prefix(name)
-            .and_then(|r| r.strip_prefix('/'))
-            .map(|rest| (name, rest))
-    }) {
-        Some(split) => split,
-        None => path.split_once('/').unwrap_or((path, "")),
-    };
+    let caller = caller(state, peer, headers).await.map_err(refusal)?;
     let answer = state
         .service
-        .checksum_db(name, rest)
+        .checksum_db(&caller, path)
         .await
         .map_err(refusal)?;
     let mut response = answer.body.into_response();

@@ -23,6 +23,8 @@ mod publish;
 mod refusal;
 mod request;
 mod routes;
+mod sumlog;
+mod tamper;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use crate::source::{Lookup, SourceError};
 use crate::storage::Store;
 pub(crate) use crate::sumdb::SumdbAnswer;
 use crate::sumdb::{ChecksumDb, SumdbError};
+use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
@@ -45,6 +48,7 @@ pub(crate) use request::{
     Answer, Caller, Malformed, MalformedPart, ObjectBody, Request, Revision, Zip,
 };
 pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
+use tamper::TamperWatch;
 
 /// What a service is made of; `app` builds it from the settings.
 pub(crate) struct Parts {
@@ -57,6 +61,8 @@ pub(crate) struct Parts {
     pub store: Store,
     /// The git routes that take push webhooks.
     pub git_hooks: Vec<GitHook>,
+    /// The private checksum database, if there is one.
+    pub sumlog: Option<Arc<Sumlog>>,
 }
 
 pub(crate) struct Service {
@@ -68,10 +74,17 @@ pub(crate) struct Service {
     sumdb: Option<Arc<ChecksumDb>>,
     store: Store,
     git_hooks: Vec<GitHook>,
+    sumlog: Option<Arc<Sumlog>>,
+    /// Checks served zips against the private checksum database.
+    tamper: Option<Arc<TamperWatch>>,
 }
 
 impl Service {
     pub fn new(parts: Parts) -> Service {
+        let tamper = parts.sumlog.as_ref().map(|log| {
+            let watch = TamperWatch::new(log.clone(), parts.writer.clone(), parts.store.clone());
+            Arc::new(watch)
+        });
         Service {
             held: HeldModules::new(parts.routes.len()),
             routes: parts.routes,
@@ -79,6 +92,8 @@ impl Service {
             filters: parts.filters,
             writer: parts.writer,
             sumdb: parts.sumdb,
+            sumlog: parts.sumlog,
+            tamper,
             store: parts.store,
             git_hooks: parts.git_hooks,
         }
@@ -140,23 +155,39 @@ impl Service {
         }
     }
 
-    /// Answers `GET /sumdb/<name>/<rest>` for a proxy client. Lookups of modules under
-    /// private routes are refused: their names never reach the public database.
-    pub async fn checksum_db(&self, name: &str, rest: &str) -> Result<SumdbAnswer, Refusal> {
+    /// Answers `GET /sumdb/<path>`: the private checksum database (`[private_sumdb]`), or the
+    /// proxy of the public one. The proxy refuses lookups of modules under private routes:
+    /// their names never reach the public database.
+    pub async fn checksum_db(&self, caller: &Caller, path: &str) -> Result<SumdbAnswer, Refusal> {
+        // A database name may have several elements (host/path): ours are matched whole,
+        // anything else is named by its first element.
+        let under = |name: &str| path.strip_prefix(name).and_then(|r| r.strip_prefix('/'));
+        if let Some(log) = &self.sumlog
+            && let Some(rest) = under(log.name())
+        {
+            return self
+                .private_sumdb(log, caller, rest)
+                .await
+                .map_err(Refusal::reported);
+        }
         let Some(db) = &self.sumdb else {
             // The go command then asks the checksum database itself.
             return Err(Refusal::NotFound(
-                "this proxy does not serve a checksum database".to_owned(),
+                "this proxy does not serve that checksum database".to_owned(),
             ));
+        };
+        let (name, rest) = match under(db.name()) {
+            Some(rest) => (db.name(), rest),
+            None => path.split_once('/').unwrap_or((path, "")),
         };
         db.proxy(name, rest)
             .await
             .map_err(|e| sumdb_refusal(&format!("sumdb/{name}"), e).reported())
     }
 
-    /// The checksum database's name, if this proxy serves one.
-    pub fn checksum_db_name(&self) -> Option<&str> {
-        self.sumdb.as_deref().map(ChecksumDb::name)
+    /// What clients put in `GOSUMDB` for the private checksum database, if there is one.
+    pub fn private_gosumdb(&self) -> Option<String> {
+        self.sumlog.as_deref().map(Sumlog::verifier_key)
     }
 
     /// Whether the store can be reached, for `/readyz`.
@@ -228,7 +259,12 @@ impl Service {
             Request::Zip(version) => {
                 self.check_allowed(version.path(), version.version().as_str())?;
                 match source.zip(version).await.map_err(&failed)? {
-                    Some(zip) => Ok(Answer::Zip(zip)),
+                    Some(zip) => {
+                        if let Some(watch) = &self.tamper {
+                            watch.served(version, zip.etag.as_deref());
+                        }
+                        Ok(Answer::Zip(zip))
+                    }
                     None => Err(self
                         .missing_version(route, version.path(), version.version())
                         .await),

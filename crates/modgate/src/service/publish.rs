@@ -46,7 +46,7 @@ impl Service {
 }
 
 /// What the writer's "no" means to the client.
-fn write_refusal(version: &ModuleVersion, error: WriteError) -> Refusal {
+pub(super) fn write_refusal(version: &ModuleVersion, error: WriteError) -> Refusal {
     match error {
         WriteError::Invalid(reason) => Refusal::Invalid(reason),
         WriteError::Conflict(reason) => Refusal::Conflict(reason),
@@ -58,5 +58,6 @@ fn write_refusal(version: &ModuleVersion, error: WriteError) -> Refusal {
             version.to_string(),
             reason,
         )),
+        WriteError::Log(e) => Refusal::Failed(Failure::new(e.kind(), version.to_string(), e)),
     }
 }

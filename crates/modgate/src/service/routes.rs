@@ -70,6 +70,10 @@ impl Routes {
         Routes(routes)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Route> {
+        self.0.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

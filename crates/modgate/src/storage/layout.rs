@@ -73,6 +73,35 @@ pub(crate) fn modules_of(keys: &[Path]) -> Vec<ModulePath> {
         .collect()
 }
 
+/// The visible versions among `keys` that have their zip: what the checksum log holds.
+pub(crate) fn versions_with_zips(keys: &[Path]) -> Vec<ModuleVersion> {
+    let mut by_module: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (module, file) in keys
+        .iter()
+        .filter_map(|key| key.as_ref().split_once("/@v/"))
+    {
+        by_module.entry(module).or_default().push(file.to_owned());
+    }
+    let mut found = Vec::new();
+    for (module, names) in by_module {
+        let Ok(module) = ModulePath::from_escaped(module) else {
+            continue;
+        };
+        let zips: HashSet<&str> = names
+            .iter()
+            .filter_map(|n| n.strip_suffix(".zip"))
+            .collect();
+        for version in visible_versions(&names) {
+            if zips.contains(version.escaped())
+                && let Ok(version) = ModuleVersion::new(module.clone(), version)
+            {
+                found.push(version);
+            }
+        }
+    }
+    found
+}
+
 /// `Path::parse` keeps the text as it is. It refuses only control characters and empty, `.` or
 /// `..` elements, which checked paths and versions never hold; `Path::from` would encode them.
 fn key(text: String) -> Path {

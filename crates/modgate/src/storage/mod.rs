@@ -29,7 +29,8 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
-    VersionFile, list_file, module_dir, module_root, modules_of, version_file, visible_versions,
+    VersionFile, list_file, module_dir, module_root, modules_of, version_file, versions_with_zips,
+    visible_versions,
 };
 pub(crate) use local::file_chunks;
 
@@ -347,6 +348,29 @@ impl Store {
             .try_collect()
             .await
             .map_err(|e| StorageError::new(prefix.unwrap_or(&Path::default()), e))
+    }
+
+    /// The greatest key under `prefix` that sorts after `after`, if any.
+    pub async fn last_key_after(
+        &self,
+        prefix: &Path,
+        after: &Path,
+    ) -> Result<Option<Path>, StorageError> {
+        let mut listing = self.objects.list_with_offset(Some(prefix), after);
+        let mut last: Option<Path> = None;
+        loop {
+            match listing.try_next().await {
+                Ok(Some(meta)) => {
+                    if last.as_ref().is_none_or(|l| meta.location > *l) {
+                        last = Some(meta.location);
+                    }
+                }
+                Ok(None) => return Ok(last),
+                // Nothing written under the prefix yet.
+                Err(object_store::Error::NotFound { .. }) => return Ok(last),
+                Err(e) => return Err(StorageError::new(prefix, e)),
+            }
+        }
     }
 
     /// Writes `bytes` at `key` unless something is there already: atomic and create-only, so

@@ -39,9 +39,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Lookups and `supported`: a lookup's record never changes, but its signed tree ages.
 const SHORT_LIVED: &str = "public, max-age=60";
 /// `latest` is the newest tree head: never reused without asking.
-const NO_CACHE: &str = "no-cache";
-const TEXT: &str = "text/plain; charset=utf-8";
-const BINARY: &str = "application/octet-stream";
+pub(crate) const NO_CACHE: &str = "no-cache";
+pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+pub(crate) const BINARY: &str = "application/octet-stream";
 
 /// Whether a module path belongs to a private route, whose names must not leave this server.
 pub(crate) type IsPrivate = Arc<dyn Fn(&ModulePath) -> bool + Send + Sync>;
@@ -214,7 +214,7 @@ impl ChecksumDb {
 
 /// `<escaped module>@<escaped version>`, unescaped and checked: the database holds versions
 /// of modules, nothing else.
-fn parse_lookup(spec: &str) -> Result<ModuleVersion, SumdbError> {
+pub(crate) fn parse_lookup(spec: &str) -> Result<ModuleVersion, SumdbError> {
     let bad = |reason: String| SumdbError::NotFound(format!("lookup/{spec}: {reason}"));
     let (path, version) = spec
         .split_once('@')

@@ -9,6 +9,10 @@
 //!
 //! A cache fills a version in two steps, as the go command's own module cache does: `.mod` and
 //! `.info` when the version is first asked for, the zip when it is first downloaded.
+//!
+//! Once a version has its zip, it goes into the checksum log (when there is one), whichever
+//! way it came: no source can store a version the log does not take. A failed append is only
+//! logged: the version is stored, and the next lookup or download of it appends it.
 
 pub(crate) mod check;
 mod list;
@@ -23,7 +27,10 @@ use object_store::path::Path;
 use time::OffsetDateTime;
 
 use crate::proxy_files::Info;
-use crate::storage::{Created, Replace, Staged, StorageError, Store, VersionFile, version_file};
+use crate::storage::{
+    Created, Replace, Staged, StorageError, Store, StoredObject, VersionFile, version_file,
+};
+use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
 
 /// A claim (`.ziphash`) or a zip without its `.info` older than this was left by a write that
@@ -58,6 +65,9 @@ pub(crate) enum WriteError {
     /// Reading our own temp file failed, or a blocking task died.
     #[error("{0}")]
     Internal(String),
+    /// The version is stored, but the checksum log could not take it.
+    #[error("checksum log: {0}")]
+    Log(Arc<LogError>),
 }
 
 pub(crate) struct VersionWriter {
@@ -66,19 +76,38 @@ pub(crate) struct VersionWriter {
     /// updates do not lose versions. Entries stay; there is one per module ever written.
     /// Across processes, create-only writes decide.
     locks: Mutex<HashMap<ModulePath, Arc<tokio::sync::Mutex<()>>>>,
+    /// The private checksum database, if there is one.
+    log: Option<Arc<Sumlog>>,
 }
 
 impl VersionWriter {
-    pub fn new(store: Store) -> VersionWriter {
+    pub fn new(store: Store, log: Option<Arc<Sumlog>>) -> VersionWriter {
         VersionWriter {
             store,
             locks: Mutex::new(HashMap::new()),
+            log,
         }
     }
 
     /// Publishes a checked zip as `version`, stamped `time` (now when absent). The same bytes
     /// again succeed without change; other bytes are a conflict: published versions never change.
     pub async fn publish(
+        &self,
+        version: &ModuleVersion,
+        zip: &CheckedZip,
+        time: Option<OffsetDateTime>,
+    ) -> Result<Published, WriteError> {
+        let published = self.write_version(version, zip, time).await?;
+        self.log_or_warn(Entry {
+            version: version.clone(),
+            h1: zip.h1.clone(),
+            go_mod_h1: zip.go_mod.h1.clone(),
+        })
+        .await;
+        Ok(published)
+    }
+
+    async fn write_version(
         &self,
         version: &ModuleVersion,
         zip: &CheckedZip,
@@ -146,16 +175,85 @@ impl VersionWriter {
         zip: &CheckedZip,
     ) -> Result<(), WriteError> {
         let zip_key = version_file(version, VersionFile::Zip);
-        if self.store.put_file_new(&zip_key, &zip.file).await? == Created::Existed {
-            return Ok(());
+        if self.store.put_file_new(&zip_key, &zip.file).await? == Created::New {
+            self.store
+                .put(
+                    &version_file(version, VersionFile::ZipHash),
+                    Bytes::from(format!("{}\n", zip.h1)),
+                )
+                .await?;
         }
-        self.store
-            .put(
-                &version_file(version, VersionFile::ZipHash),
-                Bytes::from(format!("{}\n", zip.h1)),
-            )
-            .await?;
+        if self.log.is_some() {
+            // The record holds the hash of the `.mod` served, which the cache stored first.
+            let go_mod = self.stored_go_mod_hash(version).await?;
+            if let Some(go_mod_h1) = go_mod {
+                let h1 = zip.h1.clone();
+                let version = version.clone();
+                self.log_or_warn(Entry {
+                    version,
+                    h1,
+                    go_mod_h1,
+                })
+                .await;
+            }
+        }
         Ok(())
+    }
+
+    /// Appends a stored version to the checksum log, by the hashes of its stored files (`zip`
+    /// is its opened zip), unless the log holds it already: for versions that reached the store
+    /// some other way (a copied tree). `None` without a log or a `.mod`.
+    pub async fn log_stored(
+        &self,
+        version: &ModuleVersion,
+        zip: StoredObject,
+    ) -> Result<Option<Entry>, WriteError> {
+        let Some(log) = &self.log else {
+            return Ok(None);
+        };
+        let Some(entry) = self.stored_entry(version, zip).await? else {
+            return Ok(None);
+        };
+        log.append(vec![entry.clone()])
+            .await
+            .map_err(WriteError::Log)?;
+        Ok(Some(entry))
+    }
+
+    /// The log entry of a stored version, by the hashes of its stored files; `None` without a
+    /// `.mod`.
+    pub async fn stored_entry(
+        &self,
+        version: &ModuleVersion,
+        zip: StoredObject,
+    ) -> Result<Option<Entry>, WriteError> {
+        let Some(go_mod_h1) = self.stored_go_mod_hash(version).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Entry {
+            version: version.clone(),
+            h1: hash_object(zip, &version_file(version, VersionFile::Zip)).await?,
+            go_mod_h1,
+        }))
+    }
+
+    async fn log_or_warn(&self, entry: Entry) {
+        if let Some(log) = &self.log
+            && let Err(e) = log.append(vec![entry.clone()]).await
+        {
+            tracing::warn!(version = %entry.version, cause = %e, "appending to the checksum log failed; the next lookup appends it");
+        }
+    }
+
+    async fn stored_go_mod_hash(
+        &self,
+        version: &ModuleVersion,
+    ) -> Result<Option<String>, WriteError> {
+        let go_mod = self
+            .store
+            .read(&version_file(version, VersionFile::Mod))
+            .await?;
+        Ok(go_mod.map(|bytes| gomod::hash_go_mod(&bytes)))
     }
 
     /// Removes staged uploads that a killed process left more than `STAGING_ABANDONED_AFTER`
@@ -256,24 +354,31 @@ impl VersionWriter {
     /// hand-edited; the zip is the truth). `None` when there is no zip.
     async fn stored_zip_hash(&self, version: &ModuleVersion) -> Result<Option<String>, WriteError> {
         let zip_key = version_file(version, VersionFile::Zip);
-        let Some(object) = self.store.open(&zip_key).await? else {
-            return Ok(None);
-        };
-        let temp = crate::spool::new_file()
-            .map_err(|e| WriteError::Internal(format!("creating a temp file: {e}")))?;
-        crate::storage::copy_to_file(object, temp.path())
-            .await
-            .map_err(|e| WriteError::Internal(format!("reading stored zip {zip_key}: {e}")))?;
-        let hashed = tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(temp.path())?;
-            gomod::hash_zip(std::io::BufReader::new(file))
-        })
-        .await
-        .map_err(|e| WriteError::Internal(e.to_string()))?;
-        hashed
-            .map(Some)
-            .map_err(|e| WriteError::Internal(format!("hashing stored zip {zip_key}: {e}")))
+        match self.store.open(&zip_key).await? {
+            Some(object) => hash_object(object, &zip_key).await.map(Some),
+            None => Ok(None),
+        }
     }
+}
+
+/// The `h1:` of a stored zip, read into a temp file: hashing seeks back to the central
+/// directory, and a zip can be 500 MiB.
+pub(crate) async fn hash_object(
+    object: StoredObject,
+    zip_key: &Path,
+) -> Result<String, WriteError> {
+    let temp = crate::spool::new_file()
+        .map_err(|e| WriteError::Internal(format!("creating a temp file: {e}")))?;
+    crate::storage::copy_to_file(object, temp.path())
+        .await
+        .map_err(|e| WriteError::Internal(format!("reading stored zip {zip_key}: {e}")))?;
+    let hashed = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(temp.path())?;
+        gomod::hash_zip(std::io::BufReader::new(file))
+    })
+    .await
+    .map_err(|e| WriteError::Internal(e.to_string()))?;
+    hashed.map_err(|e| WriteError::Internal(format!("hashing stored zip {zip_key}: {e}")))
 }
 
 fn published(version: &ModuleVersion, zip: &CheckedZip, created: bool) -> Published {
