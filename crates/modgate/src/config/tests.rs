@@ -250,6 +250,63 @@ fn sumdb_bad_values_name_their_key() {
 }
 
 #[test]
+fn the_private_sumdb_reads_its_key_and_never_shows_it() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (skey, _) = gomod::note::generate_key("sum.corp.example", &[1; 32]).expect("key");
+    let (other, _) = gomod::note::generate_key("sum.other.example", &[1; 32]).expect("key");
+    std::fs::write(dir.path().join("sumdb.key"), format!("{skey}\n")).expect("key file");
+    std::fs::write(dir.path().join("other.key"), &other).expect("key file");
+    std::fs::write(dir.path().join("junk.key"), "PRIVATE+KEY+junk").expect("key file");
+    let load = |section: &str| {
+        let text = format!("[private_sumdb]\n{section}\n");
+        let raw = RawConfig::parse(&text, Path::new("test.toml"))?;
+        Config::from_raw(raw, Overrides::default(), dir.path())
+    };
+    let settings = load("name = \"sum.corp.example\"\nkey_file = \"sumdb.key\"")
+        .expect("valid")
+        .private_sumdb
+        .expect("configured");
+    assert_eq!(settings.name, "sum.corp.example");
+    assert_eq!(settings.signer_key.expose(), skey);
+    assert!(
+        !format!("{settings:?}").contains(&skey[20..]),
+        "{settings:?}"
+    );
+    for (section, says) in [
+        ("key_file = \"sumdb.key\"", "private_sumdb.name"),
+        ("name = \"sum.corp.example\"", "modgate sumdb init"),
+        (
+            "name = \"sum.golang.org\"\nkey_file = \"sumdb.key\"",
+            "other than sumdb.name",
+        ),
+        (
+            "name = \"../x\"\nkey_file = \"sumdb.key\"",
+            "private_sumdb.name",
+        ),
+        (
+            "name = \"sum.corp.example\"\nkey_file = \"none.key\"",
+            "none.key",
+        ),
+        (
+            "name = \"sum.corp.example\"\nkey_file = \"other.key\"",
+            "not \"sum.corp.example\"",
+        ),
+        (
+            "name = \"sum.corp.example\"\nkey_file = \"junk.key\"",
+            "not a signer key",
+        ),
+        ("name = \"sum.corp.example\"\nkey = \"x\"", "key"),
+    ] {
+        let err = load(section).expect_err(section).to_string();
+        assert!(err.contains(says), "{section:?}: {err}");
+        assert!(
+            !err.contains(&other[20..]) && !err.contains(&skey[20..]),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_git_route_is_private_and_its_secrets_come_from_files() {
     let dir = tempfile::tempdir().expect("a temp dir");
     std::fs::write(dir.path().join("token"), "glpat-123\n").expect("token");

@@ -22,6 +22,11 @@ struct Setup {
 const CONFIG: &str = r#"
 [auth]
 htpasswd = "htpasswd"
+admins = ["alice"]
+
+[private_sumdb]
+name = "sum.corp.example"
+key_file = "sumdb.key"
 
 [upstream]
 offline = true
@@ -71,6 +76,9 @@ impl Setup {
             .map(|(user, pw)| format!("{user}:{}\n", bcrypt::hash(pw, 4).expect("bcrypt")))
             .collect();
         std::fs::write(dir.path().join("htpasswd"), hashes).expect("htpasswd");
+        let (signer_key, _) =
+            gomod::note::generate_key("sum.corp.example", &[1; 32]).expect("a key");
+        std::fs::write(dir.path().join("sumdb.key"), signer_key).expect("key file");
         let raw = RawConfig::parse(CONFIG, Path::new("test.toml")).expect("config");
         let overrides = Overrides {
             store: Some(store),
@@ -146,7 +154,19 @@ fn write_version(store: &Path, module: &str, version: &str) {
         format!(r#"{{"Version":"{version}","Time":"2024-01-02T03:04:05Z"}}"#),
     );
     file("mod", format!("module {module}\n"));
-    file("zip", format!("the zip of {module}@{version}"));
+    // Stored, not compressed: the text shows in the body.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(format!("{module}@{version}/README"), stored)
+        .expect("a zip entry");
+    std::io::Write::write_all(
+        &mut zip,
+        format!("the zip of {module}@{version}").as_bytes(),
+    )
+    .expect("zip data");
+    let zip = zip.finish().expect("a zip").into_inner();
+    std::fs::write(dir.join(format!("{version}.zip")), zip).expect("write");
 }
 
 /// One row of the table: a request, and the status and body its answer must have.
@@ -185,6 +205,20 @@ const ROWS: &[Row] = &[
     Row { what: "an upstream route while offline, stored", method: "GET", path: "/gateway.example/c/@v/v1.0.0.mod", user: None, status: 200, says: "module gateway.example/c" },
     Row { what: "storage failure", method: "GET", path: "/corp.example/broken/@v/list", user: Some("alice"), status: 503, says: "storage unavailable" },
     Row { what: "the protocol is read-only", method: "POST", path: "/public.example/b/@v/list", user: None, status: 405, says: "read-only" },
+    Row { what: "checksum log: supported, for whoever may read a route", method: "GET", path: "/sumdb/sum.corp.example/supported", user: None, status: 200, says: "" },
+    Row { what: "checksum log: a lookup needs the route's credentials", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/a@v1.0.0", user: None, status: 401, says: "authentication required" },
+    Row { what: "checksum log: a lookup needs the route's rights", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/a@v1.0.0", user: Some("bob"), status: 403, says: "may not read" },
+    Row { what: "checksum log: a stored version is logged on its first lookup", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/a@v1.0.0", user: Some("alice"), status: 200, says: "corp.example/a v1.0.0 h1:" },
+    Row { what: "checksum log: not held, private route", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/secret@v1.0.0", user: Some("alice"), status: 403, says: "not asking elsewhere" },
+    Row { what: "checksum log: not held, public route", method: "GET", path: "/sumdb/sum.corp.example/lookup/public.example/none@v1.0.0", user: None, status: 404, says: "not found" },
+    Row { what: "checksum log: denied by a filter", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/vuln@v1.0.0", user: Some("alice"), status: 403, says: "CVE-2099-0001" },
+    Row { what: "checksum log: a malformed lookup", method: "GET", path: "/sumdb/sum.corp.example/lookup/corp.example/a", user: Some("alice"), status: 404, says: "expected <module>@<version>" },
+    Row { what: "checksum log: the signed head", method: "GET", path: "/sumdb/sum.corp.example/latest", user: None, status: 200, says: "go.sum database tree\n" },
+    Row { what: "checksum log: a hash tile", method: "GET", path: "/sumdb/sum.corp.example/tile/8/0/000.p/1", user: None, status: 200, says: "" },
+    Row { what: "checksum log: a tile beyond the tree", method: "GET", path: "/sumdb/sum.corp.example/tile/8/0/001", user: None, status: 404, says: "beyond the tree" },
+    Row { what: "checksum log: data tiles name every module", method: "GET", path: "/sumdb/sum.corp.example/tile/8/data/000.p/1", user: Some("bob"), status: 403, says: "admins only" },
+    Row { what: "checksum log: data tiles for admins", method: "GET", path: "/sumdb/sum.corp.example/tile/8/data/000.p/1", user: Some("alice"), status: 200, says: " v1.0.0 h1:" },
+    Row { what: "another checksum database", method: "GET", path: "/sumdb/sum.other.example/latest", user: None, status: 404, says: "sum.other.example" },
 ];
 
 #[tokio::test]

@@ -68,7 +68,9 @@ impl Entry {
             h1: h1.to_owned(),
             go_mod_h1: go_mod_h1.to_owned(),
         };
-        (fields.next().is_none() && entry.text() == text).then_some(entry)
+        let one_field = |hash: &str| !hash.is_empty() && !hash.contains(char::is_whitespace);
+        let whole = fields.next().is_none() && one_field(h1) && one_field(go_mod_h1);
+        (whole && entry.text() == text).then_some(entry)
     }
 }
 

@@ -166,3 +166,90 @@ async fn two_writers_on_one_store_keep_one_log_with_every_version_once() {
     }
     assert_eq!(tree.n, 406, "405 versions and one more, each once");
 }
+
+#[test]
+fn a_record_parses_back_to_its_entry_and_nothing_else_does() {
+    let entry = entry(3);
+    assert_eq!(Entry::parse(entry.text().as_bytes()), Some(entry.clone()));
+    let text = entry.text();
+    for broken in [
+        text.replace("/go.mod", ""),
+        text.replace('\n', " \n"),
+        format!("{text}extra\n"),
+        text.replacen(
+            "corp.example/m3 v1.0.3/go.mod",
+            "corp.example/other v1.0.3/go.mod",
+            1,
+        ),
+        text.replace("v1.0.3", "1.0.3"),
+    ] {
+        assert_eq!(Entry::parse(broken.as_bytes()), None, "{broken:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_finds_a_clean_log_clean_and_names_what_was_changed() {
+    let dir = tempfile::tempdir().expect("a dir");
+    let store = Store::directory(dir.path()).expect("a store");
+    let log = open(&store);
+    for batch in [(0..200), (200..300)] {
+        log.append(batch.map(entry).collect())
+            .await
+            .expect("appended");
+    }
+    let audit = log.audit().await.expect("audited");
+    assert_eq!(
+        (audit.size, audit.entries.len(), audit.unsigned),
+        (300, 300, 0)
+    );
+    assert!(audit.problems.is_empty(), "{:?}", audit.problems);
+    assert_eq!(audit.entries[7], entry(7));
+
+    // A record rewritten by hand: its tile, and every head signed after it, disagree.
+    let record = log.layout.record(7);
+    store
+        .put(&record, Bytes::from(entry(1000).text()))
+        .await
+        .expect("rewritten");
+    let problems = log.audit().await.expect("audited").problems;
+    let named = |what: &str| problems.iter().any(|p| p.contains(what));
+    assert!(named("tile/8/0/000"), "{problems:?}");
+    assert!(
+        named("head 200: signs a tree hash the records do not give"),
+        "{problems:?}"
+    );
+    assert!(
+        named("index of corp.example/m1@v1.0.1000: missing"),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_record_left_beyond_the_newest_head_is_signed_by_the_next_lookup() {
+    let dir = tempfile::tempdir().expect("a dir");
+    let store = Store::directory(dir.path()).expect("a store");
+    let log = open(&store);
+    log.append((0..3).map(entry).collect())
+        .await
+        .expect("appended");
+    // What a writer that died after its record and index, before its head, leaves.
+    let left = entry(3);
+    store
+        .put_new(&log.layout.record(3), Bytes::from(left.text()))
+        .await
+        .expect("record");
+    store
+        .put_new(&log.layout.index(&left.version), Bytes::from("3\n"))
+        .await
+        .expect("index");
+    let again = open(&store);
+    assert_eq!(again.audit().await.expect("audited").unsigned, 1);
+    let answer = again
+        .lookup(&left.version)
+        .await
+        .expect("looked up")
+        .expect("logged");
+    let (id, _, _) = tlog::parse_record(&answer).expect("a lookup answer");
+    assert_eq!(id, 3);
+    assert_eq!(tree(&again).await.n, 4);
+}
