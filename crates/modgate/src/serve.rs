@@ -56,8 +56,14 @@ pub(crate) async fn run(
         routes = config.routes.len(),
         "modgate serving"
     );
-    if let Some(gosumdb) = state.service.private_gosumdb() {
-        tracing::info!(GOSUMDB = %gosumdb, "private checksum database");
+    match state.service.private_gosumdb().await {
+        Some((gosumdb, Ok(records))) => {
+            tracing::info!(GOSUMDB = %gosumdb, records, "private checksum database");
+        }
+        Some((gosumdb, Err(e))) => {
+            tracing::error!(GOSUMDB = %gosumdb, cause = %e, "private checksum database unreadable");
+        }
+        None => {}
     }
     // TCP_NODELAY on every connection: a response written in pieces (headers, then body
     // chunks) must not wait for the client's delayed ACK, ~40 ms per small zip otherwise.

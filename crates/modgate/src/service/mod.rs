@@ -185,9 +185,11 @@ impl Service {
             .map_err(|e| sumdb_refusal(&format!("sumdb/{name}"), e).reported())
     }
 
-    /// What clients put in `GOSUMDB` for the private checksum database, if there is one.
-    pub fn private_gosumdb(&self) -> Option<String> {
-        self.sumlog.as_deref().map(Sumlog::verifier_key)
+    /// What clients put in `GOSUMDB` for the private checksum database, if there is one, and
+    /// the number of records in its log (or why it cannot be read).
+    pub async fn private_gosumdb(&self) -> Option<(String, Result<u64, crate::sumlog::LogError>)> {
+        let log = self.sumlog.as_deref()?;
+        Some((log.verifier_key(), log.size().await))
     }
 
     /// Whether the store can be reached, for `/readyz`.

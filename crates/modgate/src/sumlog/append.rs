@@ -86,8 +86,6 @@ impl Sumlog {
         }
         if edge.size() > start {
             self.finish(&edge, batch).await?;
-            metrics::counter!("modgate_sumlog_appends_total").increment(edge.size() - start);
-            metrics::gauge!("modgate_sumlog_records").set(edge.size() as f64);
         }
         *slot = Some(edge);
         Ok(())
@@ -137,6 +135,7 @@ impl Sumlog {
         loop {
             let key = self.layout.record(edge.size());
             if self.store.put_new(&key, text.clone()).await? == Created::New {
+                metrics::counter!("modgate_sumlog_appends_total").increment(1);
                 self.take_in(edge, batch, &text)?;
                 return Ok(());
             }

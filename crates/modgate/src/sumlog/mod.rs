@@ -145,6 +145,11 @@ impl Sumlog {
         self.signer.verifier_key()
     }
 
+    /// The number of records in the newest signed tree.
+    pub async fn size(&self) -> Result<u64, LogError> {
+        Ok(self.newest_head().await?.tree.n)
+    }
+
     /// The newest signed tree head: of the empty tree before anything is appended.
     pub async fn latest(&self) -> Result<Bytes, LogError> {
         Ok(self.newest_head().await?.signed.clone())
@@ -281,6 +286,7 @@ impl Sumlog {
     fn keep_head(&self, head: Head) -> Arc<Head> {
         let mut known = self.head.lock().unwrap_or_else(PoisonError::into_inner);
         if head.tree.n > known.tree.n || known.signed.is_empty() {
+            metrics::gauge!("modgate_sumlog_records").set(head.tree.n as f64);
             *known = Arc::new(head);
         }
         known.clone()
