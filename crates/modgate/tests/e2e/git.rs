@@ -72,10 +72,7 @@ impl GitProxy {
 
     /// A go client of modgate, trusting the test CA, as alice.
     pub fn go(&self, client: &GoClient) -> GoEnv {
-        let mut env = GoEnv::new(client, &self.server.url());
-        env.set("SSL_CERT_FILE", &self.ca.ca.display().to_string())
-            .netrc("127.0.0.1", self.server.port(), "alice", "s3cret");
-        env
+        self.server.go_as(client, &self.ca.ca, "alice", "s3cret")
     }
 
     /// A go client of the repositories themselves.

@@ -11,6 +11,7 @@ mod config_errors;
 mod git;
 mod goproxy;
 mod http_checks;
+mod private_sumdb;
 mod publish;
 mod publish_api;
 mod publish_refusals;

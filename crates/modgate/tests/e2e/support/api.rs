@@ -56,7 +56,8 @@ pub enum Auth<'a> {
 }
 
 impl Auth<'_> {
-    fn header(self) -> Option<String> {
+    /// The `Authorization` value, if any.
+    pub fn header(self) -> Option<String> {
         match self {
             Auth::None => None,
             Auth::Bearer(token) => Some(format!("Bearer {token}")),

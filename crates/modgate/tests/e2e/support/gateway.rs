@@ -49,6 +49,50 @@ pub fn upstream_tree(root: &Path) -> TreeBuilder {
     tree
 }
 
+/// The public side of a gateway: `upstream_tree` served by SECOND, and a test checksum
+/// database (`sumdb.test`) holding its hashes.
+pub struct PublicSide {
+    pub second: Second,
+    pub sumdb: TestSumdb,
+    pub upstream: TreeBuilder,
+}
+
+impl PublicSide {
+    /// Writes the upstream tree at `root` and serves it.
+    pub fn start(root: &Path) -> PublicSide {
+        let upstream = upstream_tree(root);
+        let second = Second::start(upstream.root());
+        let sumdb = TestSumdb::new("sumdb.test");
+        sumdb.add_tree(upstream.root());
+        PublicSide {
+            second,
+            sumdb,
+            upstream,
+        }
+    }
+
+    /// The `[upstream]` section (with `upstream_keys` beside `proxies`) and the `[sumdb]`
+    /// section that point modgate at SECOND and at the database.
+    pub fn config(&self, upstream_keys: &str) -> String {
+        format!(
+            r#"
+[upstream]
+proxies = "{}"
+{upstream_keys}
+
+[sumdb]
+name = "{}"
+key = "{}"
+url = "{}"
+"#,
+            self.second.url(),
+            self.sumdb.name(),
+            self.sumdb.verifier_key(),
+            self.sumdb.url()
+        )
+    }
+}
+
 /// modgate in front of SECOND: `corp.example` private from the store, everything else from
 /// upstream, checked against a test checksum database that holds the upstream tree's hashes.
 pub struct Gateway {
@@ -64,25 +108,13 @@ impl Gateway {
     /// `upstream_keys` go into `[upstream]` (beside `proxies`); `extra` after the routes.
     pub fn start(upstream_keys: &str, extra: &str) -> Gateway {
         let dir = temp_dir();
-        let upstream = upstream_tree(&dir.path().join("upstream"));
-        let second = Second::start(upstream.root());
-        let sumdb = TestSumdb::new("sumdb.test");
-        sumdb.add_tree(upstream.root());
+        let public = PublicSide::start(&dir.path().join("upstream"));
         let store = private_tree(&dir.path().join("store")).root().to_owned();
         let config = dir.path().join("modgate.toml");
         write_file(
             &config,
             format!(
-                r#"
-[upstream]
-proxies = "{}"
-{upstream_keys}
-
-[sumdb]
-name = "sumdb.test"
-key = "{}"
-url = "{}"
-
+                r#"{}
 [[route]]
 prefix = "corp.example"
 private = true
@@ -92,17 +124,15 @@ prefix = "*"
 source = "upstream"
 {extra}
 "#,
-                second.url(),
-                sumdb.verifier_key(),
-                sumdb.url()
+                public.config(upstream_keys),
             ),
         );
         let server = Modgate::start(&store, Some(&config), None);
         Gateway {
             server,
-            second: Some(second),
-            sumdb,
-            upstream,
+            second: Some(public.second),
+            sumdb: public.sumdb,
+            upstream: public.upstream,
             store,
             dir,
         }

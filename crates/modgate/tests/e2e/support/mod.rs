@@ -17,7 +17,7 @@ mod sumdb;
 mod tree;
 
 pub use api::{Api, Auth, GO_MOD, M_GO, assert_verify_clean, start_server};
-pub use gateway::Gateway;
+pub use gateway::{Gateway, PublicSide};
 pub use git::GitDaemon;
 pub use http::{Http, Reply, raw_request, raw_upload, read_status};
 pub use publish::{

@@ -12,7 +12,7 @@ use rcgen::{
 };
 
 use super::http::Http;
-use super::{temp_dir, wait_until};
+use super::{GoClient, GoEnv, temp_dir, wait_until};
 
 /// How long a debug build may take to answer /healthz after spawning.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -160,6 +160,22 @@ impl Modgate {
     pub fn url_with(&self, user: &str, password: &str) -> String {
         assert!(self.tls, "the go command refuses credentials over http");
         format!("https://{user}:{password}@127.0.0.1:{}", self.port)
+    }
+
+    /// A go client of this server over TLS as `user` (see `sign_in`).
+    pub fn go_as(&self, client: &GoClient, ca: &Path, user: &str, password: &str) -> GoEnv {
+        let mut env = GoEnv::new(client, &self.url());
+        self.sign_in(&mut env, ca, user, password);
+        env
+    }
+
+    /// Points `env` at this server over TLS as `user`: GOPROXY, the test CA `ca` trusted, and
+    /// the credentials in its netrc (the go command sends them over https only).
+    pub fn sign_in(&self, env: &mut GoEnv, ca: &Path, user: &str, password: &str) {
+        assert!(self.tls, "the go command sends no credentials over http");
+        env.set("GOPROXY", &self.url())
+            .set("SSL_CERT_FILE", &ca.display().to_string())
+            .netrc("127.0.0.1", self.port, user, password);
     }
 
     /// A client for this server (trusting the test CA when it serves TLS).
