@@ -1,9 +1,11 @@
-//! Catching a stored zip that changed after it was logged. Each zip served is hashed once per
-//! store ETag (in the background: serving never waits for it) and compared, with its `.mod`,
-//! with the version's record in the private checksum database; a version not logged yet is
-//! appended (one copied into the tree). A mismatch is a security event, raised each time the
-//! changed zip is served. The bytes are served as they are, never under a new hash: the go
-//! command checks them against the log's record and refuses them with its SECURITY ERROR.
+//! Catching a stored zip that changed after it was logged. Each zip served from the store is
+//! hashed once per store ETag (in the background: serving never waits for it) and compared,
+//! with its `.mod`, with the version's record in the private checksum database; a version not
+//! logged yet is appended (one copied into the tree). A mismatch is a security event, raised
+//! whenever the changed zip is served from the store (a small zip kept in memory by
+//! `http/kept.rs` is served without asking the store, so the event comes once per process).
+//! The bytes are served as they are, never under a new hash: the go command checks them
+//! against the log's record and refuses them with its SECURITY ERROR.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};

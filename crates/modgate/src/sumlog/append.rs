@@ -11,7 +11,7 @@
 //! write the new tree head. A crash anywhere leaves records the next batch takes in: nothing
 //! is logged twice, and nothing half-written is served (only signed heads are).
 
-use std::sync::{Arc, PoisonError};
+use std::sync::PoisonError;
 
 use bytes::Bytes;
 use gomod::ModuleVersion;
@@ -25,7 +25,7 @@ use crate::storage::Created;
 /// Entries queued by one caller, and where its answer goes.
 pub(super) struct Pending {
     entries: Vec<Entry>,
-    done: oneshot::Sender<Result<(), Arc<LogError>>>,
+    done: oneshot::Sender<Result<(), LogError>>,
 }
 
 /// What a batch wrote, to write its tiles, head and index from.
@@ -40,7 +40,7 @@ struct Batch {
 impl Sumlog {
     /// Logs the entries whose versions are not in the log yet; returns once they are, in a
     /// signed tree head.
-    pub async fn append(&self, entries: Vec<Entry>) -> Result<(), Arc<LogError>> {
+    pub async fn append(&self, entries: Vec<Entry>) -> Result<(), LogError> {
         let (done, answer) = oneshot::channel();
         self.queue
             .lock()
@@ -51,10 +51,7 @@ impl Sumlog {
             std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
         if !queued.is_empty() {
             let entries: Vec<Entry> = queued.iter().flat_map(|p| p.entries.clone()).collect();
-            let outcome = self
-                .write_batch(&mut edge, &entries)
-                .await
-                .map_err(Arc::new);
+            let outcome = self.write_batch(&mut edge, &entries).await;
             for pending in queued {
                 let _ = pending.done.send(outcome.clone());
             }
@@ -63,7 +60,7 @@ impl Sumlog {
         // Another caller's batch may have written ours.
         answer
             .await
-            .unwrap_or_else(|_| Err(Arc::new(LogError::Corrupt("append abandoned".to_owned()))))
+            .unwrap_or_else(|_| Err(LogError::Corrupt("append abandoned".to_owned())))
     }
 
     /// One batch; on failure the edge is dropped, to be restored from the store next time.

@@ -74,13 +74,21 @@ impl Entry {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why the log could not be read or appended to. Cloned to every caller a failed batch
+/// answers.
+#[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum LogError {
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(Arc<StorageError>),
     /// An object of the log holds what the log never writes: damaged, or written by hand.
     #[error("checksum log {0}")]
     Corrupt(String),
+}
+
+impl From<StorageError> for LogError {
+    fn from(error: StorageError) -> LogError {
+        LogError::Storage(Arc::new(error))
+    }
 }
 
 impl LogError {

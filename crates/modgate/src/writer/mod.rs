@@ -67,7 +67,7 @@ pub(crate) enum WriteError {
     Internal(String),
     /// The version is stored, but the checksum log could not take it.
     #[error("checksum log: {0}")]
-    Log(Arc<LogError>),
+    Log(LogError),
 }
 
 pub(crate) struct VersionWriter {
