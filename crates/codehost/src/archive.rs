@@ -38,26 +38,28 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::git::GitRepo;
 use crate::mirror::gix_error;
 
+mod blobs;
+
+use blobs::Blobs;
+
 /// Converts blobs to what `git archive` writes.
 struct Converter<'repo> {
-    repo: &'repo gix::Repository,
+    blobs: RefCell<Blobs>,
     pipeline: RefCell<gix::filter::Pipeline<'repo>>,
 }
 
 impl Converter<'_> {
-    /// The size of the blob `oid`, from its header: nothing is decompressed but the start of
-    /// its entry (and of its deltas').
+    /// The size of the blob `oid`, from its header.
     fn size(&self, oid: ObjectId) -> io::Result<u64> {
-        let header = self.repo.find_header(oid).map_err(io::Error::other)?;
-        Ok(header.size())
+        self.blobs()?.size(oid)
     }
 
     /// The archived contents of the blob `oid` at `path` (from the repository root), with
     /// `$Id$` expanded first when `ident` applies, as git orders its conversions.
     fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<Vec<u8>> {
-        let mut blob = self.repo.find_blob(oid).map_err(io::Error::other)?.detach();
-        if ident && let Some(expanded) = ident_to_worktree(&blob.data, &oid.to_string()) {
-            blob.data = expanded;
+        let mut data = self.blobs()?.read(oid)?;
+        if ident && let Some(expanded) = ident_to_worktree(&data, &oid.to_string()) {
+            data = expanded;
         }
         let mut pipeline = self
             .pipeline
@@ -66,7 +68,7 @@ impl Converter<'_> {
         let options = gix::filter::plumbing::pipeline::convert::to_worktree::Options::default();
         use gix::filter::plumbing::pipeline::convert::ToWorktreeOutcome;
         let outcome = pipeline
-            .convert_to_worktree(&blob.data, path.as_bstr(), options)
+            .convert_to_worktree(&data, path.as_bstr(), options)
             .map_err(io::Error::other)?;
         let converted = match outcome {
             ToWorktreeOutcome::Unchanged(_) => None,
@@ -85,7 +87,13 @@ impl Converter<'_> {
                 Some(out)
             }
         };
-        Ok(converted.unwrap_or(blob.data))
+        Ok(converted.unwrap_or(data))
+    }
+
+    fn blobs(&self) -> io::Result<std::cell::RefMut<'_, Blobs>> {
+        self.blobs
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("blob reader in use"))
     }
 }
 
@@ -181,7 +189,7 @@ pub(crate) fn with_files<T>(
         .filter_pipeline(Some(root.id))
         .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
     let converter = Converter {
-        repo,
+        blobs: RefCell::new(Blobs::new(repo)),
         pipeline: RefCell::new(pipeline),
     };
     let mut attributes = ConversionAttributes::new(repo, root.id, subject)?;
