@@ -27,7 +27,7 @@
 //! none of them takes its size from the object's header, and only the others are converted
 //! once more to learn theirs. Decompressing every blob twice would read the whole pack twice.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::io::{self, Cursor, Read};
 
 use gix::ObjectId;
@@ -46,20 +46,36 @@ use blobs::Blobs;
 struct Converter<'repo> {
     blobs: RefCell<Blobs>,
     pipeline: RefCell<gix::filter::Pipeline<'repo>>,
+    /// The file being read, converted: one buffer for the whole build, as large as the
+    /// largest file, rather than one per file, which gix zeroes to the blob's size before
+    /// decompressing into it and which, past the allocator's mmap threshold, is fresh pages
+    /// from the kernel each time.
+    buffer: RefCell<Vec<u8>>,
 }
 
 impl Converter<'_> {
     /// The size of the blob `oid`, from its header.
     fn size(&self, oid: ObjectId) -> io::Result<u64> {
-        self.blobs()?.size(oid)
+        self.blobs
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("blob reader in use"))?
+            .size(oid)
     }
 
     /// The archived contents of the blob `oid` at `path` (from the repository root), with
-    /// `$Id$` expanded first when `ident` applies, as git orders its conversions.
-    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<Vec<u8>> {
-        let mut data = self.blobs()?.read(oid)?;
+    /// `$Id$` expanded first when `ident` applies, as git orders its conversions. They are in
+    /// the converter's one buffer, until the next file is read.
+    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<RefMut<'_, Vec<u8>>> {
+        let mut data = self
+            .buffer
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("another file is being read"))?;
+        self.blobs
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("blob reader in use"))?
+            .read(oid, &mut data)?;
         if ident && let Some(expanded) = ident_to_worktree(&data, &oid.to_string()) {
-            data = expanded;
+            *data = expanded;
         }
         let mut pipeline = self
             .pipeline
@@ -87,13 +103,26 @@ impl Converter<'_> {
                 Some(out)
             }
         };
-        Ok(converted.unwrap_or(data))
+        if let Some(converted) = converted {
+            *data = converted;
+        }
+        Ok(data)
     }
+}
 
-    fn blobs(&self) -> io::Result<std::cell::RefMut<'_, Blobs>> {
-        self.blobs
-            .try_borrow_mut()
-            .map_err(|_| io::Error::other("blob reader in use"))
+/// A file's archived contents, read from the converter's buffer.
+struct Archived<'a> {
+    data: RefMut<'a, Vec<u8>>,
+    at: usize,
+}
+
+impl Read for Archived<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.data.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -164,7 +193,7 @@ impl ModuleFile for GitFile<'_, '_> {
                         self.size
                     )));
                 }
-                Ok(Box::new(Cursor::new(data)))
+                Ok(Box::new(Archived { data, at: 0 }))
             }
             Source::Data(data) => Ok(Box::new(Cursor::new(data.as_slice()))),
             Source::Nothing => Ok(Box::new(io::empty())),
@@ -191,6 +220,7 @@ pub(crate) fn with_files<T>(
     let converter = Converter {
         blobs: RefCell::new(Blobs::new(repo)),
         pipeline: RefCell::new(pipeline),
+        buffer: RefCell::default(),
     };
     let mut attributes = ConversionAttributes::new(repo, root.id, subject)?;
     let mut files = list_files(&tree, subdir, &converter, &mut attributes, subject)?;
