@@ -17,11 +17,17 @@
 //!
 //! Here the tree is walked with gix and each blob converted with gix's filter pipeline,
 //! configured and attributed as git's archive is (attributes from the archived tree and
-//! `info/attributes`, `core.autocrlf=input`, `core.eol=lf`). A file is read when its size
-//! is needed (to check the limits) and again when it is written, one at a time: memory is
-//! bounded by the largest file, never the tree.
+//! `info/attributes`, `core.autocrlf=input`, `core.eol=lf`). Files are read one at a time
+//! when they are written: memory is bounded by the largest file, never the tree.
+//!
+//! The limits are checked before anything is written, on the sizes the go command sees: the
+//! archive's, after conversion. Only `ident`, `eol=crlf`, `working-tree-encoding` and a
+//! filter driver can make those differ from the blob's own (with `core.autocrlf=input` and
+//! `core.eol=lf`, `text` and `text=auto` alone end lines in LF, as stored), so a file with
+//! none of them takes its size from the object's header, and only the others are converted
+//! once more to learn theirs. Decompressing every blob twice would read the whole pack twice.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::io::{self, Cursor, Read};
 
 use gix::ObjectId;
@@ -32,19 +38,44 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::git::GitRepo;
 use crate::mirror::gix_error;
 
+mod blobs;
+
+use blobs::Blobs;
+
 /// Converts blobs to what `git archive` writes.
 struct Converter<'repo> {
-    repo: &'repo gix::Repository,
+    blobs: RefCell<Blobs>,
     pipeline: RefCell<gix::filter::Pipeline<'repo>>,
+    /// The file being read, converted: one buffer for the whole build, as large as the
+    /// largest file, rather than one per file, which gix zeroes to the blob's size before
+    /// decompressing into it and which, past the allocator's mmap threshold, is fresh pages
+    /// from the kernel each time.
+    buffer: RefCell<Vec<u8>>,
 }
 
 impl Converter<'_> {
+    /// The size of the blob `oid`, from its header.
+    fn size(&self, oid: ObjectId) -> io::Result<u64> {
+        self.blobs
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("blob reader in use"))?
+            .size(oid)
+    }
+
     /// The archived contents of the blob `oid` at `path` (from the repository root), with
-    /// `$Id$` expanded first when `ident` applies, as git orders its conversions.
-    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<Vec<u8>> {
-        let mut blob = self.repo.find_blob(oid).map_err(io::Error::other)?.detach();
-        if ident && let Some(expanded) = ident_to_worktree(&blob.data, &oid.to_string()) {
-            blob.data = expanded;
+    /// `$Id$` expanded first when `ident` applies, as git orders its conversions. They are in
+    /// the converter's one buffer, until the next file is read.
+    fn convert(&self, oid: ObjectId, path: &[u8], ident: bool) -> io::Result<RefMut<'_, Vec<u8>>> {
+        let mut data = self
+            .buffer
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("another file is being read"))?;
+        self.blobs
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("blob reader in use"))?
+            .read(oid, &mut data)?;
+        if ident && let Some(expanded) = ident_to_worktree(&data, &oid.to_string()) {
+            *data = expanded;
         }
         let mut pipeline = self
             .pipeline
@@ -53,7 +84,7 @@ impl Converter<'_> {
         let options = gix::filter::plumbing::pipeline::convert::to_worktree::Options::default();
         use gix::filter::plumbing::pipeline::convert::ToWorktreeOutcome;
         let outcome = pipeline
-            .convert_to_worktree(&blob.data, path.as_bstr(), options)
+            .convert_to_worktree(&data, path.as_bstr(), options)
             .map_err(io::Error::other)?;
         let converted = match outcome {
             ToWorktreeOutcome::Unchanged(_) => None,
@@ -72,7 +103,26 @@ impl Converter<'_> {
                 Some(out)
             }
         };
-        Ok(converted.unwrap_or(blob.data))
+        if let Some(converted) = converted {
+            *data = converted;
+        }
+        Ok(data)
+    }
+}
+
+/// A file's archived contents, read from the converter's buffer.
+struct Archived<'a> {
+    data: RefMut<'a, Vec<u8>>,
+    at: usize,
+}
+
+impl Read for Archived<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.data.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -91,6 +141,8 @@ enum Source<'c, 'r> {
         repo_path: BString,
         /// Whether the `ident` attribute applies.
         ident: bool,
+        /// Whether a conversion may change the blob on the way out.
+        converted: bool,
         converter: &'c Converter<'r>,
     },
     Data(Vec<u8>),
@@ -128,9 +180,21 @@ impl ModuleFile for GitFile<'_, '_> {
                 repo_path,
                 ident,
                 converter,
-            } => Ok(Box::new(Cursor::new(
-                converter.convert(*oid, repo_path, *ident)?,
-            ))),
+                ..
+            } => {
+                let data = converter.convert(*oid, repo_path, *ident)?;
+                // The limits were checked on the declared size: a file whose conversion was
+                // not foreseen must fail the zip, not slip past them.
+                if data.len() as u64 != self.size {
+                    return Err(io::Error::other(format!(
+                        "{} is {} bytes as archived, not {}",
+                        self.path,
+                        data.len(),
+                        self.size
+                    )));
+                }
+                Ok(Box::new(Archived { data, at: 0 }))
+            }
             Source::Data(data) => Ok(Box::new(Cursor::new(data.as_slice()))),
             Source::Nothing => Ok(Box::new(io::empty())),
         }
@@ -154,11 +218,12 @@ pub(crate) fn with_files<T>(
         .filter_pipeline(Some(root.id))
         .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
     let converter = Converter {
-        repo,
+        blobs: RefCell::new(Blobs::new(repo)),
         pipeline: RefCell::new(pipeline),
+        buffer: RefCell::default(),
     };
-    let mut ident = IdentAttribute::new(repo, root.id, subject)?;
-    let mut files = list_files(&tree, subdir, &converter, &mut ident, subject)?;
+    let mut attributes = ConversionAttributes::new(repo, root.id, subject)?;
+    let mut files = list_files(&tree, subdir, &converter, &mut attributes, subject)?;
     set_archived_sizes(&mut files, subject)?;
     f(files)
 }
@@ -190,17 +255,25 @@ fn module_tree<'repo>(
         .map_err(|e| gix_error(subject, "reading a tree", e))
 }
 
-/// Where the `ident` attribute is set, by the `.gitattributes` of the archived tree and
-/// `info/attributes`.
+/// The attributes of the archived tree and `info/attributes` that convert a file on the way
+/// out.
 ///
 /// gix writes `$Id: <hash>$` where git writes `$Id: <hash> $`, so `ident` is done here, the
 /// git way ([`ident_to_worktree`]); gix's then finds no `$Id$` left.
-struct IdentAttribute<'repo> {
+struct ConversionAttributes<'repo> {
     attributes: gix::AttributeStack<'repo>,
     outcome: gix::attrs::search::Outcome,
 }
 
-impl<'repo> IdentAttribute<'repo> {
+/// What the attributes say of one file.
+struct Conversion {
+    /// `ident` is set.
+    ident: bool,
+    /// The archived bytes may differ from the blob's.
+    may_change: bool,
+}
+
+impl<'repo> ConversionAttributes<'repo> {
     /// The attributes of the tree `root`.
     fn new(repo: &'repo gix::Repository, root: ObjectId, subject: &str) -> Result<Self> {
         let index = repo
@@ -212,24 +285,48 @@ impl<'repo> IdentAttribute<'repo> {
                 gix::worktree::stack::state::attributes::Source::IdMapping,
             )
             .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
-        let outcome = attributes.selected_attribute_matches(["ident"]);
+        let outcome = attributes.selected_attribute_matches([
+            "ident",
+            "eol",
+            "working-tree-encoding",
+            "filter",
+        ]);
         Ok(Self {
             attributes,
             outcome,
         })
     }
 
-    /// Whether `ident` is set for the file at `repo_path`, from the repository root.
-    fn is_set(&mut self, repo_path: &BString, subject: &str) -> Result<bool> {
+    /// The conversions of the file at `repo_path`, from the repository root. Any value of
+    /// `working-tree-encoding` or `filter`, and any `eol` but `lf`, counts as a change: the
+    /// size is then learnt from the converted bytes, which is exact whatever the pipeline
+    /// makes of them.
+    fn at(&mut self, repo_path: &BString, subject: &str) -> Result<Conversion> {
+        use gix::attrs::StateRef;
         let platform = self
             .attributes
             .at_entry(repo_path.as_bstr(), None)
             .map_err(|e| gix_error(subject, "reading .gitattributes", e))?;
         platform.matching_attributes(&mut self.outcome);
-        Ok(self
-            .outcome
-            .iter_selected()
-            .any(|m| matches!(m.assignment.state, gix::attrs::StateRef::Set)))
+        let mut conversion = Conversion {
+            ident: false,
+            may_change: false,
+        };
+        for m in self.outcome.iter_selected() {
+            let state = m.assignment.state;
+            let changes = match m.assignment.name.as_str() {
+                "ident" => {
+                    conversion.ident = matches!(state, StateRef::Set);
+                    conversion.ident
+                }
+                "eol" => matches!(state, StateRef::Value(v) if v.as_bstr() != "lf"),
+                "working-tree-encoding" => !matches!(state, StateRef::Unspecified),
+                "filter" => matches!(state, StateRef::Value(_)),
+                _ => false,
+            };
+            conversion.may_change |= changes;
+        }
+        Ok(conversion)
     }
 }
 
@@ -240,7 +337,7 @@ fn list_files<'c, 'r>(
     tree: &gix::Tree<'_>,
     subdir: &str,
     converter: &'c Converter<'r>,
-    ident: &mut IdentAttribute<'_>,
+    attributes: &mut ConversionAttributes<'_>,
     subject: &str,
 ) -> Result<Vec<GitFile<'c, 'r>>> {
     let mut recorder = gix::traverse::tree::Recorder::default();
@@ -264,7 +361,14 @@ fn list_files<'c, 'r>(
         } else {
             format!("{subdir}/{path}").into()
         };
-        let ident = kind == FileKind::Regular && ident.is_set(&repo_path, subject)?;
+        let conversion = if kind == FileKind::Regular {
+            attributes.at(&repo_path, subject)?
+        } else {
+            Conversion {
+                ident: false,
+                may_change: false,
+            }
+        };
         files.push(GitFile {
             path,
             kind,
@@ -272,7 +376,8 @@ fn list_files<'c, 'r>(
             source: Source::Blob {
                 oid: entry.oid,
                 repo_path,
-                ident,
+                ident: conversion.ident,
+                converted: conversion.may_change,
                 converter,
             },
         });
@@ -280,8 +385,8 @@ fn list_files<'c, 'r>(
     Ok(files)
 }
 
-/// Sizes as archived: a file converted on the way out has its converted size. A symlink is
-/// omitted by name and kind alone, so it is never read.
+/// Sizes as archived: the blob's, from its header, unless a conversion may change it; then
+/// the converted size. A symlink is omitted by name and kind alone, so it is never read.
 fn set_archived_sizes(files: &mut [GitFile<'_, '_>], subject: &str) -> Result<()> {
     for file in files {
         if let (
@@ -290,16 +395,22 @@ fn set_archived_sizes(files: &mut [GitFile<'_, '_>], subject: &str) -> Result<()
                 oid,
                 repo_path,
                 ident,
+                converted,
                 converter,
             },
         ) = (file.kind, &file.source)
         {
-            file.size = converter
-                .convert(*oid, repo_path, *ident)
-                .map_err(|e| {
-                    Error::internal(subject, format!("reading {}", file.path)).with_source(e)
-                })?
-                .len() as u64;
+            let reading = |e: io::Error| {
+                Error::internal(subject, format!("reading {}", file.path)).with_source(e)
+            };
+            file.size = if *converted {
+                converter
+                    .convert(*oid, repo_path, *ident)
+                    .map_err(reading)?
+                    .len() as u64
+            } else {
+                converter.size(*oid).map_err(reading)?
+            };
         } else if file.kind == FileKind::Symlink {
             file.source = Source::Nothing;
         }

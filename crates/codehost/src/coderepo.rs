@@ -182,6 +182,16 @@ impl<'m> CodeRepo<'m> {
         }
     }
 
+    /// A session on a repository of its own, for work that reads much of the pack once: the
+    /// mirror's shared handles would keep every page it read resident for good.
+    fn private_session(&self) -> Result<Session<'_, 'm>> {
+        Ok(Session {
+            r: self,
+            git: GitRepo::private(self.mirror)?,
+            stats: RefCell::new(HashMap::new()),
+        })
+    }
+
     /// The module's versions (`@v/list`): the tags that are valid versions of this module,
     /// sorted, then `+incompatible` ones. Pseudo-versions are never listed.
     pub fn versions(&self) -> Result<Vec<String>> {
@@ -215,7 +225,7 @@ impl<'m> CodeRepo<'m> {
     /// and returns what went in and what was left out. Files are read one at a time, so
     /// memory stays bounded by the largest file, not the tree.
     pub fn zip<W: Write + Seek>(&self, version: &str, w: W) -> Result<gomod::CheckedFiles> {
-        self.session().zip(version, w)
+        self.private_session()?.zip(version, w)
     }
 }
 

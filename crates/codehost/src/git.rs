@@ -68,6 +68,17 @@ impl<'a> GitRepo<'a> {
         }
     }
 
+    /// The same view through a repository opened for it alone ([`Mirror::open_private`]):
+    /// what it reads is let go when it is dropped.
+    pub(crate) fn private(mirror: &'a Mirror) -> Result<GitRepo<'a>> {
+        Ok(GitRepo {
+            _mirror: std::marker::PhantomData,
+            repo: mirror.open_private()?,
+            refs: mirror.refs(),
+            subject: mirror.subject(),
+        })
+    }
+
     /// `gitRepo.Stat`: resolves a tag, branch, `HEAD`, or full or abbreviated commit hash.
     pub(crate) fn stat(&self, rev: &str) -> Result<CommitInfo> {
         let is_hash = |r: &str| (MIN_HASH_DIGITS..=HEX_HASH_LEN).contains(&r.len()) && all_hex(r);

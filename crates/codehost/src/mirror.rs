@@ -93,11 +93,7 @@ impl Mirror {
         if std::fs::read(&attributes).ok().as_deref() != Some(INFO_ATTRIBUTES.as_bytes()) {
             write_atomic(&attributes, INFO_ATTRIBUTES.as_bytes()).map_err(|e| io("writing", e))?;
         }
-        let options = gix::open::Options::isolated()
-            .config_overrides(CONFIG_OVERRIDES)
-            .strict_config(false);
-        let repo = gix::open_opts(dir.clone(), options)
-            .map_err(|e| gix_error(&subject, "opening the mirror", e))?;
+        let repo = open_repository(&dir, &subject)?;
         let refs = load_refs(&repo, &subject)?;
         Ok(Mirror {
             dir,
@@ -334,6 +330,16 @@ impl Mirror {
         self.repo.to_thread_local()
     }
 
+    /// The repository opened anew, sharing nothing with the mirror's own handles.
+    ///
+    /// gix keeps each pack it reads mapped, and every page of it that was read resident, for
+    /// as long as the object database lives: the mirror's own lives as long as the mirror.
+    /// Work that reads much of a pack once (building a zip) uses a repository of its own,
+    /// so what it read is let go when it is dropped.
+    pub(crate) fn open_private(&self) -> Result<gix::Repository> {
+        open_repository(&self.dir, &self.subject())
+    }
+
     /// The remote's URL, for messages.
     pub(crate) fn subject(&self) -> String {
         redact_url(self.remote.url())
@@ -394,6 +400,14 @@ impl Advertised {
             head_branch,
         }
     }
+}
+
+/// Opens the mirror's repository at `dir`, configured as the go command's `git archive` runs.
+fn open_repository(dir: &Path, subject: &str) -> Result<gix::Repository> {
+    let options = gix::open::Options::isolated()
+        .config_overrides(CONFIG_OVERRIDES)
+        .strict_config(false);
+    gix::open_opts(dir, options).map_err(|e| gix_error(subject, "opening the mirror", e))
 }
 
 /// Reads the refs of the mirror from disk: its branches, its tags peeled, and `HEAD`.

@@ -71,6 +71,7 @@ mod inspect;
 mod report;
 mod unzip;
 mod vendor;
+mod write;
 
 pub use check::{check_zip, check_zip_strict, read_go_mod};
 pub use create::{check_dir, create, create_from_dir};

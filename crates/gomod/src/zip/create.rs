@@ -8,11 +8,9 @@ use std::fs;
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipWriter};
-
 use super::files::{ValidFile, check_file_list};
 use super::vendor::{VendorRule, is_vendored_package};
+use super::write::ZipWriter;
 use super::{
     CheckedFiles, FileError, FileErrorKind, FileInfo, FileKind, ModuleFile, ZipError, ZipErrorKind,
     check_module_version,
@@ -47,10 +45,6 @@ fn write_zip<W: Write + Seek, F: ModuleFile>(
     files: &[F],
     valid: &[ValidFile],
 ) -> Result<(), ZipErrorKind> {
-    let write_error = |e: zip::result::ZipError| ZipErrorKind::Write(e.into());
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(DateTime::default());
     let mut zip = ZipWriter::new(w);
     let mut buf = vec![0u8; 64 << 10];
     for &ValidFile { index, size } in valid {
@@ -60,8 +54,8 @@ fn write_zip<W: Write + Seek, F: ModuleFile>(
             source,
         };
         let mut contents = f.open().map_err(read_error)?.take(size.saturating_add(1));
-        zip.start_file(format!("{module}@{version}/{}", f.path()), options)
-            .map_err(write_error)?;
+        zip.start(&format!("{module}@{version}/{}", f.path()))
+            .map_err(ZipErrorKind::Write)?;
         let mut written = 0u64;
         loop {
             let n = match contents.read(&mut buf) {
@@ -78,10 +72,10 @@ fn write_zip<W: Write + Seek, F: ModuleFile>(
                     declared: size,
                 });
             }
-            zip.write_all(&buf[..n]).map_err(ZipErrorKind::Write)?;
+            zip.write(&buf[..n]).map_err(ZipErrorKind::Write)?;
         }
     }
-    zip.finish().map_err(write_error)?;
+    zip.finish().map_err(ZipErrorKind::Write)?;
     Ok(())
 }
 

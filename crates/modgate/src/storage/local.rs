@@ -93,6 +93,30 @@ pub(super) async fn file_names(dir: PathBuf) -> std::io::Result<Vec<String>> {
     .await
 }
 
+/// Copies the file `from` to `to`, a new file (its directory created if missing), in the
+/// kernel (`copy_file_range`), never through this process's memory. `to` is made as
+/// object_store makes a file (mode 0666 less the umask, not synced: the store is not
+/// configured to), whatever `from`'s mode; a copy that fails is removed, and one a crash
+/// interrupts is left in the staging area, which `Store::clean_staging` empties.
+pub(super) async fn copy_new(from: PathBuf, to: PathBuf) -> std::io::Result<()> {
+    blocking(move || {
+        let mut source = File::open(&from)?;
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut target = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&to)?;
+        if let Err(e) = std::io::copy(&mut source, &mut target) {
+            let _ = std::fs::remove_file(&to);
+            return Err(e);
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// object_store writes a local file as `name#N` and renames it into place; it lists neither
 /// those nor, therefore, may we.
 fn is_partial_write(name: &str) -> bool {
