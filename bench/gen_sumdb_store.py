@@ -11,6 +11,11 @@ and its go-download.txt), the 30 versions of run.sh's `go mod download` scenario
 a tree of their own, OUT_DIR/download (to be added to the store once the small versions' log is
 timed), and listed in OUT_DIR/go-download.txt.
 
+OUT_DIR/stages.txt says how to build a store whose log holds the downloaded versions spread
+through it, as versions published over time would be: stage k (one a downloaded version) adds
+its share of the small modules and the k-th downloaded version, then a sync logs them. Each line:
+stage, tree (store or download), a module's directory in that tree.
+
 Writes OUT_DIR/sumdb-meta.json: the counts, and every small version (module@version) in order.
 Deterministic: every run writes the same bytes.
 """
@@ -71,6 +76,13 @@ def main():
             downloads.append(f"{module}@{version}")
     with open(os.path.join(out, "go-download.txt"), "w") as f:
         f.write("".join(d + "\n" for d in downloads))
+    small_dirs = [escape(m) for m in store.versions]
+    stages = max(1, len(downloads))
+    with open(os.path.join(out, "stages.txt"), "w") as f:
+        for i, d in enumerate(small_dirs):
+            f.write(f"{i * stages // len(small_dirs)}\tstore\t{d}\n")
+        for k, d in enumerate(downloads):
+            f.write(f"{k}\tdownload\t{escape(d.split('@')[0])}\n")
     meta = {
         "small_versions": count,
         "small_modules": len(store.versions),
