@@ -9,7 +9,7 @@ SERVER_CPU=0 # the measured server's alone
 CLIENT_CPU=1 # wrk, go, curl and the script itself
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-say() { printf '== %s\n' "$*" >&2; }
+say() { printf '== [%3ss] %s\n' "$SECONDS" "$*" >&2; } # seconds since the script started
 
 # Installs the Debian packages of the list that are missing.
 install_packages() { # package...

@@ -27,7 +27,7 @@
 # round-to-round spread) is printed and written to bench/results/sumdb-latest.txt. Runs disturbed
 # by other work are done again, as in run.sh (lib.sh).
 #
-# Knobs (environment): BENCH_ROUNDS (3), BENCH_DOWNLOAD_ROUNDS (5), BENCH_DURATION seconds per
+# Knobs (environment): BENCH_ROUNDS (3), BENCH_DOWNLOAD_ROUNDS (9), BENCH_DURATION seconds per
 # wrk run (5), BENCH_VERSIONS small versions (10000), BENCH_PUBLISHES versions a publish round
 # (400) on BENCH_PUBLISH_CONNECTIONS (8), BENCH_SCENARIOS ("serve sync publish download"),
 # BENCH_PORT first of four ports (18480), BENCH_WORK scratch directory (bench/.work-sumdb),
@@ -39,7 +39,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-$BENCH_DIR/.work-sumdb}
 ROUNDS=${BENCH_ROUNDS:-3}
-DOWNLOAD_ROUNDS=${BENCH_DOWNLOAD_ROUNDS:-5}
+DOWNLOAD_ROUNDS=${BENCH_DOWNLOAD_ROUNDS:-9}
 DURATION=${BENCH_DURATION:-5}
 VERSIONS=${BENCH_VERSIONS:-10000}
 PUBLISHES=${BENCH_PUBLISHES:-400}
@@ -54,11 +54,14 @@ NAME=sum.corp.example
 USER_NAME=alice
 PASSWORD=bench-s3cret
 GOOD_AUTH="" # the log is read anonymously: no users on the server that serves it
-# Every store of a run is new, under a name of its own: on a file system without a journal (this
-# machine's), ext4 skips inodes freed in the last five minutes when it allocates new ones near
-# them, so a log deleted and written again in the same place takes three times as long.
+# Every store of a run is new, under a name of its own, and all are deleted when it ends (none
+# before): on a file system without a journal (this machine's ext4), inodes freed in the last five
+# minutes are skipped, one by one, when new ones are allocated near them, and writing a log where
+# tens of thousands of files were just deleted takes three times as long.
 RUN_ID=$(date +%s)
-STORE=$WORK/stores/served-$RUN_ID # the log's server's, kept after the run
+STORE=$WORK/stores/served-$RUN_ID # the log's server's
+DELETED_AT=$WORK/stores-deleted-at # when the last run deleted its stores
+DELETE_WAIT=${BENCH_DELETE_WAIT:-300} # seconds after that before a sync is timed
 # In memory where it can, as in run.sh: extracting files on disk varies with writeback.
 GOMODCACHE_DIR=$WORK/gomodcache
 [ -d /dev/shm ] && [ -w /dev/shm ] && GOMODCACHE_DIR=/dev/shm/modgate-bench-sumdb-gomodcache
@@ -146,7 +149,11 @@ STARTED=() # pids of the servers this script started, stopped on exit
 cleanup() {
   local pid
   for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$GOMODCACHE_DIR" "$WORK"/stores/sync-* "$WORK"/stores/publish-*
+  rm -rf "$GOMODCACHE_DIR"
+  if [ -d "$WORK/stores" ]; then
+    rm -rf "$WORK/stores"
+    date +%s >"$DELETED_AT"
+  fi
 }
 trap cleanup EXIT
 truncate_logs() {
@@ -161,9 +168,19 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows he
 # --- (sync) appending every stored version -----------------------------------------------------
 
 # Every sync runs on a store of its own, the generated tree hard-linked (the log writes only under
-# .modgate/), so that each starts with no log; none is deleted before the end.
-rm -rf "$WORK/stores" # the last run's
+# .modgate/), so that each starts with no log.
+if [ -d "$WORK/stores" ]; then # an interrupted run's
+  rm -rf "$WORK/stores"
+  date +%s >"$DELETED_AT"
+fi
 mkdir -p "$WORK/stores"
+if has sync && [ -f "$DELETED_AT" ]; then
+  wait_for=$((DELETE_WAIT - ($(date +%s) - $(cat "$DELETED_AT"))))
+  if ((wait_for > 0)); then
+    say "the last run deleted its stores $((DELETE_WAIT - wait_for)) s ago: waiting $wait_for s before timing a sync (BENCH_DELETE_WAIT)"
+    sleep "$wait_for"
+  fi
+fi
 STORES_MADE=0
 fresh_store() { # → sets FRESH, a new store holding the generated small versions
   STORES_MADE=$((STORES_MADE + 1))
@@ -307,6 +324,7 @@ fi
 
 DOWNLOAD_RESULTS=$WORK/download.tsv
 : >"$DOWNLOAD_RESULTS"
+rm -f "$WORK"/download-asked-*.tsv
 if has download; then
   proxy=http://127.0.0.1:$P_MODGATE
   for GO in "${GOS[@]}"; do
@@ -322,9 +340,11 @@ if has download; then
         say "round $round/$DOWNLOAD_ROUNDS, download with $gov: checksum database $side"
         if [ "$side" = on ]; then
           timed_download "$DOWNLOAD_RESULTS" "$round" "$gov-on" "$proxy" "$PID_MODGATE" GOSUMDB="$VERIFIER_KEY"
-          # The go command did ask the log: its tiles and lookups are in the module cache.
-          [ -d "$GOMODCACHE_DIR/cache/download/sumdb/$NAME/lookup" ] ||
-            { echo "go ($gov) did not look anything up in $NAME" >&2; exit 1; }
+          # The go command did ask the log: its lookups and tiles are in the module cache.
+          asked=$GOMODCACHE_DIR/cache/download/sumdb/$NAME
+          [ -d "$asked/lookup" ] || { echo "go ($gov) did not look anything up in $NAME" >&2; exit 1; }
+          printf '%s\t%s\t%s\n' "$gov" "$(find "$asked/lookup" -type f | wc -l)" \
+            "$(find "$asked/tile" -type f | wc -l)" >"$WORK/download-asked-$gov.tsv"
         else
           timed_download "$DOWNLOAD_RESULTS" "$round" "$gov-off" "$proxy" "$PID_MODGATE"
         fi

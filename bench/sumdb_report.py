@@ -213,6 +213,11 @@ def main():
                       + " ".join(f"{rs[k][0]:.3f}" for k in sorted(rs))
                       + f"   spread {spread(v[0] for v in rs.values())}   other %: "
                       + " ".join(str(rs[k][1]) for k in sorted(rs)))
+            asked = os.path.join(work, f"download-asked-{gov}.tsv")
+            if os.path.exists(asked):
+                _, lookups, tiles = open(asked).read().split()
+                p(f"  {gov:<9} with GOSUMDB on, go read {lookups} lookups and {tiles} tiles through modgate "
+                  f"(besides `supported`)")
             if "on" in sides and "off" in sides:
                 r = ratio({k: v[0] for k, v in sides["on"].items()}, {k: v[0] for k, v in sides["off"].items()})
                 p(f"  {gov:<9} on / off: {fmt_ratio(r)}; by round: " + " ".join(f"{x:.2f}" for x in r[3]))
