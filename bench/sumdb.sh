@@ -16,7 +16,8 @@
 #             hashed) on the store's disk and in memory, alternating;
 #   publish   small versions published through the API on several connections at once, to a
 #             modgate with the log and to one without, in the same rounds: what the log costs a
-#             publish (throughput, latency, server CPU per publish);
+#             publish (throughput, latency, server CPU per publish), for versions of one module
+#             and for versions of as many modules;
 #   download  `go mod download` of the 30 modules (stored, and logged among the small versions,
 #             one in every ~330, as if published over time) with GOSUMDB set to the
 #             log's verifier key against GOSUMDB=off, alternating, a fresh GOMODCACHE and
@@ -301,26 +302,33 @@ fi
 
 PUBLISH_RESULTS=$WORK/publish.tsv
 : >"$PUBLISH_RESULTS"
+# Versions of one module (which modgate writes one at a time), and as many modules as versions
+# (written at once, their records appended in batches).
 if has publish; then
   for round in $(seq "$ROUNDS"); do
-    sides=(on off)
-    ((round % 2)) || sides=(off on)
-    for side in "${sides[@]}"; do
-      port=$P_PUB_ON pid=$PID_PUB_ON
-      [ "$side" = off ] && port=$P_PUB_OFF pid=$PID_PUB_OFF
-      say "round $round/$ROUNDS, publish: $PUBLISHES versions on $PUBLISH_CONNECTIONS connections, log $side"
-      wait_quiet
-      noise_start "$pid"
-      line=$(taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/publish.py" "http://127.0.0.1:$port" "$PUBLISH_AUTH" \
-        "corp.example/publish/r$round" - "$PUBLISHES" "$PUBLISH_CONNECTIONS")
-      noise_end "$pid"
-      truncate_logs
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$side" "$line" "$SERVER_TICKS" "$TICK_HZ" "$NOISE" >>"$PUBLISH_RESULTS"
+    for modules in 1 "$PUBLISHES"; do
+      sides=(on off)
+      ((round % 2)) || sides=(off on)
+      for side in "${sides[@]}"; do
+        port=$P_PUB_ON pid=$PID_PUB_ON
+        [ "$side" = off ] && port=$P_PUB_OFF pid=$PID_PUB_OFF
+        say "round $round/$ROUNDS, publish: $PUBLISHES versions of $modules module(s) on $PUBLISH_CONNECTIONS connections, log $side"
+        wait_quiet
+        noise_start "$pid"
+        line=$(taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/publish.py" "http://127.0.0.1:$port" "$PUBLISH_AUTH" \
+          "corp.example/publish/r$round/of$modules" - "$PUBLISHES" "$PUBLISH_CONNECTIONS" "$modules")
+        noise_end "$pid"
+        truncate_logs
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$side" "$modules" "$line" "$SERVER_TICKS" "$TICK_HZ" \
+          "$NOISE" >>"$PUBLISH_RESULTS"
+      done
     done
   done
   # Every version published with the log is in it.
   records=$(find "$WORK/stores/publish-on-$RUN_ID/.modgate/sumdb/$NAME/record" -type f | wc -l)
-  [ "$records" = $((ROUNDS * PUBLISHES)) ] || { echo "the publishing log holds $records records" >&2; exit 1; }
+  [ "$records" = $((2 * ROUNDS * PUBLISHES)) ] || { echo "the publishing log holds $records records" >&2; exit 1; }
+  heads=$(find "$WORK/stores/publish-on-$RUN_ID/.modgate/sumdb/$NAME/head" -type f | wc -l)
+  echo "$records $heads" >"$WORK/publish-log.txt"
 fi
 
 # --- (download) go mod download with and without the checksum database -------------------------

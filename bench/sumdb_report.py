@@ -4,8 +4,9 @@
     sumdb_report.py WORK_DIR key=value...
 
 reads WORK_DIR/results.tsv (wrk runs, as run.sh writes them: read by report.py's read_runs),
-sync.tsv (round tmpdir versions seconds user_s sys_s noise), publish.tsv (round on|off small_count
-small_seconds p50_ms p99_ms big_bytes big_seconds server_ticks tick_hz noise), download.tsv
+sync.tsv (round tmpdir versions seconds user_s sys_s noise), publish.tsv (round on|off modules
+small_count small_seconds p50_ms p99_ms big_bytes big_seconds server_ticks tick_hz noise),
+publish-log.txt (records heads), download.tsv
 (round label seconds noise, label <go version>-on|off) and sumdb-meta.json; the key=value
 arguments describe the run.
 
@@ -162,35 +163,43 @@ def main():
                 r = ratio(other, rates)
                 closing.append((f"(2) sumdb sync, TMPDIR={tmpdir} / TMPDIR={goal_tmp}", fmt_ratio(r), "", ""))
     if publish:
-        # round side count seconds p50 p99 big_bytes big_seconds ticks hz noise
-        by = {"on": {}, "off": {}}
+        # round side modules count seconds p50 p99 big_bytes big_seconds ticks hz noise
+        by = {}
         for r in publish:
-            count, seconds = int(r[2]), float(r[3])
-            by[r[1]][int(r[0])] = {
-                "rate": count / seconds, "p50": float(r[4]), "p99": float(r[5]),
-                "cpu_ms": 1000 * int(r[8]) / int(r[9]) / count, "noise": int(r[10]), "count": count,
+            count, seconds = int(r[3]), float(r[4])
+            by.setdefault(int(r[2]), {"on": {}, "off": {}})[r[1]][int(r[0])] = {
+                "rate": count / seconds, "p50": float(r[5]), "p99": float(r[6]),
+                "cpu_ms": 1000 * int(r[9]) / int(r[10]) / count, "noise": int(r[11]),
             }
         p(f"  publishing through the API: {info.get('publishes', '?')} small versions a round on "
-          f"{info.get('publish_connections', '?')} connections (PUT, bcrypt user, remembered), a modgate "
-          f"with the log and one without, each its own store, same rounds:")
-        for side, label in (("on", "log on "), ("off", "log off")):
-            rs = by[side]
-            if not rs:
-                continue
-            m = lambda k: statistics.median(x[k] for x in rs.values())
-            p(f"    {label}  {m('rate'):6.0f} versions/s (by round: "
-              + " ".join(f"{rs[k]['rate']:.0f}" for k in sorted(rs))
-              + f"; spread {spread(x['rate'] for x in rs.values())}), p50 {m('p50'):.1f} ms, p99 {m('p99'):.1f} ms, "
-              f"server CPU {m('cpu_ms'):.2f} ms a publish; other %: " + " ".join(str(rs[k]["noise"]) for k in sorted(rs)))
-        if by["on"] and by["off"]:
-            r = ratio({k: v["rate"] for k, v in by["on"].items()}, {k: v["rate"] for k, v in by["off"].items()})
-            rounds = sorted(set(by["on"]) & set(by["off"]))
-            extra = [by["on"][k]["cpu_ms"] - by["off"][k]["cpu_ms"] for k in rounds]
-            p(f"    log on / off: throughput {fmt_ratio(r)}; the log's server CPU a publish "
-              f"{statistics.median(extra):+.2f} ms (rounds " + " ".join(f"{x:+.2f}" for x in extra) + ")")
-            closing.append(("(2) publishes/s, log on / off", fmt_ratio(r), "", ""))
-            closing.append(("(2) server CPU a publish, log on - off", f"{statistics.median(extra):+.2f} ms "
-                            f"(rounds {min(extra):+.2f} to {max(extra):+.2f})", "", ""))
+          f"{info.get('publish_connections', '?')} connections (PUT, bcrypt user, remembered), to a modgate "
+          f"with the log and one without, each its own store, same rounds; server CPU = its CPU time / versions:")
+        log_path = os.path.join(work, "publish-log.txt")
+        if os.path.exists(log_path):
+            records, heads = open(log_path).read().split()
+            p(f"  (the log took {records} records in {heads} appends, each a signed head)")
+        for modules, sides in sorted(by.items()):
+            what = "versions of one module (written one at a time)" if modules == 1 else f"one version of each of {modules} modules"
+            p(f"   {what}:")
+            for side, label in (("on", "log on "), ("off", "log off")):
+                rs = sides[side]
+                if not rs:
+                    continue
+                m = lambda k: statistics.median(x[k] for x in rs.values())
+                p(f"    {label}  {m('rate'):6.0f} versions/s (by round: "
+                  + " ".join(f"{rs[k]['rate']:.0f}" for k in sorted(rs))
+                  + f"; spread {spread(x['rate'] for x in rs.values())}), p50 {m('p50'):.1f} ms, p99 {m('p99'):.1f} ms, "
+                  f"server CPU {m('cpu_ms'):.2f} ms a version; other %: " + " ".join(str(rs[k]["noise"]) for k in sorted(rs)))
+            if sides["on"] and sides["off"]:
+                r = ratio({k: v["rate"] for k, v in sides["on"].items()}, {k: v["rate"] for k, v in sides["off"].items()})
+                rounds = sorted(set(sides["on"]) & set(sides["off"]))
+                extra = [sides["on"][k]["cpu_ms"] - sides["off"][k]["cpu_ms"] for k in rounds]
+                p(f"    log on / off: throughput {fmt_ratio(r)}; the log's server CPU a version "
+                  f"{statistics.median(extra):+.2f} ms (rounds " + " ".join(f"{x:+.2f}" for x in extra) + ")")
+                short = "1 module" if modules == 1 else f"{modules} modules"
+                closing.append((f"(2) publishes/s ({short}), log on / off", fmt_ratio(r), "", ""))
+                closing.append((f"(2) server CPU a publish ({short}), on - off", f"{statistics.median(extra):+.2f} ms "
+                                f"(rounds {min(extra):+.2f} to {max(extra):+.2f})", "", ""))
 
     # (3) download
     dl_path = os.path.join(work, "download.tsv")
