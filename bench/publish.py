@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Scenario (p) of bench/run.sh: publishing new versions through modgate's HTTP API, timed.
 
-    publish.py BASE_URL AUTHORIZATION MODULE BIG_ZIP
+    publish.py BASE_URL AUTHORIZATION MODULE BIG_ZIP [SMALL [CONNECTIONS [MODULES]]]
 
-PUTs SMALL new versions of MODULE (a go.mod and ~2 KB of Go each) on CONNECTIONS keep-alive
-connections at once, then one version of MODULE/big holding BIG_ZIP's files (~13 MB), and prints
-one line: small_count small_seconds small_p50_ms small_p99_ms big_bytes big_seconds. Every zip is
-built before the clock starts; every answer must be 201.
+PUTs SMALL (200) new versions of MODULE (a go.mod and ~2 KB of Go each) on CONNECTIONS (4)
+keep-alive connections at once (with MODULES > 1, of MODULE/m0 ... spread over that many modules,
+round robin; modgate writes one version of a module at a time), then one version of MODULE/big holding BIG_ZIP's files (~13 MB;
+none when BIG_ZIP is "-"), and prints one line: small_count small_seconds small_p50_ms
+small_p99_ms big_bytes big_seconds. Every zip is built before the clock starts; every answer must
+be 201.
 """
 
 import http.client
@@ -55,41 +57,47 @@ def put(conn, auth, module, version, body):
 
 
 def main():
-    base, auth, module, big_zip = sys.argv[1:]
+    base, auth, module, big_zip = sys.argv[1:5]
+    small_count = int(sys.argv[5]) if len(sys.argv) > 5 else SMALL
+    connections = int(sys.argv[6]) if len(sys.argv) > 6 else CONNECTIONS
+    modules = int(sys.argv[7]) if len(sys.argv) > 7 else 1
     url = urllib.parse.urlparse(base)
     source = "package publish\n\n" + "".join(f"// line {i} of some real-looking source\n" for i in range(50))
-    small = [(f"v0.1.{i}", module_zip(module, f"v0.1.{i}", [
-        ("go.mod", f"module {module}\n\ngo 1.19\n".encode()),
+    small_module = (lambda i: module) if modules <= 1 else (lambda i: f"{module}/m{i % modules}")
+    small = [(small_module(i), f"v0.1.{i}", module_zip(small_module(i), f"v0.1.{i}", [
+        ("go.mod", f"module {small_module(i)}\n\ngo 1.19\n".encode()),
         ("publish.go", source.encode()),
-    ])) for i in range(SMALL)]
+    ])) for i in range(small_count)]
     big_module = f"{module}/big"
-    big = rezip(big_zip, big_module, "v1.0.0")
+    big = rezip(big_zip, big_module, "v1.0.0") if big_zip != "-" else None
 
     latencies, lock = [], threading.Lock()
 
     def worker(share):
         conn = http.client.HTTPConnection(url.hostname, url.port)
-        for version, body in share:
-            took = put(conn, auth, module, version, body)
+        for path, version, body in share:
+            took = put(conn, auth, path, version, body)
             with lock:
                 latencies.append(took)
         conn.close()
 
-    threads = [threading.Thread(target=worker, args=(small[i::CONNECTIONS],)) for i in range(CONNECTIONS)]
+    threads = [threading.Thread(target=worker, args=(small[i::connections],)) for i in range(connections)]
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     small_seconds = time.perf_counter() - start
-    if len(latencies) != SMALL:
+    if len(latencies) != small_count:
         raise SystemExit("a publishing thread failed")
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
-    big_seconds = put(conn, auth, big_module, "v1.0.0", big)
-    print(f"{SMALL}\t{small_seconds:.3f}\t{statistics.median(latencies) * 1000:.2f}\t"
-          f"{p99 * 1000:.2f}\t{len(big)}\t{big_seconds:.3f}")
+    big_seconds = 0.0
+    if big is not None:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
+        big_seconds = put(conn, auth, big_module, "v1.0.0", big)
+    print(f"{small_count}\t{small_seconds:.3f}\t{statistics.median(latencies) * 1000:.2f}\t"
+          f"{p99 * 1000:.2f}\t{len(big) if big is not None else 0}\t{big_seconds:.3f}")
 
 
 if __name__ == "__main__":

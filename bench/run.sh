@@ -31,8 +31,6 @@ if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
   exit 1
 fi
 CONNECTIONS=32
-SERVER_CPU=0
-CLIENT_CPU=1
 GO=/usr/lib/go-1.19/bin/go # Debian's Go: a `go` earlier on PATH may be another version
 USER_NAME=alice
 PASSWORD=bench-s3cret
@@ -43,8 +41,8 @@ GOMODCACHE_DIR=$WORK/gomodcache
 [ -d /dev/shm ] && [ -w /dev/shm ] && GOMODCACHE_DIR=/dev/shm/modgate-bench-gomodcache
 RESULTS=$WORK/results.tsv
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-say() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh" # SERVER_CPU=0, CLIENT_CPU=1, and what the benchmarks share
 
 # --- what the benchmark needs ------------------------------------------------------------------
 
@@ -56,21 +54,10 @@ PACKAGES=(nginx-light wrk apache2-utils golang-go openssl curl python3
   golang-github-burntsushi-toml-dev golang-github-google-go-cmp-dev
   golang-github-stretchr-testify-dev golang-github-sirupsen-logrus-dev
   golang-github-spf13-cobra-dev golang-github-pkg-errors-dev golang-gopkg-yaml.v3-dev)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+install_packages "${PACKAGES[@]}"
 # The Debian package starts a system nginx on port 80 where it can; ours runs on its own ports.
 
-say "building modgate (release)"
-(cd "$ROOT" && cargo build --release --locked -q -p modgate)
-MODGATE=${CARGO_TARGET_DIR:-$ROOT/target}/release/modgate
+build_modgate
 
 mkdir -p "$WORK"/{bin,logs,nginx,gopath}
 say "building the seed server with $($GO version | cut -d' ' -f3)"
@@ -117,12 +104,7 @@ LAST_PORT=$((PORT + 8))
 # The baseline's own ports, after the others: without it, the same ports as ever.
 P_BASE=$((PORT + 9)) P_BASE_TLS=$((PORT + 10)) P_BASE_UPSTREAM=$((PORT + 11))
 [ -n "$BASELINE" ] && LAST_PORT=$P_BASE_UPSTREAM
-for p in $(seq "$PORT" "$LAST_PORT"); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use on 127.0.0.1: set BENCH_PORT to a free range" >&2
-    exit 1
-  fi
-done
+ports_free "$PORT" "$LAST_PORT"
 
 # modgate: every module behind "any valid user" (route "*" with an htpasswd), which also makes
 # unknown modules plain 404s (a public route), as scenario d wants.
@@ -157,29 +139,8 @@ prefix = "*"
 source = "upstream"
 EOF
 
-# nginx as Debian ships it (sendfile and tcp_nopush on, access log on), one worker; the keep-alive
-# request limit is raised so that wrk's connections are never closed under it (modgate has none).
-NGINX_USER=""
-[ "$(id -u)" = 0 ] && NGINX_USER="user root;" # workers read bench/.work as the invoking user
-cat >"$WORK/nginx/nginx.conf" <<EOF
-$NGINX_USER
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/logs/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000000;
-  access_log $WORK/logs/nginx-access.log;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  ssl_protocols TLSv1.2 TLSv1.3;
+# nginx as Debian ships it (lib.sh's nginx_conf), with and without basic auth and TLS.
+nginx_conf "$WORK/nginx" "$WORK/logs" >"$WORK/nginx/nginx.conf" <<EOF
   server { listen 127.0.0.1:$P_NGINX; root $STORE; }
   server {
     listen 127.0.0.1:$P_NGINX_BCRYPT; root $STORE;
@@ -194,7 +155,6 @@ http {
     ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
     auth_basic "modules"; auth_basic_user_file $WORK/htpasswd;
   }
-}
 EOF
 
 # From here on this script and everything it starts run on the client CPU, unless pinned to the
@@ -245,17 +205,12 @@ taskset -c "$SERVER_CPU" "$WORK/bin/seed" -listen "127.0.0.1:$P_SEED_TLS" -store
   -tls-cert "$WORK/cert.pem" -tls-key "$WORK/key.pem" >"$WORK/logs/seed-tls.log" 2>&1 &
 PID_SEED_TLS=$!
 STARTED+=("$PID_SEED_TLS")
-: >"$WORK/logs/nginx-access.log"
-taskset -c "$SERVER_CPU" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/logs/nginx-error.log"
-for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-PID_NGINX=$(cat "$WORK/nginx/nginx.pid")
-STARTED+=("$PID_NGINX")
+start_nginx "$WORK/nginx" "$WORK/nginx/nginx.conf" "$WORK/logs"
 
 SERVER_PORTS=$(seq "$PORT" $((PORT + 7)))
 [ -z "$BASELINE" ] || SERVER_PORTS+=" $P_BASE $P_BASE_TLS"
-for p in $SERVER_PORTS; do
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
-done
+# shellcheck disable=SC2086 # one port a word
+wait_for_ports $SERVER_PORTS
 # An older build may not read today's config: say so now rather than as a wrong status later.
 if [ -n "$BASELINE" ]; then
   for variant in base base-tls; do
@@ -264,7 +219,7 @@ if [ -n "$BASELINE" ]; then
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/logs/modgate-$variant.log" >&2; echo "the baseline ($variant) exited" >&2; exit 1; }
   done
 fi
-NGINX_WORKER=$(pgrep -P "$PID_NGINX" | head -1)
+NGINX_WORKER=$(nginx_worker "$PID_NGINX")
 
 # name → base URL, the process doing the work (RSS and CPU are read from it)
 declare -A URL PID
@@ -309,10 +264,6 @@ if [ -n "$BASELINE" ]; then
   SERVERS[f]=${SERVERS[f]/modgate-tls/modgate-tls modgate-base-tls}
 fi
 
-# Resident memory (kB) and CPU ticks used so far, of one process.
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
 truncate_logs() {
   # The servers append, so truncating keeps the disk from filling without restarting them.
   : >"$WORK/logs/modgate.log"
@@ -324,101 +275,6 @@ truncate_logs() {
   : >"$WORK/logs/nginx-access.log"
   # nginx logs every 404 (log_not_found) and every failed password here, as shipped
   : >"$WORK/logs/nginx-error.log"
-}
-
-# The status the first request of a list gets: a run only counts if it is the intended one
-# (a misconfigured server answering 401 or 404 quickly would look fast).
-check_status() { # server scenario
-  local line path auth
-  line=$(head -1 "$WORK/${LIST[$2]}")
-  path=${line%%$'\t'*}
-  auth=$GOOD_AUTH
-  [[ $line == *$'\t'* ]] && auth=${line#*$'\t'}
-  local got
-  got=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: $auth" "${URL[$1]}$path")
-  if [ "$got" != "${STATUS[$2]}" ]; then
-    echo "scenario $2: $1 answered $got, not ${STATUS[$2]}, for $path: see $WORK/logs" >&2
-    exit 1
-  fi
-}
-
-# The machine may be shared (other sessions' processes are not always visible to ps here), so
-# every run also measures how much CPU time anything else took: on CPU 0 everything but the
-# server, on CPU 1 everything but this script and its children (wrk, go, curl, the sampler).
-# Busy = user + nice + system; interrupt time is the traffic's own and is left out.
-cpu_busy() { awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 }' /proc/stat; }
-self_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat"; }
-TICK_HZ=$(getconf CLK_TCK)
-NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10} # percent of a CPU; a run above it is done again (twice at most)
-# Before a run: wait for a quiet second (both CPUs under NOISE_LIMIT while our servers idle),
-# within a budget for the whole benchmark, so a long build elsewhere delays it only so much.
-QUIET_BUDGET=${BENCH_QUIET_BUDGET:-600} # seconds
-wait_quiet() {
-  local c0 c1 d0 d1 announced=""
-  while ((QUIET_BUDGET > 0)); do
-    c0=$(cpu_busy "$SERVER_CPU") c1=$(cpu_busy "$CLIENT_CPU")
-    sleep 0.5
-    d0=$((200 * ($(cpu_busy "$SERVER_CPU") - c0) / TICK_HZ))
-    d1=$((200 * ($(cpu_busy "$CLIENT_CPU") - c1) / TICK_HZ))
-    ((d0 <= NOISE_LIMIT && d1 <= NOISE_LIMIT)) && return 0
-    [ -n "$announced" ] || say "other work is using the CPUs ($d0% / $d1%): waiting for a quiet moment"
-    announced=1
-    sleep 0.5
-    QUIET_BUDGET=$((QUIET_BUDGET - 1))
-  done
-  [ -z "$announced" ] || say "quiet-wait budget spent: measuring anyway"
-  return 0
-}
-noise_start() { # server pid
-  N_T0=$(date +%s%N) N_C0=$(cpu_busy "$SERVER_CPU") N_C1=$(cpu_busy "$CLIENT_CPU")
-  N_S0=$(cpu_ticks "$1") N_M0=$(self_ticks)
-}
-noise_end() { # server pid → sets NOISE (percent of one CPU), SERVER_TICKS and CLIENT_TICKS
-  local elapsed other0 other1
-  elapsed=$((($(date +%s%N) - N_T0) * TICK_HZ / 1000000000))
-  SERVER_TICKS=$(($(cpu_ticks "$1") - N_S0))
-  CLIENT_TICKS=$(($(self_ticks) - N_M0))
-  other0=$(($(cpu_busy "$SERVER_CPU") - N_C0 - SERVER_TICKS))
-  other1=$(($(cpu_busy "$CLIENT_CPU") - N_C1 - CLIENT_TICKS))
-  NOISE=$((100 * (other0 > other1 ? other0 : other1) / (elapsed > 0 ? elapsed : 1)))
-  ((NOISE < 0)) && NOISE=0
-  return 0
-}
-
-# One measured run: wrk on the client CPU for DURATION seconds while the server's RSS is
-# sampled; appends a line to results.tsv. Done again while other work disturbed it.
-REDONE=0
-measure() { # round scenario server
-  local round=$1 scenario=$2 server=$3 pid=${PID[$3]}
-  check_status "$server" "$scenario"
-  local out=$WORK/logs/wrk-$scenario-$server.txt
-  local attempt peak rss wrk_pid result best="" best_noise=101
-  for attempt in 1 2 3; do
-    peak=0
-    wait_quiet
-    noise_start "$pid"
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
-      -s "$BENCH_DIR/wrk.lua" "${URL[$server]}/" -- "$WORK/${LIST[$scenario]}" "$GOOD_AUTH" >"$out" 2>&1 &
-    wrk_pid=$!
-    while kill -0 "$wrk_pid" 2>/dev/null; do
-      rss=$(rss_kb "$pid")
-      ((rss > peak)) && peak=$rss
-      sleep 0.2
-    done
-    wait "$wrk_pid" || { cat "$out" >&2; exit 1; }
-    noise_end "$pid"
-    truncate_logs
-    result=$(grep '^RESULT' "$out") || { cat "$out" >&2; exit 1; }
-    if ((NOISE < best_noise)); then
-      best_noise=$NOISE
-      best=$(printf '%s\t%s\t%s\t%s\trss_kb=%s\tcpu_ticks=%s\tclient_ticks=%s\ttick_hz=%s\tnoise=%s' \
-        "$round" "$scenario" "$server" "$(echo "${result#RESULT }" | tr ' ' '\t')" "$peak" \
-        "$SERVER_TICKS" "$CLIENT_TICKS" "$TICK_HZ" "$NOISE")
-    fi
-    ((NOISE <= NOISE_LIMIT)) && break
-    ((attempt < 3)) && { say "other work took $NOISE% of a CPU during the run: again"; REDONE=$((REDONE + 1)); }
-  done
-  echo "$best" >>"$RESULTS"
 }
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -453,37 +309,6 @@ if [ ${#load_scenarios[@]} -gt 0 ]; then
   done
 fi
 
-# `go mod download` of the 30 modules into an empty module cache through one proxy, on the client
-# CPU; appends "round label seconds noise" to a TSV. Done again while other work disturbed it,
-# except a cold cache, which is cold only once.
-timed_download() { # tsv round label goproxy server_pid
-  local tsv=$1 round=$2 label=$3 goproxy=$4 pid=$5 attempt start end count best="" best_noise=101
-  for attempt in 1 2 3; do
-    rm -rf "$GOMODCACHE_DIR"
-    wait_quiet
-    noise_start "$pid"
-    start=$(date +%s.%N)
-    (cd "$WORK/gomod-empty" && env GOPROXY="$goproxy" GOMODCACHE="$GOMODCACHE_DIR" \
-      GOPATH="$WORK/gopath" GOFLAGS=-modcacherw GOSUMDB=off GONOSUMDB='' GOPRIVATE='' GONOPROXY='' \
-      GOTOOLCHAIN=local GO111MODULE=on SSL_CERT_FILE="$WORK/cert.pem" \
-      taskset -c "$CLIENT_CPU" "$GO" mod download "${downloads[@]}") >"$WORK/logs/go-$label.log" 2>&1 ||
-      { cat "$WORK/logs/go-$label.log" >&2; exit 1; }
-    end=$(date +%s.%N)
-    noise_end "$pid"
-    truncate_logs
-    count=$(find "$GOMODCACHE_DIR/cache/download" -name '*.zip' | wc -l)
-    [ "$count" = "${#downloads[@]}" ] || { echo "go mod download via $label: $count zips" >&2; exit 1; }
-    if ((NOISE < best_noise)); then
-      best_noise=$NOISE
-      best=$(printf '%s\t%s\t%s\t%s' "$round" "$label" \
-        "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')" "$NOISE")
-    fi
-    ((NOISE <= NOISE_LIMIT)) && break
-    [ "$label" = cold ] && break
-    ((attempt < 3)) && { say "other work took $NOISE% of a CPU during the run: again"; REDONE=$((REDONE + 1)); }
-  done
-  echo "$best" >>"$tsv"
-}
 mkdir -p "$WORK/gomod-empty"
 read -r -a downloads <<<"$(tr '\n' ' ' <"$WORK/go-download.txt")"
 
@@ -632,6 +457,6 @@ python3 "$BENCH_DIR/report.py" "$WORK" \
   duration="$DURATION" rounds="$ROUNDS" connections="$CONNECTIONS" cost="$COST" \
   seed_scheme="$SEED_SCHEME" nginx="$(nginx -v 2>&1 | cut -d/ -f2)" \
   go="$($GO version | cut -d' ' -f3)" redone="$REDONE" noise_limit="$NOISE_LIMIT" load="$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" wrk="$(wrk -v 2>&1 | head -1 | cut -d' ' -f2)" \
-  modgate="$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- crates || echo +changes)" \
+  modgate="$(modgate_version)" \
   "${baseline_info[@]}" \
   | tee "$BENCH_DIR/results/latest.txt"
