@@ -18,6 +18,7 @@
 //! | tree head | Dated | the checksum database's `latest` note | [`TREE_HEAD_FOR`] | one | `sumdb` |
 //! | git locations | Dated | the repository a module path lives in, by go-import discovery | `[route.git] refresh_secs` | [`GIT_LOCATIONS`] | `source::git` |
 //! | checksum log records | Dated | the private checksum database's records, by version | ever (records never change) | [`LOG_RECORDS`] | `sumlog` |
+//! | checksum log tiles | Kept | the private checksum database's stored hash tiles | ever (a stored tile never changes) | [`LOG_TILES_BYTES`] | `sumlog` |
 //! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
 //! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
@@ -74,6 +75,9 @@ pub(crate) const GIT_LOCATIONS: usize = 10_000;
 pub(crate) const NEWER_HEAD_AFTER: Duration = Duration::from_secs(1);
 /// Records of the private checksum database kept for lookups: a few hundred bytes each.
 pub(crate) const LOG_RECORDS: usize = 20_000;
+/// Hash tiles of the private checksum database kept: 512 full ones of 8 KiB, every tile of a
+/// log of 130,000 records; in a larger log, those of the versions looked up most.
+pub(crate) const LOG_TILES_BYTES: u64 = 4 << 20;
 /// Served zips whose hash was checked against the private checksum database's record.
 pub(crate) const CHECKED_ZIPS: usize = 20_000;
 /// How long a wrong password is remembered, so that a client retrying it in a loop costs a

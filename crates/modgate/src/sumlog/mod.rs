@@ -21,7 +21,7 @@ use gomod::ModuleVersion;
 use gomod::note::{Signer, Verifier};
 use gomod::tlog::{self, HASH_SIZE, TILE_HEIGHT, Tile, Tree};
 
-use crate::memory::{self, Dated};
+use crate::memory::{self, Dated, Kept};
 use crate::secret::Secret;
 use crate::source::FailureKind;
 use crate::storage::{StorageError, Store};
@@ -125,6 +125,18 @@ pub(crate) struct Sumlog {
     looked: Mutex<Option<std::time::Instant>>,
     /// Records read, by version: they never change.
     records: Dated<ModuleVersion, (u64, Bytes)>,
+    /// Stored hash tiles read: a stored tile never changes (a wider one is another object).
+    tiles: Kept<StoredTile, Bytes>,
+}
+
+/// A stored hash tile as a key of [`Sumlog::tiles`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct StoredTile(Tile);
+
+impl memory::Weighed for StoredTile {
+    fn weight(&self) -> u64 {
+        std::mem::size_of::<Tile>() as u64
+    }
 }
 
 impl Sumlog {
@@ -141,6 +153,7 @@ impl Sumlog {
             head: Mutex::default(),
             looked: Mutex::new(None),
             records: Dated::new(memory::LOG_RECORDS),
+            tiles: Kept::new(memory::LOG_TILES_BYTES),
         })
     }
 
@@ -236,11 +249,22 @@ impl Sumlog {
             },
             _ => return Ok(None),
         };
+        let data = self.stored_tile(stored).await?;
+        // `.p/<w>` is the first `w` hashes of any wider tile.
+        Ok(Some(data.slice(..tile.w as usize * HASH_SIZE)))
+    }
+
+    /// A hash tile as stored, from memory when it was read before.
+    async fn stored_tile(&self, stored: Tile) -> Result<Bytes, LogError> {
+        let key = StoredTile(stored);
+        if let Some(data) = self.tiles.get(&key) {
+            return Ok(data);
+        }
         let Some(data) = self.store.read(&self.layout.tile(stored)).await? else {
             return Err(LogError::Corrupt(format!("{}: missing", stored.path())));
         };
-        // `.p/<w>` is the first `w` hashes of any wider tile.
-        Ok(Some(data.slice(..tile.w as usize * HASH_SIZE)))
+        self.tiles.keep(key, data.clone());
+        Ok(data)
     }
 
     /// Records `n·256…` (`w` of them), each its text and a newline, as sum.golang.org serves
