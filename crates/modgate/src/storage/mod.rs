@@ -6,6 +6,7 @@
 
 mod layout;
 mod local;
+mod open;
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -15,13 +16,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3Builder, S3CopyIfNotExists};
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::prefix::PrefixStore;
-use object_store::{ClientOptions, RetryConfig};
 use object_store::{
     GetOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RenameOptions,
     RenameTargetMode, WriteMultipart,
@@ -33,51 +29,7 @@ pub(crate) use layout::{
     visible_versions,
 };
 pub(crate) use local::file_chunks;
-
-/// Where the store lives. Object stores take credentials from their usual environment and
-/// config chains (AWS_*, GOOGLE_*, AZURE_*), never from the config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StoreSettings {
-    /// A `cache/download`-layout directory.
-    Dir(std::path::PathBuf),
-    /// An S3-compatible bucket (AWS, MinIO, Ceph, R2, SeaweedFS).
-    S3 {
-        bucket: String,
-        prefix: Option<String>,
-        region: Option<String>,
-        endpoint: Option<String>,
-        path_style: bool,
-    },
-    /// A Google Cloud Storage bucket.
-    Gcs {
-        bucket: String,
-        prefix: Option<String>,
-    },
-    /// An Azure Blob Storage container (the account from AZURE_STORAGE_ACCOUNT_NAME).
-    Azure {
-        container: String,
-        prefix: Option<String>,
-    },
-}
-
-/// A store that cannot be set up from its config.
-#[derive(Debug, thiserror::Error)]
-#[error("opening the store: {0}")]
-pub(crate) struct StoreOpenError(String);
-
-fn retry() -> RetryConfig {
-    RetryConfig {
-        retry_timeout: OBJECT_STORE_RETRY,
-        max_retries: 3,
-        ..RetryConfig::default()
-    }
-}
-
-fn client_options() -> ClientOptions {
-    ClientOptions::new()
-        .with_timeout(OBJECT_STORE_TIMEOUT)
-        .with_connect_timeout(OBJECT_STORE_CONNECT_TIMEOUT)
-}
+pub(crate) use open::StoreSettings;
 
 /// A storage failure, with the object key it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -165,92 +117,7 @@ pub(crate) struct Store {
     writes: Arc<AtomicU64>,
 }
 
-/// Object-store requests give up after this, so an outage answers 503 within seconds instead
-/// of holding the `go` command for minutes of retries.
-const OBJECT_STORE_RETRY: Duration = Duration::from_secs(10);
-const OBJECT_STORE_TIMEOUT: Duration = Duration::from_secs(60);
-const OBJECT_STORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl Store {
-    /// The store the config names. Object stores are not contacted here: a bucket that is down
-    /// at start shows in `/readyz` and recovers by itself, like one that goes down later.
-    pub fn from_settings(settings: &StoreSettings) -> Result<Store, StoreOpenError> {
-        let (objects, description, prefix): (Arc<dyn ObjectStore>, String, &Option<String>) =
-            match settings {
-                StoreSettings::Dir(dir) => {
-                    return Store::directory(dir)
-                        .map_err(|e| StoreOpenError(format!("directory {}: {e}", dir.display())));
-                }
-                StoreSettings::S3 {
-                    bucket,
-                    prefix,
-                    region,
-                    endpoint,
-                    path_style,
-                } => {
-                    let mut builder = AmazonS3Builder::from_env()
-                        .with_bucket_name(bucket)
-                        .with_virtual_hosted_style_request(!path_style)
-                        .with_retry(retry())
-                        .with_client_options(client_options())
-                        // S3 has no create-only copy; a conditional multipart completion is one.
-                        .with_copy_if_not_exists(S3CopyIfNotExists::Multipart);
-                    if let Some(region) = region {
-                        builder = builder.with_region(region);
-                    }
-                    if let Some(endpoint) = endpoint {
-                        builder = builder
-                            .with_endpoint(endpoint)
-                            .with_allow_http(endpoint.starts_with("http://"));
-                    }
-                    let store = builder
-                        .build()
-                        .map_err(|e| StoreOpenError(format!("s3 bucket {bucket}: {e}")))?;
-                    let at = endpoint.as_deref().unwrap_or("AWS");
-                    (
-                        Arc::new(store),
-                        format!("s3 bucket {bucket} at {at}"),
-                        prefix,
-                    )
-                }
-                StoreSettings::Gcs { bucket, prefix } => {
-                    let store = GoogleCloudStorageBuilder::from_env()
-                        .with_bucket_name(bucket)
-                        .with_retry(retry())
-                        .with_client_options(client_options())
-                        .build()
-                        .map_err(|e| StoreOpenError(format!("gcs bucket {bucket}: {e}")))?;
-                    (Arc::new(store), format!("gcs bucket {bucket}"), prefix)
-                }
-                StoreSettings::Azure { container, prefix } => {
-                    let store = MicrosoftAzureBuilder::from_env()
-                        .with_container_name(container)
-                        .with_retry(retry())
-                        .with_client_options(client_options())
-                        .build()
-                        .map_err(|e| StoreOpenError(format!("azure container {container}: {e}")))?;
-                    (
-                        Arc::new(store),
-                        format!("azure container {container}"),
-                        prefix,
-                    )
-                }
-            };
-        let (objects, description): (Arc<dyn ObjectStore>, String) = match prefix {
-            Some(prefix) => (
-                Arc::new(PrefixStore::new(objects, prefix.trim_matches('/'))),
-                format!("{description}, under {prefix}"),
-            ),
-            None => (objects, description),
-        };
-        Ok(Store {
-            objects,
-            description,
-            local_root: None,
-            writes: Arc::default(),
-        })
-    }
-
     /// A directory store; the directory is created if missing.
     pub fn directory(dir: &FsPath) -> std::io::Result<Store> {
         std::fs::create_dir_all(dir)?;
@@ -616,63 +483,4 @@ fn unique_name() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_directory_store_stages_a_copy_and_places_it_create_only() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("store");
-        let store = Store::directory(&root).expect("store");
-        let spooled = dir.path().join("spooled.zip");
-        std::fs::write(&spooled, b"zip bytes").expect("write");
-        // Spool files are private; what is stored is not.
-        std::fs::set_permissions(&spooled, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        let key = Path::from("example.com/m/@v/v1.0.0.zip");
-
-        let staged = store.stage_file(&key, &spooled).await.expect("stage");
-        assert_eq!(
-            store
-                .place(&staged, &key, Replace::No)
-                .await
-                .expect("place"),
-            Created::New
-        );
-        store.discard(staged).await;
-        let stored = store.read(&key).await.expect("read").expect("stored");
-        assert_eq!(&stored[..], b"zip bytes");
-        // The same mode as a file object_store writes.
-        let put = Path::from("example.com/m/@v/list");
-        store
-            .put(&put, Bytes::from_static(b"v1.0.0\n"))
-            .await
-            .expect("put");
-        let mode = |key: &Path| {
-            std::fs::metadata(root.join(key.as_ref()))
-                .expect("metadata")
-                .permissions()
-                .mode()
-        };
-        assert_eq!(mode(&key), mode(&put));
-
-        // Create-only: other bytes staged for the same key leave the stored ones.
-        std::fs::write(&spooled, b"other bytes").expect("write");
-        let staged = store.stage_file(&key, &spooled).await.expect("stage");
-        assert_eq!(
-            store
-                .place(&staged, &key, Replace::No)
-                .await
-                .expect("place"),
-            Created::Existed
-        );
-        store.discard(staged).await;
-        let stored = store.read(&key).await.expect("read").expect("stored");
-        assert_eq!(&stored[..], b"zip bytes");
-        let left: Vec<_> = std::fs::read_dir(root.join(STAGING_DIR))
-            .expect("staging")
-            .collect();
-        assert!(left.is_empty(), "left in staging: {left:?}");
-    }
-}
+mod tests;
