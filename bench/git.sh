@@ -36,8 +36,6 @@ PORT=${BENCH_PORT:-20080}
 SCENARIOS=${BENCH_SCENARIOS:-download list rss}
 DURATION=${BENCH_DURATION:-5}
 LIST_CONNECTIONS=${BENCH_LIST_CONNECTIONS:-1 32}
-SERVER_CPU=0
-CLIENT_CPU=1
 GO=/usr/lib/go-1.19/bin/go # Debian's Go: a `go` earlier on PATH may be another version
 # Debian's git and python3 for the host and the go client: a `git` earlier on PATH may be
 # another build.
@@ -51,8 +49,8 @@ GOMODCACHE_DIR=$WORK/gomodcache
 [ -d /dev/shm ] && [ -w /dev/shm ] && GOMODCACHE_DIR=/dev/shm/modgate-bench-git-gomodcache
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-say() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh" # SERVER_CPU=0, CLIENT_CPU=1, say, the noise accounting, wait_quiet
 
 # --- what the benchmark needs ------------------------------------------------------------------
 
@@ -203,57 +201,10 @@ start_git_route() { # config store port log
 
 # --- measuring ---------------------------------------------------------------------------------
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # VmRSS, and its two parts: RssAnon (heap, stacks) and RssFile (mapped files: the binary, and
 # the pack files gix maps), in kB
 rss_parts() { awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print r, a, f}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-# CPU ticks used so far by processes, with their children waited for (the git host's
-# http-backend and pack-objects)
-cpu_ticks() { # pids
-  local pid sum=0
-  for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat"))); done
-  echo "$sum"
-}
-# Other work on the machine, as in run.sh: CPU time on CPU 0 not taken by the servers, on CPU 1
-# not by this script and its children (go, git, wrk, curl).
-cpu_busy() { awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 }' /proc/stat; }
-self_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat"; }
-TICK_HZ=$(getconf CLK_TCK)
-NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
-QUIET_BUDGET=${BENCH_QUIET_BUDGET:-600}
-wait_quiet() {
-  local c0 c1 d0 d1 announced=""
-  while ((QUIET_BUDGET > 0)); do
-    c0=$(cpu_busy "$SERVER_CPU") c1=$(cpu_busy "$CLIENT_CPU")
-    sleep 0.5
-    d0=$((200 * ($(cpu_busy "$SERVER_CPU") - c0) / TICK_HZ))
-    d1=$((200 * ($(cpu_busy "$CLIENT_CPU") - c1) / TICK_HZ))
-    ((d0 <= NOISE_LIMIT && d1 <= NOISE_LIMIT)) && return 0
-    [ -n "$announced" ] || say "other work is using the CPUs ($d0% / $d1%): waiting for a quiet moment"
-    announced=1
-    sleep 0.5
-    QUIET_BUDGET=$((QUIET_BUDGET - 1))
-  done
-  [ -z "$announced" ] || say "quiet-wait budget spent: measuring anyway"
-  return 0
-}
-noise_start() { # server pids
-  N_T0=$(date +%s%N) N_C0=$(cpu_busy "$SERVER_CPU") N_C1=$(cpu_busy "$CLIENT_CPU")
-  N_S0=$(cpu_ticks "$@") N_M0=$(self_ticks)
-}
-noise_end() { # server pids → NOISE (% of one CPU), SERVER_TICKS, CLIENT_TICKS
-  local elapsed other0 other1
-  elapsed=$((($(date +%s%N) - N_T0) * TICK_HZ / 1000000000))
-  SERVER_TICKS=$(($(cpu_ticks "$@") - N_S0))
-  CLIENT_TICKS=$(($(self_ticks) - N_M0))
-  other0=$(($(cpu_busy "$SERVER_CPU") - N_C0 - SERVER_TICKS))
-  other1=$(($(cpu_busy "$CLIENT_CPU") - N_C1 - CLIENT_TICKS))
-  NOISE=$((100 * (other0 > other1 ? other0 : other1) / (elapsed > 0 ? elapsed : 1)))
-  ((NOISE < 0)) && NOISE=0
-  return 0
-}
-REDONE=0
 
 # What a download put in the module cache, as one digest: every go.mod and zip hash. Direct
 # mode's is the reference every other download must match.

@@ -105,9 +105,16 @@ nginx_worker() { # master pid
   echo "$worker"
 }
 
-# Resident memory (kB) and CPU ticks used so far, of one process.
+# Resident memory (kB) of a process; CPU ticks used so far by processes ("" counts none), with
+# the children they waited for (a git host's http-backend and pack-objects).
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { # pids
+  local pid sum=0
+  for pid in "$@"; do
+    [ -z "$pid" ] || sum=$((sum + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat")))
+  done
+  echo "$sum"
+}
 
 # The machine may be shared (other sessions' processes are not always visible to ps here), so
 # every run also measures how much CPU time anything else took: on CPU 0 everything but the
@@ -139,17 +146,15 @@ wait_quiet() {
 # With a server pid: its CPU time is the measured work on CPU 0. With "" the measured work is
 # all this script's children (a command run to its end, on either CPU): everything else on both
 # CPUs together is the noise.
-noise_start() { # server pid, or ""
+noise_start() { # server pids, or ""
   N_T0=$(date +%s%N) N_C0=$(cpu_busy "$SERVER_CPU") N_C1=$(cpu_busy "$CLIENT_CPU")
-  N_S0=0
-  [ -z "$1" ] || N_S0=$(cpu_ticks "$1")
+  N_S0=$(cpu_ticks "$@")
   N_M0=$(self_ticks)
 }
-noise_end() { # server pid, or "" → sets NOISE (percent of one CPU), SERVER_TICKS and CLIENT_TICKS
+noise_end() { # server pids, or "" → sets NOISE (percent of one CPU), SERVER_TICKS and CLIENT_TICKS
   local elapsed other0 other1
   elapsed=$((($(date +%s%N) - N_T0) * TICK_HZ / 1000000000))
-  SERVER_TICKS=0
-  [ -z "$1" ] || SERVER_TICKS=$(($(cpu_ticks "$1") - N_S0))
+  SERVER_TICKS=$(($(cpu_ticks "$@") - N_S0))
   CLIENT_TICKS=$(($(self_ticks) - N_M0))
   other0=$(($(cpu_busy "$SERVER_CPU") - N_C0 - SERVER_TICKS))
   other1=$(($(cpu_busy "$CLIENT_CPU") - N_C1 - CLIENT_TICKS))
