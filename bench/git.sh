@@ -60,16 +60,7 @@ PACKAGES=(git wrk golang-go curl python3 procps
   golang-github-stretchr-testify-dev golang-github-sirupsen-logrus-dev
   golang-github-spf13-cobra-dev golang-github-spf13-pflag-dev golang-github-pkg-errors-dev
   golang-gopkg-yaml.v3-dev golang-github-burntsushi-toml-dev)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+install_packages "${PACKAGES[@]}"
 
 say "building modgate (release)"
 (cd "$ROOT" && cargo build --release --locked -q -p modgate)

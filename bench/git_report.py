@@ -12,6 +12,9 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import cpu_model  # noqa: E402
+
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
@@ -31,17 +34,6 @@ def kv_fields(fields):
             k, v = f.split("=", 1)
             out[k] = v
     return out
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def runs(values, fmt):

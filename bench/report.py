@@ -103,6 +103,16 @@ def summarize(samples):
     }
 
 
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
 def mark(ok):
     return "met" if ok else "MISSED"
 
@@ -116,14 +126,7 @@ def main():
     out = []
     p = out.append
 
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     p(f"modgate benchmark (issue #6), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     p(f"machine: {os.cpu_count()} x {cpu}, Linux {platform.release()}; servers on CPU 0, "
       f"client on CPU 1; 127.0.0.1; load average before / after: {info.get('load', '?')}")

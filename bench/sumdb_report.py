@@ -23,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import read_runs  # noqa: E402
+from report import cpu_model, mark, read_runs  # noqa: E402
 
 SYNC_GOAL = 2000.0  # versions/s
 DOWNLOAD_GOAL = 1.10  # on / off
@@ -56,10 +56,6 @@ def fmt_ratio(r, digits=2):
     return f"{med:.{digits}f}x (rounds {lo:.{digits}f}-{hi:.{digits}f}x)"
 
 
-def mark(ok):
-    return "met" if ok else "MISSED"
-
-
 def main():
     work = sys.argv[1]
     info = dict(a.split("=", 1) for a in sys.argv[2:])
@@ -68,14 +64,7 @@ def main():
     p = out.append
     closing = []  # (what, value, goal, verdict)
 
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     p(f"modgate private checksum database benchmark (issue 14), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     p(f"machine: {os.cpu_count()} x {cpu}, Linux {platform.release()}, a shared machine (other "
       f"sessions build and test on it); servers and the sync on CPU 0, clients on CPU 1; 127.0.0.1; "
