@@ -73,6 +73,19 @@ mod unzip;
 mod vendor;
 mod write;
 
+/// Bytes that do not compress, the same for the same seed: test zips as large as their data.
+#[cfg(test)]
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
 pub use check::{check_zip, check_zip_strict, read_go_mod};
 pub use create::{check_dir, create, create_from_dir};
 pub use files::check_files;

@@ -95,6 +95,7 @@ mod tests {
     use std::io::{self, Cursor, SeekFrom, Write};
 
     use super::*;
+    use crate::zip::noise;
 
     const M: &str = "example.com/m";
     const V: &str = "v1.0.0";
@@ -158,22 +159,9 @@ mod tests {
         }
     }
 
-    /// Random bytes, so that nothing compresses and the size of the zip is the size of the data.
-    fn noise(len: usize) -> Vec<u8> {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn reads_the_zip_once() {
-        let big = noise(4 << 20);
+        let big = noise(4 << 20, 0x9E37_79B9_7F4A_7C15);
         let names: Vec<String> = (0..200).map(|i| format!("{M}@{V}/f{i}.go")).collect();
         let mut files: Vec<(&str, &[u8])> = vec![
             ("example.com/m@v1.0.0/go.mod", b"module example.com/m\n"),
@@ -243,7 +231,7 @@ mod tests {
 
     #[test]
     fn io_errors_are_told_from_invalid_zips() {
-        let data = noise(64 << 10);
+        let data = noise(64 << 10, 0x9E37_79B9_7F4A_7C15);
         let zip = zip_of(&[
             ("example.com/m@v1.0.0/go.mod", b"module example.com/m\n"),
             ("example.com/m@v1.0.0/data.bin", &data),

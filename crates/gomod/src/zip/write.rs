@@ -274,6 +274,7 @@ mod tests {
     use zip::{CompressionMethod, DateTime};
 
     use super::ZipWriter;
+    use crate::zip::noise;
 
     type Entries = [(String, Vec<u8>)];
 
@@ -302,18 +303,6 @@ mod tests {
             }
         }
         zip.finish().expect("finish").into_inner()
-    }
-
-    /// Bytes that do not compress, the same each run.
-    fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed as u8
-            })
-            .collect()
     }
 
     fn entry(name: &str, data: impl Into<Vec<u8>>) -> (String, Vec<u8>) {
