@@ -62,7 +62,11 @@ pub fn canonical_version(v: &str) -> Option<String> {
 /// `semver.Compare`.
 pub fn compare(v: &str, w: &str) -> Ordering {
     // All invalid versions are equal to each other and below every valid one.
-    let (pv, pw) = match (parse(v), parse(w)) {
+    compare_parsed(parse(v).as_ref(), parse(w).as_ref())
+}
+
+fn compare_parsed(v: Option<&Parsed<'_>>, w: Option<&Parsed<'_>>) -> Ordering {
+    let (pv, pw) = match (v, w) {
         (None, None) => return Ordering::Equal,
         (None, Some(_)) => return Ordering::Less,
         (Some(_), None) => return Ordering::Greater,
@@ -91,8 +95,37 @@ pub fn build(v: &str) -> &str {
 }
 
 /// `semver.Sort`: ascending, ties broken by byte order.
-pub fn sort(versions: &mut [String]) {
-    versions.sort_by(|a, b| compare(a, b).then_with(|| a.cmp(b)));
+///
+/// Each version is parsed once, not at every comparison: a repository's list runs to
+/// thousands of tags, and parsing twice per comparison was most of the cost of `@v/list`.
+pub fn sort<T: AsRef<str>>(versions: &mut [T]) {
+    let order = {
+        let keyed: Vec<(Option<Parsed<'_>>, &str)> = versions
+            .iter()
+            .map(|v| (parse(v.as_ref()), v.as_ref()))
+            .collect();
+        let mut order: Vec<usize> = (0..keyed.len()).collect();
+        order.sort_by(|&i, &j| {
+            let ((pa, a), (pb, b)) = (&keyed[i], &keyed[j]);
+            compare_parsed(pa.as_ref(), pb.as_ref()).then_with(|| a.cmp(b))
+        });
+        order
+    };
+    permute(versions, order);
+}
+
+/// Puts `items[order[i]]` at `i`, following each cycle of the permutation once.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut i = start;
+        while order[i] != start {
+            let next = order[i];
+            items.swap(i, next);
+            order[i] = i;
+            i = next;
+        }
+        order[i] = i;
+    }
 }
 
 fn parse(v: &str) -> Option<Parsed<'_>> {
@@ -317,14 +350,22 @@ mod tests {
 
     #[test]
     fn sort_shuffled() {
-        let mut versions: Vec<String> = CASES.iter().map(|&(v, _)| v.to_owned()).collect();
-        // A fixed permutation stands in for rand.Shuffle: 7 is coprime with the length.
-        let n = versions.len();
-        versions = (0..n).map(|i| versions[(i * 7 + 3) % n].clone()).collect();
-        sort(&mut versions);
-        for pair in versions.windows(2) {
-            let order = compare(&pair[0], &pair[1]).then_with(|| pair[0].cmp(&pair[1]));
-            assert_ne!(order, Ordering::Greater, "{pair:?} out of order");
+        let cases: Vec<String> = CASES.iter().map(|&(v, _)| v.to_owned()).collect();
+        let mut want = cases.clone();
+        want.sort_by(|a, b| compare(a, b).then_with(|| a.cmp(b)));
+        // Fixed permutations stand in for rand.Shuffle: i -> (i * k + 3) mod n, k coprime with n.
+        let n = cases.len();
+        let gcd = |mut a: usize, mut b: usize| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        for k in (1..n).filter(|&k| gcd(k, n) == 1) {
+            let mut versions: Vec<String> =
+                (0..n).map(|i| cases[(i * k + 3) % n].clone()).collect();
+            sort(&mut versions);
+            assert_eq!(versions, want, "permutation i*{k}+3");
         }
     }
 

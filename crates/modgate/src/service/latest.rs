@@ -10,7 +10,7 @@ use crate::source::{Source, SourceError};
 /// (the client would drop them anyway).
 pub(super) fn list_body(versions: Vec<Version>) -> Bytes {
     let mut tagged: Vec<Version> = versions.into_iter().filter(|v| !v.is_pseudo()).collect();
-    tagged.sort();
+    gomod::sort(&mut tagged);
     let body: String = tagged.iter().map(|v| format!("{v}\n")).collect();
     Bytes::from(body)
 }
