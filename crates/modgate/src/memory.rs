@@ -17,6 +17,7 @@
 //! | recent tiles | Dated | tiles not stored (partial, data, unproven) | [`RECENT_TILE_FOR`] | [`RECENT_TILES`] | `sumdb::tiles` |
 //! | tree head | Dated | the checksum database's `latest` note | [`TREE_HEAD_FOR`] | one | `sumdb` |
 //! | git locations | Dated | the repository a module path lives in, by go-import discovery | `[route.git] refresh_secs` | [`GIT_LOCATIONS`] | `source::git` |
+//! | git lists | Kept | a module's tagged versions, with the snapshot of its mirror's refs they came from | while the mirror is not fetched again | [`GIT_LISTS_BYTES`] | `source::git` |
 //! | checksum log records | Dated | the private checksum database's records, by version | ever (records never change) | [`LOG_RECORDS`] | `sumlog` |
 //! | checksum log tiles | Kept | the private checksum database's stored hash tiles | ever (a stored tile never changes) | [`LOG_TILES_BYTES`] | `sumlog` |
 //! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
@@ -70,6 +71,9 @@ pub(crate) const RECENT_TILES: usize = 512;
 pub(crate) const TREE_HEAD_FOR: Duration = Duration::from_secs(5);
 /// Module paths whose repository was discovered, remembered at most.
 pub(crate) const GIT_LOCATIONS: usize = 10_000;
+/// Modules' tagged versions worked out from their mirrors' refs: a list of 2,000 tags is about
+/// 120 KiB, so those of dozens of large modules, and of thousands of small ones.
+pub(crate) const GIT_LISTS_BYTES: u64 = 8 << 20;
 /// How long the private checksum database's newest head is served before the store is looked
 /// at for a newer one that another replica wrote.
 pub(crate) const NEWER_HEAD_AFTER: Duration = Duration::from_secs(1);

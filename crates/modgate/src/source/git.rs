@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use codehost::{CodeRepo, RevInfo};
+use codehost::{CodeRepo, Mirror, Refs, RevInfo};
 use gomod::{ModulePath, ModuleVersion, Version};
 
 use super::{FailureKind, Lookup, Source, SourceError, listed_and_stored};
+use crate::memory::{self, Kept, Weighed};
 use crate::singleflight::{Interrupted, Singleflight};
 use crate::storage::StoredObject;
 use crate::writer::{Strictness, VersionWriter, WriteError, check};
@@ -122,6 +123,27 @@ struct Git {
     mirrors: Mirrors,
     writer: Arc<VersionWriter>,
     refresh: Duration,
+    /// Modules' tagged versions, by module path.
+    listed: Kept<String, Listed>,
+}
+
+/// A module's tagged versions, as one snapshot of its mirror's refs has them.
+#[derive(Clone)]
+struct Listed {
+    refs: Arc<Refs>,
+    versions: Arc<[Version]>,
+}
+
+impl Weighed for Listed {
+    fn weight(&self) -> u64 {
+        // A version is held twice (as it is and escaped), beside its two string headers.
+        let bytes: usize = self
+            .versions
+            .iter()
+            .map(|v| 2 * v.as_str().len() + 48)
+            .sum();
+        bytes as u64
+    }
 }
 
 impl GitSource {
@@ -140,6 +162,7 @@ impl GitSource {
             mirrors: Mirrors::new(cache_dir, network, settings),
             writer,
             refresh: settings.refresh,
+            listed: Kept::new(memory::GIT_LISTS_BYTES),
         };
         GitSource {
             git: Arc::new(git),
@@ -199,12 +222,66 @@ impl Git {
         max_age: Duration,
         call: impl FnOnce(&CodeRepo<'_>) -> codehost::Result<T> + Send + 'static,
     ) -> Found<T> {
+        let Some((location, mirror)) = self.mirror_of(module, max_age).await? else {
+            return Ok(None);
+        };
+        Self::call_on(module, location, mirror, call).await
+    }
+
+    /// The module's repository and its mirror, at least `max_age` fresh.
+    async fn mirror_of(
+        &self,
+        module: &ModulePath,
+        max_age: Duration,
+    ) -> Found<(locate::Location, Arc<Mirror>)> {
         let Some(location) = self.locator.locate(module).await? else {
             return Ok(None);
         };
-        let Some(mirror) = self.mirrors.fetch(&location.url, max_age).await? else {
+        let mirror = self.mirrors.fetch(&location.url, max_age).await?;
+        Ok(mirror.map(|mirror| (location, mirror)))
+    }
+
+    /// The module's tagged versions (`@v/list`), worked out once for each fetch of the mirror:
+    /// a repository's thousands of tags are not filtered and sorted again on every request.
+    async fn listed(&self, module: &ModulePath) -> Found<Arc<[Version]>> {
+        let Some((location, mirror)) = self.mirror_of(module, self.refresh).await? else {
             return Ok(None);
         };
+        let refs = mirror.refs();
+        if let Some(listed) = self.listed.get(module.as_str())
+            && Arc::ptr_eq(&listed.refs, &refs)
+        {
+            return Ok(Some(listed.versions));
+        }
+        let tags = Self::call_on(module, location, mirror, |repo| {
+            let versions = repo.versions()?;
+            if versions.is_empty() {
+                // No tags: a module only if its latest commit is one.
+                repo.latest()?;
+            }
+            Ok(versions)
+        })
+        .await?;
+        let Some(tags) = tags else {
+            return Ok(None);
+        };
+        let versions: Arc<[Version]> = tags.iter().filter_map(|v| Version::new(v).ok()).collect();
+        // Keyed by the refs they came from (held, so never mistaken for a later snapshot's).
+        let listed = Listed {
+            refs,
+            versions: versions.clone(),
+        };
+        self.listed.keep(module.as_str().to_owned(), listed);
+        Ok(Some(versions))
+    }
+
+    /// A blocking call on the module in its repository's mirror.
+    async fn call_on<T: Send + 'static>(
+        module: &ModulePath,
+        location: locate::Location,
+        mirror: Arc<Mirror>,
+        call: impl FnOnce(&CodeRepo<'_>) -> codehost::Result<T> + Send + 'static,
+    ) -> Found<T> {
         let module = module.as_str().to_owned();
         let outcome = tokio::task::spawn_blocking(move || {
             let repo = CodeRepo::new(&mirror, &module, &location.root, &location.subdir)?;
@@ -348,24 +425,10 @@ impl Source for GitSource {
     /// branch has an empty list; a path that is no module there is not held.
     async fn versions(&self, module: &ModulePath) -> Result<Option<Vec<Version>>, SourceError> {
         let stored = self.stored.versions(module).await?;
-        let listed = self
-            .git
-            .in_repository(module, self.git.refresh, |repo| {
-                let versions = repo.versions()?;
-                if versions.is_empty() {
-                    // No tags: a module only if its latest commit is one.
-                    repo.latest()?;
-                }
-                Ok(versions)
-            })
-            .await?;
-        let Some(listed) = listed else {
+        let Some(listed) = self.git.listed(module).await? else {
             return Ok(stored);
         };
-        Ok(Some(listed_and_stored(
-            listed.iter().map(String::as_str),
-            stored,
-        )))
+        Ok(Some(listed_and_stored(listed.iter().cloned(), stored)))
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {

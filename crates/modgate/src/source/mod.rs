@@ -54,16 +54,15 @@ impl SourceError {
 
 /// The versions a remote lists (those that are canonical versions), and the stored ones:
 /// what a filling source answers for `@v/list`.
-fn listed_and_stored<'a>(
-    listed: impl IntoIterator<Item = &'a str>,
+fn listed_and_stored(
+    listed: impl IntoIterator<Item = Version>,
     stored: Option<Vec<Version>>,
 ) -> Vec<Version> {
     let mut versions: Vec<Version> = listed
         .into_iter()
-        .filter_map(|v| Version::new(v).ok())
         .chain(stored.unwrap_or_default())
         .collect();
-    versions.sort_unstable();
+    gomod::sort(&mut versions);
     versions.dedup();
     versions
 }

@@ -209,7 +209,7 @@ impl Source for UpstreamSource {
         };
         let listed = list_versions(&listed);
         Ok(Some(listed_and_stored(
-            listed.iter().map(String::as_str),
+            listed.iter().filter_map(|v| Version::new(v).ok()),
             stored,
         )))
     }
