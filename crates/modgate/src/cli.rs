@@ -8,15 +8,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::publish::{Origin, Target};
-use crate::commands::{export, import, prefetch, publish, sumdb, token, verify};
+use crate::commands::{
+    doctor, export, healthcheck, import, prefetch, publish, sumdb, token, verify,
+};
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
 
+/// `modgate --version`: the crate's version and the commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MODGATE_BUILD_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
-#[command(name = "modgate", version, about = "A private Go module proxy")]
+#[command(name = "modgate", version = VERSION, about = "A private Go module proxy")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,6 +79,20 @@ enum Command {
     /// Manage CI tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check this machine's go settings against a modgate server, and say what to change.
+    Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff) on stdout: `modgate man | man -l -`.
+    Man,
+    /// Exit 0 when the configured server answers /healthz (a container's HEALTHCHECK).
+    Healthcheck(healthcheck::HealthcheckArgs),
+    /// Check a config file as `serve` would, without serving: exit 0 when usable, 2 if not.
+    CheckConfig {
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// A store: a directory, or the one a config file names.
@@ -221,6 +245,14 @@ pub(crate) fn run() -> ExitCode {
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),
+        Command::Man => crate::commands::docs::man(Cli::command()),
+        Command::Healthcheck(args) => load(args.config.clone(), Overrides::default())
+            .and_then(|c| healthcheck::run(&args, &c)),
+        Command::CheckConfig { config } => {
+            load(config, Overrides::default()).map(|c| crate::commands::docs::describe(&c))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::progress::Progress;
 use crate::storage::{self, Store, StoreSettings};
 
 /// Copies every object of the store below `dest`, skipping files already there; returns
@@ -19,14 +19,9 @@ pub(crate) fn run(storage: &StoreSettings, dest: &Path) -> anyhow::Result<(usize
             .into_iter()
             .filter(|k| !storage::is_reserved(k))
             .collect();
-        let progress = ProgressBar::new(keys.len() as u64);
-        progress.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let mut progress = Progress::new("export", keys.len());
         let (mut copied, mut skipped) = (0, 0);
         for key in keys {
-            progress.set_message(key.to_string());
             let target = dest.join(key.as_ref());
             if target.exists() {
                 skipped += 1;
@@ -49,9 +44,9 @@ pub(crate) fn run(storage: &StoreSettings, dest: &Path) -> anyhow::Result<(usize
                 std::fs::rename(&partial, &target)?;
                 copied += 1;
             }
-            progress.inc(1);
+            progress.step(key.as_ref());
         }
-        progress.finish_and_clear();
+        progress.finish();
         println!(
             "exported {copied} files, skipped {skipped} already present, to {}",
             dest.display()

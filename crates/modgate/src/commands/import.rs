@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
+use super::progress::Progress;
 use super::tree::{self, TreeVersion};
 use crate::config::Config;
 use crate::proxy_files::Info;
@@ -38,24 +38,19 @@ pub(crate) fn run(source: &Path, config: &Config) -> anyhow::Result<Summary> {
 
     let store = Store::from_settings(&config.storage)?;
     let writer = VersionWriter::new(store.clone(), crate::app::sumlog(config, &store)?);
-    let progress = ProgressBar::new(found.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let mut progress = Progress::new("import", found.len());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut summary = Summary::default();
     for version in &found {
         let name = version.version.to_string();
-        progress.set_message(name.clone());
         match runtime.block_on(import_one(&writer, version)) {
             Ok(true) => summary.imported += 1,
             Ok(false) => summary.skipped += 1,
-            Err(reason) => summary.rejected.push((name, reason)),
+            Err(reason) => summary.rejected.push((name.clone(), reason)),
         }
-        progress.inc(1);
+        progress.step(&name);
     }
-    progress.finish_and_clear();
+    progress.finish();
     println!(
         "imported {}, skipped {} (already there), rejected {}",
         summary.imported,

@@ -1,8 +1,12 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
 
+pub(crate) mod docs;
+pub(crate) mod doctor;
 pub(crate) mod export;
+pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod prefetch;
+pub(crate) mod progress;
 pub(crate) mod publish;
 pub(crate) mod sumdb;
 pub(crate) mod token;

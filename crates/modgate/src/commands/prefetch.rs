@@ -13,8 +13,9 @@ use anyhow::Context;
 use futures::StreamExt;
 use gomod::ModuleVersion;
 
+use super::progress::Progress;
 use crate::config::Config;
-use crate::service::{Caller, Request};
+use crate::service::{Caller, Request, Service};
 
 /// Versions fetched at once: enough to hide upstream latency, few enough to be polite.
 const CONCURRENT_FETCHES: usize = 8;
@@ -39,26 +40,19 @@ pub(crate) fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> 
     // No client waits here: a slow fetch may take as long as the upstream timeouts allow.
     let service = crate::app::service(config, None)?;
     let operator = Caller::operator();
-    let outcomes: Vec<(String, Result<(), String>)> = runtime.block_on(
-        futures::stream::iter(wanted)
-            .map(|(version, zip)| {
-                let request = match zip {
-                    true => Request::Zip(version),
-                    false => Request::Mod(version),
-                };
-                let (service, operator) = (&service, &operator);
-                async move {
-                    let outcome = service.get(operator, Ok(&request)).await;
-                    let name = match &request {
-                        Request::Zip(version) | Request::Mod(version) => version.to_string(),
-                        _ => request.module().to_string(),
-                    };
-                    (name, outcome.map(drop).map_err(|e| e.to_string()))
-                }
-            })
-            .buffer_unordered(CONCURRENT_FETCHES)
-            .collect(),
-    );
+    let mut progress = Progress::new("prefetch", wanted.len());
+    let outcomes: Vec<(String, Result<(), String>)> = runtime.block_on(async {
+        let mut fetches = futures::stream::iter(wanted)
+            .map(|(version, zip)| fetch(&service, &operator, version, zip))
+            .buffer_unordered(CONCURRENT_FETCHES);
+        let mut outcomes = Vec::new();
+        while let Some((name, outcome)) = fetches.next().await {
+            progress.step(&name);
+            outcomes.push((name, outcome));
+        }
+        outcomes
+    });
+    progress.finish();
     let mut summary = Summary::default();
     for (name, outcome) in outcomes {
         match outcome {
@@ -75,6 +69,22 @@ pub(crate) fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> 
         summary.failed.len()
     );
     Ok(summary)
+}
+
+/// Fetches one version's zip (or only its go.mod) as a request would.
+async fn fetch(
+    service: &Service,
+    operator: &Caller,
+    version: ModuleVersion,
+    zip: bool,
+) -> (String, Result<(), String>) {
+    let name = version.to_string();
+    let request = match zip {
+        true => Request::Zip(version),
+        false => Request::Mod(version),
+    };
+    let outcome = service.get(operator, Ok(&request)).await;
+    (name, outcome.map(drop).map_err(|e| e.to_string()))
 }
 
 /// Adds what one argument names: a file, or `module@version`.

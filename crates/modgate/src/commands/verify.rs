@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::progress::Progress;
 use super::tree::{self, TreeVersion};
 use crate::writer::{Strictness, check};
 
@@ -19,14 +20,18 @@ pub(crate) fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
     let versions = tree::versions(store_dir)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut problems = Vec::new();
+    let mut progress = Progress::new("verify", versions.len());
     for found in &versions {
+        let version = found.version.to_string();
         if let Err(reason) = runtime.block_on(check_version(found)) {
             problems.push(Problem {
-                version: found.version.to_string(),
+                version: version.clone(),
                 reason,
             });
         }
+        progress.step(&version);
     }
+    progress.finish();
     println!(
         "checked {} versions, {} with problems",
         versions.len(),
