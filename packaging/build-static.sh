@@ -3,8 +3,8 @@
 #
 #   packaging/build-static.sh [OUT]     (default OUT: target-static/modgate)
 #
-# musl (x86_64-unknown-linux-musl) when its target is installed; else glibc with
-# crt-static. MODGATE_COMMIT names the commit when there is no .git (a container build
+# musl (x86_64-unknown-linux-musl) when its target and a musl C compiler are there; else
+# glibc with crt-static. MODGATE_COMMIT names the commit when there is no .git (a container build
 # context). CARGO_TARGET_DIR defaults to target-static, apart from the ordinary target/.
 set -eu
 
@@ -13,14 +13,18 @@ out=${1:-target-static/modgate}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-static}"
 arch=$(uname -m)
 
-if rustup target list --installed 2>/dev/null | grep -qx "$arch-unknown-linux-musl" \
-    || rustup target add "$arch-unknown-linux-musl" >/dev/null 2>&1; then
+# ring compiles C: the musl target needs a musl C compiler (Debian: musl-tools).
+musl_cc=$(command -v "$arch-linux-musl-gcc" || command -v musl-gcc || true)
+if [ -n "$musl_cc" ] && { rustup target list --installed 2>/dev/null | grep -qx "$arch-unknown-linux-musl" \
+        || rustup target add "$arch-unknown-linux-musl" >/dev/null 2>&1; }; then
     target="$arch-unknown-linux-musl"
-    export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
+    export "CC_${arch}_unknown_linux_musl=$musl_cc"
 else
+    # glibc, linked statically (getaddrinfo's NSS modules are then not loaded: names resolve
+    # from /etc/hosts and DNS only, which is all modgate needs).
     target="$arch-unknown-linux-gnu"
-    export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
 fi
+export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
 
 echo "building modgate for $target" >&2
 cargo build --locked --release -p modgate --target "$target"

@@ -23,6 +23,7 @@ mod auth;
 mod cli;
 mod commands;
 mod config;
+mod doctor;
 mod filter;
 mod git;
 mod http;
