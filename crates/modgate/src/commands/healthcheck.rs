@@ -43,7 +43,7 @@ pub(crate) fn run(args: &HealthcheckArgs, config: &Config) -> anyhow::Result<()>
         .build()
         .context("starting the async runtime")?;
     let status = runtime
-        .block_on(client.get(&url).send())
+        .block_on(async { client.get(&url).send().await })
         .with_context(|| format!("GET {url}"))?
         .status();
     if !status.is_success() {

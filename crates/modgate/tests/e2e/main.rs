@@ -8,9 +8,11 @@
 mod support;
 
 mod config_errors;
+mod doctor;
 mod git;
 mod goproxy;
 mod http_checks;
+mod packaging;
 mod private_sumdb;
 mod publish;
 mod publish_api;
