@@ -13,7 +13,9 @@
 //! - `sumlog`: the private checksum database: a transparency log of every version served.
 //! - `auth`, `filter`: who may read and publish what; allow and deny rules by version.
 //! - `storage`: the store over object_store, in the `cache/download` layout.
-//! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`.
+//! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`, `doctor`,
+//!   `healthcheck`, completions and the manual page.
+//! - `doctor`: judges a developer's go settings against a server, pure.
 //! - Leaves any layer may use: `memory` (every cache, named once), `telemetry`, `tls`,
 //!   `sendfile`, `spool`, `sweep`, `singleflight`, `proxy_files`, `secret`, `git`,
 //!   `outbound` (every outbound HTTP client).
