@@ -233,3 +233,32 @@ pub(super) fn access(inputs: &Inputs<'_>, probes: &Probes) -> Vec<Finding> {
     }
     findings
 }
+
+/// `GOINSECURE` and `-insecure` in `GOFLAGS` never apply to a proxy: a certificate problem is
+/// solved by trusting the CA, not by them.
+pub(super) fn insecure(go: &GoSettings) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if go
+        .get("GOFLAGS")
+        .split_whitespace()
+        .any(|f| f == "-insecure" || f.starts_with("-insecure="))
+    {
+        findings.push(finding(
+            "GOFLAGS has -insecure, which Go 1.17 and later reject (every go command fails), \
+             and which never applied to proxies",
+            "remove it: go env -w GOFLAGS= (keep its other flags); trust modgate's CA with \
+             SSL_CERT_FILE instead",
+        ));
+    }
+    let goinsecure = go.get("GOINSECURE").trim();
+    if !goinsecure.is_empty() && go.get("GONOPROXY").trim() == "none" {
+        findings.push(finding(
+            format!(
+                "GOINSECURE={goinsecure:?} has no effect with GONOPROXY=none: it applies to \
+                 direct fetches only, never to a proxy"
+            ),
+            "go env -u GOINSECURE; if modgate's certificate is not trusted, set SSL_CERT_FILE",
+        ));
+    }
+    findings
+}

@@ -2,12 +2,17 @@
 //! `.netrc`, and what probing the server showed, in; plain findings ("problem: … / change: …")
 //! out. `commands/doctor.rs` gathers the inputs and prints the findings.
 
+mod checks;
 mod parse;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 
+use checks::{
+    access, checksums, gonoproxy, goproxy_order, http_credentials, insecure, netrc_machines,
+    reachable,
+};
 pub(crate) use parse::{Machine, ProxyUrl, parse_netrc};
 use parse::{goauth, is_public_proxy, sumdb_name};
 
@@ -191,14 +196,10 @@ pub(crate) fn check(inputs: &Inputs<'_>) -> Vec<Finding> {
     findings.extend(checksums(inputs));
     findings.extend(netrc_machines(inputs));
     findings.extend(http_credentials(inputs));
+    findings.extend(insecure(inputs.go));
     if let Some(probes) = inputs.probes {
         findings.extend(reachable(inputs, probes));
         findings.extend(access(inputs, probes));
     }
     findings
 }
-
-mod checks;
-use checks::{
-    access, checksums, gonoproxy, goproxy_order, http_credentials, netrc_machines, reachable,
-};
