@@ -100,7 +100,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 /// The cost of the file's hashes (its first one), or the default for new files.
-fn cost_of(hashes: &HashMap<String, String>) -> u32 {
+pub(super) fn cost_of(hashes: &HashMap<String, String>) -> u32 {
     hashes
         .values()
         .next()

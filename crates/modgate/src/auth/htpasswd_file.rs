@@ -5,7 +5,6 @@
 //! replaces the file atomically (a temp file in the same directory, fsync, rename), keeping its
 //! permissions (0600 for a new file). Comments and the order of lines are kept.
 
-use std::io::Write;
 use std::ops::RangeInclusive;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -85,11 +84,17 @@ pub(crate) fn check_name(name: &str) -> Result<(), EditError> {
 }
 
 /// The user names in the file, sorted.
-#[allow(dead_code, reason = "`modgate user list` comes next")]
 pub(crate) fn names(path: &Path) -> Result<Vec<String>, HtpasswdError> {
     let mut names: Vec<String> = htpasswd::read(path)?.into_keys().collect();
     names.sort();
     Ok(names)
+}
+
+/// The cost of the file's hashes (its first), or [`DEFAULT_COST`] for a new or empty file.
+pub(crate) fn cost(path: &Path) -> u32 {
+    htpasswd::read(path)
+        .map(|hashes| htpasswd::cost_of(&hashes))
+        .unwrap_or(DEFAULT_COST)
 }
 
 /// Applies `edit` to the file at `path`, hashing a new password at `cost`. Adding creates the
@@ -121,7 +126,7 @@ pub(crate) fn apply(path: &Path, edit: &Edit, cost: u32) -> Result<(), EditError
     htpasswd::parse_at(path, &text)?;
     let edited = edited(&text, edit, cost)?;
     htpasswd::parse_at(path, &edited)?;
-    write_atomically(path, edited.as_bytes(), mode).map_err(|source| EditError::Write {
+    crate::atomic_file::write(path, edited.as_bytes(), mode).map_err(|source| EditError::Write {
         path: path.to_owned(),
         source,
     })
@@ -162,25 +167,6 @@ fn line(name: &str, password: &str, cost: u32) -> Result<String, EditError> {
         .map_err(|e| EditError::Hash(e.to_string()))?
         .format_for_version(bcrypt::Version::TwoY);
     Ok(format!("{name}:{hash}"))
-}
-
-/// Replaces `path` with `bytes` in one step: readers see the old file or the new one, and a
-/// crash leaves one of them whole.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".modgate-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

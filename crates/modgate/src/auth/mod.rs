@@ -19,7 +19,10 @@ use std::time::Duration;
 pub(crate) use credentials::{Credentials, Presented};
 pub(crate) use htpasswd::Users;
 pub(crate) use htpasswd::{HtpasswdError, check_file as check_htpasswd};
-pub(crate) use htpasswd_file::{Edit, EditError};
+pub(crate) use htpasswd_file::{
+    Edit, EditError, apply as edit_htpasswd, check_name, cost as htpasswd_cost,
+    names as htpasswd_names,
+};
 use ipnet::IpNet;
 pub(crate) use network::ClientAddress;
 use tokens::Tokens;
