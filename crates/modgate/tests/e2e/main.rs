@@ -9,6 +9,7 @@ mod support;
 
 mod config_errors;
 mod git;
+mod goauth;
 mod goproxy;
 mod http_checks;
 mod private_sumdb;
@@ -22,3 +23,4 @@ mod sumdb;
 mod tls_reload;
 mod upstream;
 mod upstream_policy;
+mod users;
