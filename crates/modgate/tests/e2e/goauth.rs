@@ -69,15 +69,9 @@ fn login(f: &IdentityServer, client: &Client) -> String {
     token
 }
 
-#[test]
-#[ignore = "needs go"]
-fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
-    let f = IdentityServer::start();
-    let client = Client {
-        home: temp_dir(),
-        ca: f.ca.ca.clone(),
-    };
-    let token = login(&f, &client);
+/// `modgate auth` prints `token` for the server in `go help goauth`'s format, on the first
+/// call and for a URL on the server; nothing for another server.
+fn assert_auth_prints(f: &IdentityServer, client: &Client, token: &str) {
     let url = f.server.url();
     let (code, all, _) = client.run(&["auth"], "");
     assert_eq!(code, 0);
@@ -87,6 +81,18 @@ fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
     assert_eq!(one, all);
     let (_, none, _) = client.run(&["auth", "https://elsewhere.example/x"], "");
     assert_eq!(none, "");
+}
+
+#[test]
+#[ignore = "needs go"]
+fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
+    let f = IdentityServer::start();
+    let client = Client {
+        home: temp_dir(),
+        ca: f.ca.ca.clone(),
+    };
+    let token = login(&f, &client);
+    assert_auth_prints(&f, &client, &token);
 
     // GOPROXY without credentials, no .netrc: only GOAUTH can sign the requests.
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_modgate"))
@@ -111,7 +117,37 @@ fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
         }
     }
 
+    // Logging in again replaces the token, on the server too.
+    let url_arg = f.server.url();
+    let again = [
+        "login",
+        "--server",
+        &url_arg,
+        "--user",
+        "bob",
+        "--password-stdin",
+    ];
+    let (code, _, stderr) = client.run(&again, "b-pw\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("revoked the token this one replaces"),
+        "{stderr}"
+    );
+    assert_eq!(
+        f.call("GET", "/-/api/tokens", Auth::Bearer(&token), None)
+            .status,
+        401
+    );
+    let (_, all, _) = client.run(&["auth"], "");
+    let token = all
+        .lines()
+        .find_map(|l| l.strip_prefix("Authorization: Bearer "))
+        .expect("the new token")
+        .to_owned();
+    goauth_env(&current_go()).download(&["corp.example/b@v1.0.0"]);
+
     let listed = json(&f.call("GET", "/-/api/tokens", Auth::Basic("bob", "b-pw"), None));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     let id = listed[0]["id"]
         .as_str()
         .expect("the login's token")
@@ -125,15 +161,19 @@ fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
         None,
     );
     assert_eq!(revoke.status, 204, "{}", revoke.text());
-    let current = go_clients()
-        .into_iter()
-        .find(|go| go.minor() >= 24)
-        .expect("a go client with GOAUTH (1.24+)");
-    let failed = goauth_env(&current).download_each(&["corp.example/b@v1.0.0"]);
+    let failed = goauth_env(&current_go()).download_each(&["corp.example/b@v1.0.0"]);
     let error = failed[0].error.clone().unwrap_or_default();
     assert!(
         error.contains("401"),
         "a revoked token must fail: {:?}",
         failed[0]
     );
+}
+
+/// The go client with GOAUTH (1.24+).
+fn current_go() -> GoClient {
+    go_clients()
+        .into_iter()
+        .find(|go| go.minor() >= 24)
+        .expect("a go client with GOAUTH (1.24+)")
 }

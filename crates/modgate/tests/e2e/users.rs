@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Auth, GoEnv, Modgate, Reply, TestCa, go_clients, modgate_command, private_tree, temp_dir,
-    wait_until, write_htpasswd,
+    Auth, GoEnv, Modgate, Reply, TestCa, api_path, go_clients, modgate_command, module_zip,
+    private_tree, temp_dir, wait_until, write_htpasswd,
 };
 
 /// TLS, alice (an admin) and bob in htpasswd, one private route.
@@ -27,6 +27,7 @@ admins = ["alice"]
 [[route]]
 prefix = "corp.example"
 private = true
+write_users = ["bob"]
 "#;
 
 /// A private server over TLS with its users, for the tests of identities.
@@ -322,6 +323,20 @@ fn tokens_act_as_their_owner_and_are_kept_apart() {
     );
 }
 
+/// Publishes corp.example/c v1.0.0 as `auth`, who gets `status`.
+fn publish_as(f: &IdentityServer, auth: Auth<'_>, status: u16) {
+    let zip = module_zip(
+        "corp.example/c",
+        "v1.0.0",
+        &[("go.mod", "module corp.example/c\n\ngo 1.19\n")],
+    );
+    let header = auth.header().expect("credentials");
+    let headers = [("authorization", header.as_str())];
+    let path = api_path("corp.example/c", "v1.0.0");
+    let reply = f.server.http().send_body("PUT", &path, &headers, Some(zip));
+    assert_eq!(reply.status, status, "{}", reply.text());
+}
+
 /// Every admin endpoint refuses `auth` (a user who is not an admin) with 403.
 fn assert_admins_only(f: &IdentityServer, auth: Auth<'_>) {
     for (method, path, body) in [
@@ -364,6 +379,8 @@ fn admin_endpoints_are_for_admins_and_every_change_is_audited() {
         401
     );
     assert_admins_only(&f, bob);
+    publish_as(&f, bob, 201);
+    publish_as(&f, alice, 403);
     let users = json(&f.call("GET", "/-/api/users", alice, None));
     assert_eq!(users, serde_json::json!(["alice", "bob"]));
     let body = r#"{"user": "dave", "password": "d-pw"}"#;
@@ -403,6 +420,10 @@ fn admin_endpoints_are_for_admins_and_every_change_is_audited() {
     assert!(
         events.contains("sign-in"),
         "a failed sign-in is audited: {events}"
+    );
+    assert!(
+        events.contains("publish"),
+        "publishing is audited: {events}"
     );
     for secret in [dave_token.as_str(), "d-pw", "d-new", "guess-1234"] {
         assert!(
