@@ -185,12 +185,15 @@ fn users_added_while_serving_download_and_removed_ones_are_refused() {
     let carol = Auth::Basic("carol", "c-new");
     assert_eq!(f.call("GET", INFO, carol, None).status, 200);
 
+    let (carol_token, _) = new_token(&f, carol, "ci");
     let (code, _, stderr) = user("remove", "carol", &file, None);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         answers_within_seconds(&f, carol, 401),
         "a removed user still reads"
     );
+    let reply = f.call("GET", INFO, Auth::Bearer(&carol_token), None);
+    assert_eq!(reply.status, 401, "a removed user's token still reads");
     let reply = f.call("GET", INFO, carol, None);
     let challenge = reply.header("www-authenticate").unwrap_or_default();
     assert!(
