@@ -11,8 +11,9 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::publish::{Origin, Target};
+use crate::commands::user::UsageError;
 use crate::commands::{
-    doctor, export, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -24,6 +25,8 @@ const VERSION: &str = concat!(
     env!("MODGATE_BUILD_COMMIT"),
     ")"
 );
+
+mod identity;
 
 #[derive(Parser)]
 #[command(name = "modgate", version = VERSION, about = "A private Go module proxy")]
@@ -92,6 +95,17 @@ enum Command {
         /// Config file [default: modgate.toml in the working directory, if present].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// The users of an htpasswd file (a running server sees changes within a second).
+    #[command(subcommand)]
+    User(identity::UserCommand),
+    /// Get a personal token from a modgate server, kept for `modgate auth` (mode 0600).
+    Login(identity::LoginArgs),
+    /// A GOAUTH command for the go command: GOAUTH='modgate auth' sends the tokens of
+    /// `modgate login`.
+    Auth {
+        /// The URL a request failed for (the go command's retry); every server when absent.
+        url: Option<String>,
     },
 }
 
@@ -253,15 +267,20 @@ pub(crate) fn run() -> ExitCode {
         Command::CheckConfig { config } => {
             load(config, Overrides::default()).map(|c| crate::commands::docs::describe(&c))
         }
+        Command::User(command) => identity::user(command),
+        Command::Login(args) => identity::login(args),
+        Command::Auth { url } => goauth::run(url.as_deref()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("modgate: {e:#}");
-            // Bad configuration is the operator's to fix before anything can run.
-            match e.downcast_ref::<ConfigError>() {
-                Some(_) => ExitCode::from(2),
-                None => ExitCode::FAILURE,
+            // Bad configuration or arguments are the operator's to fix before anything can run.
+            if e.downcast_ref::<ConfigError>().is_some() || e.downcast_ref::<UsageError>().is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

@@ -18,9 +18,10 @@
 //! - `doctor`: judges a developer's go settings against a server, pure.
 //! - Leaves any layer may use: `memory` (every cache, named once), `telemetry`, `tls`,
 //!   `sendfile`, `spool`, `sweep`, `singleflight`, `proxy_files`, `secret`, `git`,
-//!   `outbound` (every outbound HTTP client).
+//!   `outbound` (every outbound HTTP client), `atomic_file` (files replaced in one step).
 
 mod app;
+mod atomic_file;
 mod auth;
 mod cli;
 mod commands;

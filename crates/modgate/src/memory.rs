@@ -22,6 +22,7 @@
 //! | checksum log tiles | Kept | the private checksum database's stored hash tiles | ever (a stored tile never changes) | [`LOG_TILES_BYTES`] | `sumlog` |
 //! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
 //! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
+//! | personal tokens | Dated | token records (or that there is none) by the token's digest | [`PERSONAL_TOKEN_FOR`]; [`UNKNOWN_TOKEN_FOR`] | [`PERSONAL_TOKENS`] | `service::tokens` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
@@ -89,6 +90,14 @@ pub(crate) const CHECKED_ZIPS: usize = 20_000;
 pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);
 /// Wrong passwords remembered at most.
 pub(crate) const FAILED_SIGN_INS: usize = 1024;
+/// How long a personal token's record is trusted: a revoke on another replica holds here
+/// within this time (on this one, at once).
+pub(crate) const PERSONAL_TOKEN_FOR: Duration = Duration::from_secs(5);
+/// How long a token that is not in the store stays unknown without asking the store again:
+/// a flood of wrong tokens costs lookups here, not storage reads.
+pub(crate) const UNKNOWN_TOKEN_FOR: Duration = Duration::from_secs(1);
+/// Personal tokens (and unknown ones) remembered at most; a few hundred bytes each.
+pub(crate) const PERSONAL_TOKENS: usize = 4096;
 
 /// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
 pub(crate) trait Weighed {

@@ -1,14 +1,18 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
+//! `login` and `auth` run on a developer's machine, against a server.
 
 pub(crate) mod docs;
 pub(crate) mod doctor;
 pub(crate) mod export;
+pub(crate) mod goauth;
 pub(crate) mod healthcheck;
 pub(crate) mod import;
+pub(crate) mod login;
 pub(crate) mod prefetch;
 pub(crate) mod progress;
 pub(crate) mod publish;
 pub(crate) mod sumdb;
 pub(crate) mod token;
 mod tree;
+pub(crate) mod user;
 pub(crate) mod verify;

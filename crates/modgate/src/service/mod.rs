@@ -17,7 +17,9 @@
 //! leave the service ([`Refusal::reported`]).
 
 mod absent;
+mod audit;
 mod hooks;
+mod identity;
 mod latest;
 mod publish;
 mod refusal;
@@ -25,13 +27,14 @@ mod request;
 mod routes;
 mod sumlog;
 mod tamper;
+mod tokens;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use gomod::ModulePath;
 
-use crate::auth::{Action, Auth, Denied};
+use crate::auth::{Action, Auth, Denied, Identified, Principal};
 use crate::filter::Filters;
 use crate::source::{Lookup, SourceError};
 use crate::storage::Store;
@@ -41,6 +44,8 @@ use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
+pub(crate) use audit::AuditEvent;
+use audit::AuditLog;
 pub(crate) use hooks::{GitHook, PushEvent};
 pub(crate) use publish::Upload;
 pub(crate) use refusal::{Failure, FailureKind, Refusal};
@@ -49,6 +54,8 @@ pub(crate) use request::{
 };
 pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
 use tamper::TamperWatch;
+use tokens::PersonalTokens;
+pub(crate) use tokens::{NewToken, TokenRecord};
 
 /// What a service is made of; `app` builds it from the settings.
 pub(crate) struct Parts {
@@ -77,6 +84,10 @@ pub(crate) struct Service {
     sumlog: Option<Arc<Sumlog>>,
     /// Checks served zips against the private checksum database.
     tamper: Option<Arc<TamperWatch>>,
+    /// Personal tokens, in the store.
+    tokens: PersonalTokens,
+    /// Who did what lately.
+    audit: AuditLog,
 }
 
 impl Service {
@@ -94,6 +105,8 @@ impl Service {
             sumdb: parts.sumdb,
             sumlog: parts.sumlog,
             tamper,
+            tokens: PersonalTokens::new(parts.store.clone()),
+            audit: AuditLog::default(),
             store: parts.store,
             git_hooks: parts.git_hooks,
         }
@@ -111,11 +124,35 @@ impl Service {
     ) -> Result<Caller, Refusal> {
         let address = self.auth.client_address(peer, forwarded_for);
         self.auth.check_address(address).map_err(refused)?;
-        let principal = self
-            .auth
-            .authenticate(authorization)
-            .await
-            .map_err(refused)?;
+        let principal = match self.auth.authenticate(authorization).await {
+            Ok(Identified::Principal(principal)) => principal,
+            Ok(Identified::Bearer(token)) => match self.tokens.verify(&token).await {
+                // A token's user removed from htpasswd by hand takes the token along.
+                Ok(Some(record)) if self.auth.users().is_none_or(|u| u.contains(&record.user)) => {
+                    Principal::User(record.user)
+                }
+                Ok(_) => {
+                    self.audit_failed_credentials(address.0, "token", "unknown or revoked token");
+                    return Err(refused(Denied::Unauthenticated(
+                        "unknown or revoked token".to_owned(),
+                    )));
+                }
+                Err(e) => {
+                    return Err(Refusal::Failed(Failure::new(
+                        FailureKind::Storage,
+                        "personal tokens",
+                        e,
+                    ))
+                    .reported());
+                }
+            },
+            Err(denied) => {
+                let user = authorization.and_then(crate::auth::claimed_user);
+                let target = user.as_deref().unwrap_or("-");
+                self.audit_failed_credentials(address.0, target, "wrong credentials");
+                return Err(refused(denied));
+            }
+        };
         Ok(Caller { address, principal })
     }
 
