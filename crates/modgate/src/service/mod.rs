@@ -17,12 +17,15 @@
 //! leave the service ([`Refusal::reported`]).
 
 mod absent;
+mod catalog;
 mod hooks;
 mod latest;
 mod publish;
 mod refusal;
 mod request;
 mod routes;
+mod session;
+mod standin;
 mod sumlog;
 mod tamper;
 
@@ -41,6 +44,8 @@ use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
+use catalog::Catalog;
+pub(crate) use catalog::{ClientSettings, ModulePage, ModuleView};
 pub(crate) use hooks::{GitHook, PushEvent};
 pub(crate) use publish::Upload;
 pub(crate) use refusal::{Failure, FailureKind, Refusal};
@@ -48,6 +53,8 @@ pub(crate) use request::{
     Answer, Caller, Malformed, MalformedPart, ObjectBody, Request, Revision, Zip,
 };
 pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
+pub(crate) use session::{CsrfBinding, SESSION_LIFETIME};
+pub(crate) use standin::{AuditEvent, TokenRecord};
 use tamper::TamperWatch;
 
 /// What a service is made of; `app` builds it from the settings.
@@ -77,6 +84,10 @@ pub(crate) struct Service {
     sumlog: Option<Arc<Sumlog>>,
     /// Checks served zips against the private checksum database.
     tamper: Option<Arc<TamperWatch>>,
+    /// What the web UI lists and shows.
+    catalog: Catalog,
+    /// Signs the web UI's sessions and forms; read from the store when first needed.
+    session_key: session::SessionKey,
 }
 
 impl Service {
@@ -86,6 +97,8 @@ impl Service {
             Arc::new(watch)
         });
         Service {
+            catalog: Catalog::new(parts.store.clone(), parts.routes.prefixes()),
+            session_key: session::SessionKey::new(),
             held: HeldModules::new(parts.routes.len()),
             routes: parts.routes,
             auth: parts.auth,
