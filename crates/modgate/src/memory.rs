@@ -24,6 +24,7 @@
 //! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
 //! | module index | (own) | every module path the store holds, with its route, for the web UI's list | [`CATALOG_INDEX_FOR`], or until this process writes | one | `service::catalog` |
 //! | module pages | Kept | a version's row (time, origin, `h1:`) and what its zip holds (README.md, packages) | ever (versions never change) | [`CATALOG_VERSIONS_BYTES`], [`CATALOG_ZIPS_BYTES`] | `service::catalog` |
+//! | personal tokens | Dated | token records (or that there is none) by the token's digest | [`PERSONAL_TOKEN_FOR`]; [`UNKNOWN_TOKEN_FOR`] | [`PERSONAL_TOKENS`] | `service::tokens` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
@@ -91,6 +92,14 @@ pub(crate) const CHECKED_ZIPS: usize = 20_000;
 pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);
 /// Wrong passwords remembered at most.
 pub(crate) const FAILED_SIGN_INS: usize = 1024;
+/// How long a personal token's record is trusted: a revoke on another replica holds here
+/// within this time (on this one, at once).
+pub(crate) const PERSONAL_TOKEN_FOR: Duration = Duration::from_secs(5);
+/// How long a token that is not in the store stays unknown without asking the store again:
+/// a flood of wrong tokens costs lookups here, not storage reads.
+pub(crate) const UNKNOWN_TOKEN_FOR: Duration = Duration::from_secs(1);
+/// Personal tokens (and unknown ones) remembered at most; a few hundred bytes each.
+pub(crate) const PERSONAL_TOKENS: usize = 4096;
 
 /// How long the web UI's index of modules is used before the store is listed again (in the
 /// background, the old one served meanwhile); a write through this process lists at once.

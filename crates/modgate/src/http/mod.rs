@@ -7,6 +7,7 @@ mod access;
 mod error;
 mod goproxy;
 mod hooks;
+mod identity;
 mod kept;
 mod ops;
 mod publish;
@@ -110,6 +111,7 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         // Publishing bounds its body itself while streaming it to disk.
         .merge(publish::router())
         .merge(hooks::router())
+        .merge(identity::router())
         .with_state(state)
         .layer(middleware::from_fn_with_state(limits, access::observe))
 }

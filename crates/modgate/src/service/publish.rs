@@ -22,6 +22,14 @@ impl Service {
     /// Whether `caller` may publish `version`: asked before an upload is received, so that
     /// nobody without the right can make the server spool 500 MiB.
     pub fn may_publish(&self, caller: &Caller, version: &ModuleVersion) -> Result<(), Refusal> {
+        let outcome = self.check_publish(caller, version);
+        if let Err(refusal) = &outcome {
+            self.audit_publish(caller, version, refusal);
+        }
+        outcome
+    }
+
+    fn check_publish(&self, caller: &Caller, version: &ModuleVersion) -> Result<(), Refusal> {
         let Some(route) = self.routes.find(version.path().as_str()) else {
             return Err(Refusal::NotFound(format!(
                 "{}: no route of this proxy serves it",
@@ -38,13 +46,44 @@ impl Service {
         let origin = Origin::Published {
             by: caller.name().to_owned(),
         };
-        let zip = check::zip(&upload.version, upload.zip.clone(), Strictness::Upload)
-            .await
-            .map_err(refusal)?;
-        self.writer
-            .publish(&upload.version, &zip, upload.time, &origin)
-            .await
-            .map_err(refusal)
+        let outcome =
+            match check::zip(&upload.version, upload.zip.clone(), Strictness::Upload).await {
+                Ok(zip) => self
+                    .writer
+                    .publish(&upload.version, &zip, upload.time, &origin)
+                    .await
+                    .map_err(refusal),
+                Err(e) => Err(refusal(e)),
+            };
+        match &outcome {
+            Ok(_) => {
+                let target = upload.version.to_string();
+                self.audit.record(
+                    caller.name(),
+                    Some(caller.address()),
+                    "publish",
+                    &target,
+                    "ok",
+                );
+            }
+            Err(refusal) => self.audit_publish(caller, &upload.version, refusal),
+        }
+        outcome
+    }
+
+    fn audit_publish(&self, caller: &Caller, version: &ModuleVersion, refusal: &Refusal) {
+        let outcome = match refusal {
+            Refusal::Failed(failure) => failure.public_reason(),
+            other => other.to_string(),
+        };
+        let target = version.to_string();
+        self.audit.record(
+            caller.name(),
+            Some(caller.address()),
+            "publish",
+            &target,
+            &outcome,
+        );
     }
 }
 

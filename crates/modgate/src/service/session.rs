@@ -113,7 +113,9 @@ impl Service {
             .decode(name)
             .ok()
             .and_then(|n| String::from_utf8(n).ok());
-        let Some(name) = name.filter(|_| !expired) else {
+        // A user removed since signing in is signed out.
+        let exists = |name: &String| self.auth.users().is_some_and(|users| users.contains(name));
+        let Some(name) = name.filter(|name| !expired && exists(name)) else {
             return Ok(None);
         };
         let address = self.auth.client_address(peer, forwarded_for);

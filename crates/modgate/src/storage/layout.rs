@@ -70,6 +70,18 @@ pub(crate) fn ui_session_key() -> Path {
     key(".modgate/ui/session-key".to_owned())
 }
 
+/// `.modgate/auth/tokens`: the personal tokens, one object each.
+pub(crate) fn tokens_dir() -> Path {
+    key(TOKENS_DIR.to_owned())
+}
+
+/// `.modgate/auth/tokens/<hex SHA-256 of the token>.json`: one personal token's record.
+pub(crate) fn token_file(digest_hex: &str) -> Path {
+    key(format!("{TOKENS_DIR}/{digest_hex}.json"))
+}
+
+const TOKENS_DIR: &str = ".modgate/auth/tokens";
+
 /// `<escaped module>`: the prefix of every key of a module and of the modules below it.
 pub(crate) fn module_root(module: &ModulePath) -> Path {
     key(module.escaped().to_owned())

@@ -88,7 +88,7 @@ pub(super) async fn login(
     let next = local_next(&form.next);
     let signed_in = state
         .service
-        .sign_in(peer.ip(), form.username.trim(), &form.password)
+        .sign_in(who.caller.address(), form.username.trim(), &form.password)
         .await;
     let caller = match signed_in {
         Ok(caller) => caller,
