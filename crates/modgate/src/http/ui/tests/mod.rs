@@ -421,3 +421,25 @@ async fn connect_names_only_what_the_user_may_read() {
     assert!(!bob.body.contains("bob-pw"));
     assert!(!bob.body.contains("id=\"ca-hint\""));
 }
+
+#[tokio::test]
+async fn a_published_module_is_listed_at_once() {
+    let setup = Setup::start().await;
+    let before = setup
+        .get("/-/?q=corp.example/fresh", As::User("alice"))
+        .await;
+    assert!(
+        before.body.contains("<p id=\"count\">0 modules</p>"),
+        "{}",
+        before.body
+    );
+    setup.publish("corp.example/fresh", "v0.1.0").await;
+    let after = setup
+        .get("/-/?q=corp.example/fresh", As::User("alice"))
+        .await;
+    assert!(
+        after.body.contains(">corp.example/fresh</a>"),
+        "{}",
+        after.body
+    );
+}

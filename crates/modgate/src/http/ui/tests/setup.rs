@@ -142,18 +142,19 @@ impl Setup {
             _server: server,
         };
         for version in ["v1.0.0", "v1.1.0"] {
-            setup.publish_secret(version).await;
+            setup.publish("corp.example/secret", version).await;
         }
         setup
     }
 
-    /// Publishes `corp.example/secret@version` through the API, as alice.
-    async fn publish_secret(&self, version: &str) {
+    /// Publishes `module@version` (under `corp.example`) through the API, as alice.
+    pub async fn publish(&self, module: &str, version: &str) {
+        let go_mod = SECRET_GO_MOD.replace("corp.example/secret", module);
         let zip = module_zip(
-            "corp.example/secret",
+            module,
             version,
             &[
-                ("go.mod", SECRET_GO_MOD),
+                ("go.mod", go_mod.as_str()),
                 ("secret.go", "package secret\n"),
                 ("inner/inner.go", "package inner\n"),
                 (
@@ -164,10 +165,7 @@ impl Setup {
         );
         let response = self
             .client
-            .put(format!(
-                "{}/api/v1/corp.example/secret/@v/{version}.zip",
-                self.base
-            ))
+            .put(format!("{}/api/v1/{module}/@v/{version}.zip", self.base))
             .basic_auth("alice", Some("alice-pw"))
             .body(zip)
             .send()
