@@ -443,3 +443,52 @@ async fn a_published_module_is_listed_at_once() {
         after.body
     );
 }
+
+#[tokio::test]
+async fn admins_add_and_remove_users_and_a_removed_user_is_signed_out() {
+    let setup = Setup::start().await;
+    let alice = As::User("alice");
+    let csrf = setup.get("/-/admin/users", alice).await.csrf();
+    let fields = [
+        ("username", "carol"),
+        ("password", "carol-pw"),
+        ("csrf", csrf.as_str()),
+    ];
+    let added = setup.ask("POST", "/-/admin/users", alice, &fields).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let users = setup.get("/-/admin/users", alice).await;
+    assert!(
+        users.body.contains("<td class=\"name\">carol</td>"),
+        "{}",
+        users.body
+    );
+    // bob is no admin: the form is refused whatever it carries.
+    let bobs = setup.get("/-/tokens", As::User("bob")).await.csrf();
+    let fields = [("csrf", bobs.as_str())];
+    let refused = setup
+        .ask(
+            "POST",
+            "/-/admin/users/carol/remove",
+            As::User("bob"),
+            &fields,
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let carol = setup.sign_in("carol").await;
+    assert_eq!(setup.get("/-/tokens", As::Cookie(&carol)).await.status, 200);
+    let fields = [("csrf", csrf.as_str())];
+    let removed = setup
+        .ask("POST", "/-/admin/users/carol/remove", alice, &fields)
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(setup.get("/-/tokens", As::Cookie(&carol)).await.status, 303);
+    let events = setup.get("/-/admin/events", alice).await;
+    assert!(
+        events
+            .body
+            .contains("<td class=\"action\">user.remove</td>"),
+        "{}",
+        events.body
+    );
+}
