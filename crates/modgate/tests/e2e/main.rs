@@ -20,5 +20,6 @@ mod s3;
 mod shutdown;
 mod sumdb;
 mod tls_reload;
+mod ui;
 mod upstream;
 mod upstream_policy;
