@@ -83,12 +83,22 @@ impl Weighed for VersionRow {
     }
 }
 
+/// A version as a module page lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionLine {
+    pub row: Arc<VersionRow>,
+    /// The rationale of the retraction that covers it, if one does.
+    pub retracted: Option<String>,
+    /// Why a filter denies it, if one does: the go command cannot have it from here.
+    pub denied: Option<String>,
+}
+
 /// A module page.
 #[derive(Debug, Clone)]
 pub(crate) struct ModuleView {
     pub path: String,
-    /// Newest first, each with the rationale of the retraction that covers it, if one does.
-    pub versions: Vec<(Arc<VersionRow>, Option<String>)>,
+    /// Newest first.
+    pub versions: Vec<VersionLine>,
     /// The version shown: the one asked for, else the latest as `@latest` chooses.
     pub shown: Version,
     /// The version whose go.mod says whether the module is deprecated (the latest).
@@ -185,16 +195,13 @@ impl Service {
             Err(Denied::Unauthenticated(reason)) => return Err(Refusal::Unauthenticated(reason)),
             Err(Denied::Forbidden(_)) => return Err(absent()),
         }
-        if self.filters.denies_module(module.as_str()).is_some() {
-            return Err(absent());
-        }
         let catalog = &self.catalog;
         let names = catalog
             .store
             .file_names(&module_dir(module))
             .await
             .map_err(|e| storage_refusal(module.as_str(), e))?;
-        let mut versions = self.allowed(module, visible_versions(&names));
+        let mut versions = visible_versions(&names);
         if versions.is_empty() {
             return Err(absent());
         }
@@ -228,11 +235,15 @@ impl Service {
         let zip = catalog.zip(module, &shown).await?;
         let versions = rows
             .into_iter()
-            .map(|row| {
-                let retracted = retractions
+            .map(|row| VersionLine {
+                retracted: retractions
                     .is_retracted(row.version.as_str())
-                    .map(|r| r.rationale.clone());
-                (row, retracted)
+                    .map(|r| r.rationale.clone()),
+                denied: self
+                    .filters
+                    .denies(module.as_str(), row.version.as_str())
+                    .map(str::to_owned),
+                row,
             })
             .collect();
         Ok(ModuleView {

@@ -385,6 +385,17 @@ async fn module_pages_show_readme_marks_and_provenance() {
             .body
             .contains("<td class=\"time\">2023-05-06T07:08:09Z</td>")
     );
+    // A filter's denial is shown, with its reason, rather than hidden.
+    let denied = setup
+        .get("/-/mod/team.example/tool", As::User("alice"))
+        .await;
+    assert!(
+        denied
+            .body
+            .contains("class=\"mark denied\" title=\"abandoned: use team.example/next\""),
+        "{}",
+        denied.body
+    );
     let stored = setup.get("/-/mod/public.example/pub", As::Nobody).await;
     assert!(
         stored.body.contains("<td class=\"source\">stored</td>"),

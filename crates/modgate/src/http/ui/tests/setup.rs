@@ -21,6 +21,11 @@ admins = ["alice"]
 [upstream]
 offline = true
 
+[[filter]]
+module = "team.example/tool"
+action = "deny"
+reason = "abandoned: use team.example/next"
+
 [[route]]
 prefix = "corp.example"
 private = true
