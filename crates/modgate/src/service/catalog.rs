@@ -16,6 +16,7 @@ use super::{Caller, Failure, FailureKind, Refusal, Service};
 use crate::auth::{Action, Denied, Principal};
 use crate::memory::{self, Kept, Weighed};
 use crate::proxy_files::Info;
+use crate::singleflight::Singleflight;
 use crate::storage::{
     StorageError, Store, VersionFile, module_dir, origin_file, version_file, visible_versions,
 };
@@ -26,12 +27,18 @@ pub(crate) use zipped::ZipSummary;
 /// How many versions' files are read at once for a module page.
 const READS_AT_ONCE: usize = 16;
 
+/// How long a page waits for a zip to be read for its README and packages (a 500 MiB zip
+/// from a bucket); the reading goes on for the next page.
+const ZIP_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub(crate) struct Catalog {
     store: Store,
     index: Arc<ModuleIndex>,
     /// Rows of versions whose zip is stored (an upstream version's zip may come later).
     rows: Kept<String, Arc<VersionRow>>,
     zips: Kept<String, Arc<ZipSummary>>,
+    /// Zips being read for their summary.
+    reading: Singleflight<Result<Option<Arc<ZipSummary>>, String>>,
 }
 
 impl Catalog {
@@ -41,6 +48,7 @@ impl Catalog {
             store,
             rows: Kept::new(memory::CATALOG_VERSIONS_BYTES),
             zips: Kept::new(memory::CATALOG_ZIPS_BYTES),
+            reading: Singleflight::new(),
         }
     }
 }
@@ -314,7 +322,8 @@ impl Catalog {
         Ok(bytes.map_or_else(String::new, |b| String::from_utf8_lossy(&b).into_owned()))
     }
 
-    /// What the version's zip holds, read once; `None` when the zip is not stored.
+    /// What the version's zip holds, read once (one reader at a time per version, however
+    /// many pages ask); `None` when the zip is not stored.
     async fn zip(
         &self,
         module: &ModulePath,
@@ -327,28 +336,40 @@ impl Catalog {
         if let Some(summary) = self.zips.get(key.as_str()) {
             return Ok(Some(summary));
         }
-        let failed = |e: String| Refusal::Failed(Failure::new(FailureKind::Internal, &key, e));
-        let zip_key = version_file(&of, VersionFile::Zip);
-        let Some(object) = self
-            .store
-            .open(&zip_key)
+        let store = self.store.clone();
+        let read = self
+            .reading
+            .run(&key, ZIP_READ_LIMIT, || summarize(store, of))
             .await
-            .map_err(|e| storage_refusal(&key, e))?
-        else {
-            return Ok(None);
-        };
-        let temp = crate::spool::new_file().map_err(|e| failed(format!("a temp file: {e}")))?;
-        crate::storage::copy_to_file(object, temp.path())
-            .await
-            .map_err(|e| failed(format!("reading {zip_key}: {e}")))?;
-        let summary = tokio::task::spawn_blocking(move || zipped::summarize(&of, temp.path()))
-            .await
-            .map_err(|e| failed(e.to_string()))?
-            .map_err(|e| failed(format!("reading {zip_key}: {e}")))?;
-        let summary = Arc::new(summary);
-        self.zips.keep(key, summary.clone());
-        Ok(Some(summary))
+            .unwrap_or_else(|interrupted| Err(format!("reading the zip: {interrupted:?}")));
+        let summary = read.map_err(|cause| {
+            Refusal::Failed(Failure::new(FailureKind::Internal, &key, cause)).reported()
+        })?;
+        if let Some(summary) = &summary {
+            self.zips.keep(key, summary.clone());
+        }
+        Ok(summary)
     }
+}
+
+/// Reads a stored zip into a temp file and summarizes it; `None` when it is not stored.
+async fn summarize(
+    store: Store,
+    version: ModuleVersion,
+) -> Result<Option<Arc<ZipSummary>>, String> {
+    let zip_key = version_file(&version, VersionFile::Zip);
+    let Some(object) = store.open(&zip_key).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let temp = crate::spool::new_file().map_err(|e| format!("a temp file: {e}"))?;
+    crate::storage::copy_to_file(object, temp.path())
+        .await
+        .map_err(|e| format!("reading {zip_key}: {e}"))?;
+    let summary = tokio::task::spawn_blocking(move || zipped::summarize(&version, temp.path()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("reading {zip_key}: {e}"))?;
+    Ok(Some(Arc::new(summary)))
 }
 
 /// The row of a version modgate knows nothing more of.
