@@ -221,7 +221,14 @@ impl Service {
             .try_collect()
             .await
             .map_err(|e| storage_refusal(module.as_str(), e))?;
-        let highest = versions.iter().find(|v| !v.is_pseudo()).cloned();
+        // Retractions come from the go.mod of the version `@latest` would rank first, as the
+        // go command reads them (a release before a higher pre-release).
+        let tagged = versions
+            .iter()
+            .filter(|v| !v.is_pseudo())
+            .cloned()
+            .collect();
+        let highest = super::latest::rank(tagged).into_iter().next();
         let retractions = match &highest {
             Some(v) => {
                 ModFile::parse_lax(catalog.go_mod(module, v).await?.as_bytes()).unwrap_or_default()
