@@ -450,3 +450,53 @@ impl Service {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(versions: &[(&str, &str)]) -> Vec<Arc<VersionRow>> {
+        versions
+            .iter()
+            .map(|(v, time)| {
+                Arc::new(VersionRow {
+                    time: Some((*time).to_owned()),
+                    ..stored_row(Version::new(v).expect("valid"))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_latest_is_chosen_as_the_go_command_would() {
+        let go_mod = "module m\nretract v1.1.0\n";
+        let retractions = ModFile::parse_lax(go_mod.as_bytes()).expect("parses");
+        let tagged = rows(&[
+            ("v2.0.0-rc.1", "2024-03-01T00:00:00Z"),
+            ("v1.1.0", "2024-02-01T00:00:00Z"),
+            ("v1.0.0", "2024-01-01T00:00:00Z"),
+        ]);
+        let latest = latest_version(&tagged, &retractions).expect("a latest");
+        assert_eq!(
+            latest.as_str(),
+            "v1.0.0",
+            "not the pre-release, not the retracted"
+        );
+        let none = ModFile::default();
+        assert_eq!(
+            latest_version(&tagged, &none).expect("a latest").as_str(),
+            "v1.1.0"
+        );
+        let pseudo = rows(&[
+            ("v0.0.0-20240101000000-aaaaaaaaaaaa", "2024-01-01T00:00:00Z"),
+            ("v0.0.0-20230101000000-bbbbbbbbbbbb", "2024-05-01T00:00:00Z"),
+        ]);
+        let newest = latest_version(&pseudo, &none).expect("a latest");
+        assert_eq!(
+            newest.as_str(),
+            "v0.0.0-20230101000000-bbbbbbbbbbbb",
+            "by .info time"
+        );
+        assert!(latest_version(&[], &none).is_none());
+    }
+}
