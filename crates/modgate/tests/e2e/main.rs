@@ -9,6 +9,7 @@ mod support;
 
 mod config_errors;
 mod git;
+mod goauth;
 mod goproxy;
 mod http_checks;
 mod private_sumdb;
@@ -23,3 +24,4 @@ mod tls_reload;
 mod ui;
 mod upstream;
 mod upstream_policy;
+mod users;
