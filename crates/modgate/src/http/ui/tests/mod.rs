@@ -503,3 +503,46 @@ async fn admins_add_and_remove_users_and_a_removed_user_is_signed_out() {
         events.body
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_that_ends_tls_urls_are_https_and_cookies_secure() {
+    let setup = Setup::start().await;
+    let forwarded = |path: &str| {
+        setup
+            .client
+            .get(format!("{}{path}", setup.base))
+            .basic_auth("bob", Some("bob-pw"))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "modgate.corp.example")
+    };
+    let page = forwarded("/-/connect").send().await.expect("a response");
+    let page = page.text().await.expect("a page");
+    assert!(
+        page.contains("go env -w GOPROXY=https://modgate.corp.example\n"),
+        "{page}"
+    );
+    assert!(
+        page.contains("machine modgate.corp.example login bob"),
+        "{page}"
+    );
+    let login = setup.get("/-/login", As::Nobody).await;
+    let csrf = login.csrf();
+    let form = [
+        ("username", "bob"),
+        ("password", "bob-pw"),
+        ("csrf", csrf.as_str()),
+    ];
+    let signed_in = setup
+        .client
+        .post(format!("{}/-/login", setup.base))
+        .header("x-forwarded-proto", "https")
+        .form(&form)
+        .send()
+        .await
+        .expect("a response");
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok());
+    assert!(cookie.is_some_and(|c| c.contains("; Secure")), "{cookie:?}");
+}
