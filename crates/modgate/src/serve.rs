@@ -21,16 +21,24 @@ pub(crate) async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let service = Arc::new(app::service(&config, Some(config.request_timeout))?);
-    let state = Arc::new(AppState::new(
-        service.clone(),
-        &config.realm,
-        telemetry::metrics(),
-    ));
+    let mut state = AppState::new(service.clone(), &config.realm, telemetry::metrics());
+    state.ui = http::UiSettings {
+        tls: config.tls.is_some(),
+        private_ca: config
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls::is_privately_signed(&tls.cert)),
+    };
+    let state = Arc::new(state);
     let address = listener
         .local_addr()
         .context("reading the listener's address")?;
     warn_about_exposure(&config, address);
     // In the background: a bucket's listing can be slow, and serving need not wait for it.
+    tokio::spawn({
+        let service = service.clone();
+        async move { service.warm_catalog().await }
+    });
     tokio::spawn(async move { service.clean_leftovers().await });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {

@@ -18,6 +18,7 @@
 
 mod absent;
 mod audit;
+mod catalog;
 mod hooks;
 mod identity;
 mod latest;
@@ -25,6 +26,7 @@ mod publish;
 mod refusal;
 mod request;
 mod routes;
+mod session;
 mod sumlog;
 mod tamper;
 mod tokens;
@@ -46,6 +48,8 @@ use crate::writer::VersionWriter;
 use absent::HeldModules;
 pub(crate) use audit::AuditEvent;
 use audit::AuditLog;
+use catalog::Catalog;
+pub(crate) use catalog::{ClientSettings, ModulePage, ModuleView};
 pub(crate) use hooks::{GitHook, PushEvent};
 pub(crate) use publish::Upload;
 pub(crate) use refusal::{Failure, FailureKind, Refusal};
@@ -53,6 +57,7 @@ pub(crate) use request::{
     Answer, Caller, Malformed, MalformedPart, ObjectBody, Request, Revision, Zip,
 };
 pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
+pub(crate) use session::{CsrfBinding, SESSION_LIFETIME};
 use tamper::TamperWatch;
 use tokens::PersonalTokens;
 pub(crate) use tokens::{NewToken, TokenRecord};
@@ -84,6 +89,10 @@ pub(crate) struct Service {
     sumlog: Option<Arc<Sumlog>>,
     /// Checks served zips against the private checksum database.
     tamper: Option<Arc<TamperWatch>>,
+    /// What the web UI lists and shows.
+    catalog: Catalog,
+    /// Signs the web UI's sessions and forms; read from the store when first needed.
+    session_key: session::SessionKey,
     /// Personal tokens, in the store.
     tokens: PersonalTokens,
     /// Who did what lately.
@@ -97,6 +106,12 @@ impl Service {
             Arc::new(watch)
         });
         Service {
+            catalog: Catalog::new(
+                parts.store.clone(),
+                parts.writer.clone(),
+                parts.routes.prefixes(),
+            ),
+            session_key: session::SessionKey::new(),
             held: HeldModules::new(parts.routes.len()),
             routes: parts.routes,
             auth: parts.auth,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{Caller, Failure, FailureKind, Published, Refusal, Service};
 use crate::auth::Action;
-use crate::writer::{Strictness, WriteError, check};
+use crate::writer::{Origin, Strictness, WriteError, check};
 
 /// A zip received for publishing, in a local file the caller owns.
 pub(crate) struct Upload {
@@ -43,11 +43,14 @@ impl Service {
     pub async fn publish(&self, caller: &Caller, upload: Upload) -> Result<Published, Refusal> {
         self.may_publish(caller, &upload.version)?;
         let refusal = |e| write_refusal(&upload.version, e).reported();
+        let origin = Origin::Published {
+            by: caller.name().to_owned(),
+        };
         let outcome =
             match check::zip(&upload.version, upload.zip.clone(), Strictness::Upload).await {
                 Ok(zip) => self
                     .writer
-                    .publish(&upload.version, &zip, upload.time)
+                    .publish(&upload.version, &zip, upload.time, &origin)
                     .await
                     .map_err(refusal),
                 Err(e) => Err(refusal(e)),

@@ -23,6 +23,7 @@ mod s3;
 mod shutdown;
 mod sumdb;
 mod tls_reload;
+mod ui;
 mod upstream;
 mod upstream_policy;
 mod users;
