@@ -102,8 +102,10 @@ pub(crate) const UNKNOWN_TOKEN_FOR: Duration = Duration::from_secs(1);
 pub(crate) const PERSONAL_TOKENS: usize = 4096;
 
 /// How long the web UI's index of modules is used before the store is listed again (in the
-/// background, the old one served meanwhile); a write through this process lists at once.
-pub(crate) const CATALOG_INDEX_FOR: Duration = Duration::from_secs(5);
+/// background, the old one served meanwhile); a write through this process shows at once.
+/// Listing reads every key of the store (a bucket of 100,000 versions is hundreds of LIST
+/// requests), so another replica's writes show within half a minute, not seconds.
+pub(crate) const CATALOG_INDEX_FOR: Duration = Duration::from_secs(30);
 /// Versions' rows on the web UI's module pages: ~200 bytes each, so ~40,000 versions.
 pub(crate) const CATALOG_VERSIONS_BYTES: u64 = 8 << 20;
 /// What versions' zips hold (README.md, package list) for the module pages.

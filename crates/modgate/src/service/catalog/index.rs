@@ -2,7 +2,7 @@
 //! 10,000 modules are filtered by the caller's rights and a query, and paged, in well under a
 //! millisecond. Made from a listing of the store (the first page waits for it; `serve` starts
 //! it at once); listed again in the background once older than [`memory::CATALOG_INDEX_FOR`],
-//! the old one served meanwhile, so a replica's writes show within seconds. What this process
+//! the old one served meanwhile, so a replica's writes show within half a minute. What this process
 //! writes shows at once: the modules the version writer wrote are merged in whenever the
 //! store's write counter moves, in memory (listing a bucket of 10,000 modules takes seconds).
 
