@@ -3,7 +3,7 @@
 //! it: a test CA, a stand-in upstream proxy, a test checksum database, SeaweedFS for S3 and
 //! git repositories. One test binary, so the harness in `support` is compiled once.
 //!
-//! Tests that need `go` or SeaweedFS are `#[ignore]`d; `scripts/test.sh` runs them all.
+//! Tests that need `go`, SeaweedFS or Chromium are `#[ignore]`d; `scripts/test.sh` runs them all.
 
 mod support;
 
@@ -20,5 +20,6 @@ mod s3;
 mod shutdown;
 mod sumdb;
 mod tls_reload;
+mod ui_browser;
 mod upstream;
 mod upstream_policy;
