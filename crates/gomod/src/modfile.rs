@@ -64,6 +64,9 @@ pub struct ModFile {
     pub require: Vec<(String, String)>,
     /// The `retract` directives, in file order.
     pub retract: Vec<Retraction>,
+    /// The `// Deprecated:` message in the `module` directive's comments, as x/mod's
+    /// `Module.Deprecated`; `None` when the module is not deprecated.
+    pub deprecated: Option<String>,
 }
 
 /// One `retract` directive: the closed interval `[low, high]`, equal bounds for one version.
@@ -187,7 +190,10 @@ impl ModFile {
                     return error("usage: module module/path".into());
                 };
                 match parse_string(path) {
-                    Ok(path) => self.module = Some(path),
+                    Ok(path) => {
+                        self.module = Some(path);
+                        self.deprecated = deprecation(&directive_comment(block, line));
+                    }
                     Err(e) => error(format!("invalid quoted string: {e}")),
                 }
             }
@@ -302,6 +308,20 @@ fn directive_comment(block: Option<&LineBlock>, line: &Line) -> String {
         .map(str::trim)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// x/mod `parseDeprecation`: the text after `Deprecated:` in a paragraph that starts with it
+/// (`(?s)(?:^|\n\n)Deprecated: *(.*?)(?:$|\n\n)`), up to the end of that paragraph.
+fn deprecation(comment: &str) -> Option<String> {
+    const MARK: &str = "Deprecated:";
+    let start = if comment.starts_with(MARK) {
+        0
+    } else {
+        comment.find("\n\nDeprecated:")? + 2
+    };
+    let rest = comment[start + MARK.len()..].trim_start_matches(' ');
+    let end = rest.find("\n\n").unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
 }
 
 /// x/mod `parseVersionInterval` with the go command's do-nothing fixer: `v1.2.3` or

@@ -65,6 +65,7 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
             let (source, if_absent) = route_source(&shared, r, &mut git_hooks);
             Route {
                 prefix: r.prefix.clone(),
+                upstream: matches!(r.source, SourceKind::Upstream),
                 if_absent,
                 access,
                 source,

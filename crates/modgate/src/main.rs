@@ -16,9 +16,10 @@
 //! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`.
 //! - Leaves any layer may use: `memory` (every cache, named once), `telemetry`, `tls`,
 //!   `sendfile`, `spool`, `sweep`, `singleflight`, `proxy_files`, `secret`, `git`,
-//!   `outbound` (every outbound HTTP client).
+//!   `outbound` (every outbound HTTP client), `atomic_file` (files replaced in one step).
 
 mod app;
+mod atomic_file;
 mod auth;
 mod cli;
 mod commands;

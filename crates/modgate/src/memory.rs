@@ -22,6 +22,9 @@
 //! | checksum log tiles | Kept | the private checksum database's stored hash tiles | ever (a stored tile never changes) | [`LOG_TILES_BYTES`] | `sumlog` |
 //! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
 //! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
+//! | module index | (own) | every module path the store holds, with its route, for the web UI's list | [`CATALOG_INDEX_FOR`], or until this process writes | one | `service::catalog` |
+//! | module pages | Kept | a version's row (time, origin, `h1:`) and what its zip holds (README.md, packages) | ever (versions never change) | [`CATALOG_VERSIONS_BYTES`], [`CATALOG_ZIPS_BYTES`] | `service::catalog` |
+//! | personal tokens | Dated | token records (or that there is none) by the token's digest | [`PERSONAL_TOKEN_FOR`]; [`UNKNOWN_TOKEN_FOR`] | [`PERSONAL_TOKENS`] | `service::tokens` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
@@ -89,6 +92,24 @@ pub(crate) const CHECKED_ZIPS: usize = 20_000;
 pub(crate) const FAILED_SIGN_IN_FOR: Duration = Duration::from_secs(5);
 /// Wrong passwords remembered at most.
 pub(crate) const FAILED_SIGN_INS: usize = 1024;
+/// How long a personal token's record is trusted: a revoke on another replica holds here
+/// within this time (on this one, at once).
+pub(crate) const PERSONAL_TOKEN_FOR: Duration = Duration::from_secs(5);
+/// How long a token that is not in the store stays unknown without asking the store again:
+/// a flood of wrong tokens costs lookups here, not storage reads.
+pub(crate) const UNKNOWN_TOKEN_FOR: Duration = Duration::from_secs(1);
+/// Personal tokens (and unknown ones) remembered at most; a few hundred bytes each.
+pub(crate) const PERSONAL_TOKENS: usize = 4096;
+
+/// How long the web UI's index of modules is used before the store is listed again (in the
+/// background, the old one served meanwhile); a write through this process lists at once.
+pub(crate) const CATALOG_INDEX_FOR: Duration = Duration::from_secs(5);
+/// Versions' rows on the web UI's module pages: ~200 bytes each, so ~40,000 versions.
+pub(crate) const CATALOG_VERSIONS_BYTES: u64 = 8 << 20;
+/// What versions' zips hold (README.md, package list) for the module pages.
+pub(crate) const CATALOG_ZIPS_BYTES: u64 = 16 << 20;
+/// A README.md larger than this is cut (a module page shows the start of it).
+pub(crate) const MAX_README_BYTES: u64 = 256 << 10;
 
 /// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
 pub(crate) trait Weighed {

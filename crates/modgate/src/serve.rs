@@ -21,11 +21,15 @@ pub(crate) async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let service = Arc::new(app::service(&config, Some(config.request_timeout))?);
-    let state = Arc::new(AppState::new(
-        service.clone(),
-        &config.realm,
-        telemetry::metrics(),
-    ));
+    let mut state = AppState::new(service.clone(), &config.realm, telemetry::metrics());
+    state.ui = http::UiSettings {
+        tls: config.tls.is_some(),
+        private_ca: config
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls::is_privately_signed(&tls.cert)),
+    };
+    let state = Arc::new(state);
     let address = listener
         .local_addr()
         .context("reading the listener's address")?;

@@ -596,3 +596,30 @@ fn zip_go_version_as_x_mod_keeps_it() {
         Ok((Some("1.24".into()), 0))
     );
 }
+
+#[test]
+fn deprecated() {
+    let deprecated = |text: &str| {
+        ModFile::parse_lax(text.as_bytes())
+            .expect("parses")
+            .deprecated
+    };
+    assert_eq!(
+        deprecated("// Deprecated: use example.com/new instead.\nmodule example.com/old\n"),
+        Some("use example.com/new instead.".to_owned())
+    );
+    assert_eq!(
+        deprecated("module example.com/old // Deprecated:   gone\n"),
+        Some("gone".to_owned())
+    );
+    assert_eq!(
+        deprecated("// A library.\n//\n// Deprecated: see v2.\n//\n// More.\nmodule m\n"),
+        Some("see v2.".to_owned())
+    );
+    assert_eq!(deprecated("// Not Deprecated: really.\nmodule m\n"), None);
+    assert_eq!(
+        deprecated("// Deprecated: x\nmodule m\n// Deprecated: y\ngo 1.20\n"),
+        Some("x".to_owned())
+    );
+    assert_eq!(deprecated("module m\n"), None);
+}

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -33,18 +33,28 @@ pub(crate) enum HtpasswdError {
     },
 }
 
+/// How often the file is looked at for a change (its size, times and inode): an edit by
+/// `modgate user`, the admin API or an editor is in force within this time, without a restart.
+const LOOK_FOR_CHANGES_EVERY: Duration = Duration::from_secs(1);
+
 pub(crate) struct Users {
-    hashes: Arc<HashMap<String, String>>,
+    path: PathBuf,
+    current: RwLock<Arc<Snapshot>>,
+    watch: Mutex<Watch>,
+    /// Edits through this process take turns, so two at once cannot lose one of them.
+    pub(super) edits: tokio::sync::Mutex<()>,
     /// Checked against when the user is unknown, at the cost the file uses, so that a wrong
     /// user name takes as long as a wrong password and names cannot be probed by timing.
     unknown_user_hash: Arc<str>,
-    /// user → SHA-256 of the password last verified. Only successes are kept, and only as
-    /// digests: the memory never holds a password.
+    /// user → SHA-256 of the stored hash and the password last verified. Only successes are
+    /// kept, and only as digests: the memory never holds a password. A changed or removed
+    /// line no longer matches, so a remembered success never outlives an edit.
     verified: Dated<String, [u8; 32]>,
-    /// SHA-256 of user and password of recent failures. A user name and password that just
-    /// failed fail again without bcrypt for a moment, so a client retrying the same wrong
-    /// password (a stale `.netrc` in a CI fleet) costs one check per interval. Every distinct
-    /// password still costs a full check: guessing gets no cheaper.
+    /// SHA-256 of user and password (and the file's generation) of recent failures. A user
+    /// name and password that just failed fail again without bcrypt for a moment, so a
+    /// client retrying the same wrong password (a stale `.netrc` in a CI fleet) costs one
+    /// check per interval. Every distinct password still costs a full check: guessing gets no
+    /// cheaper.
     failed: Dated<[u8; 32], ()>,
     ttl: Duration,
     bcrypt_slots: Semaphore,
@@ -54,18 +64,68 @@ pub(crate) struct Users {
     bcrypt_checks: std::sync::atomic::AtomicUsize,
 }
 
+/// The users as last read from the file.
+struct Snapshot {
+    hashes: HashMap<String, String>,
+    /// Counts reloads: part of a remembered failure's key, so that a user added or a password
+    /// changed just after a failed attempt works at once.
+    generation: u64,
+}
+
+/// When the file was last looked at, and what it looked like.
+struct Watch {
+    looked: Instant,
+    stamp: Option<Stamp>,
+}
+
+/// What tells that the file changed: an atomic replace changes the inode, an edit in place
+/// the size or the times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+    inode: (u64, u64),
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Stamp {
+        len: meta.len(),
+        modified: (meta.mtime(), meta.mtime_nsec()),
+        changed: (meta.ctime(), meta.ctime_nsec()),
+        inode: (meta.dev(), meta.ino()),
+    })
+}
+
+/// The cost of the file's hashes (its first one), or the default for new files.
+pub(super) fn cost_of(hashes: &HashMap<String, String>) -> u32 {
+    hashes
+        .values()
+        .next()
+        .and_then(|h| h.get(4..6))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(super::htpasswd_file::DEFAULT_COST)
+}
+
 /// Reads and checks the file without hashing anything: `Config::from_raw` calls this so that a
 /// bad line is a configuration error (exit code 2), not a failure after start-up.
 pub(crate) fn check_file(path: &Path) -> Result<(), HtpasswdError> {
     read(path).map(|_| ())
 }
 
-fn read(path: &Path) -> Result<HashMap<String, String>, HtpasswdError> {
+pub(super) fn read(path: &Path) -> Result<HashMap<String, String>, HtpasswdError> {
     let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
         path: path.to_owned(),
         source,
     })?;
-    parse(&text).map_err(|(line, reason)| HtpasswdError::Line {
+    parse_at(path, &text)
+}
+
+/// `text` parsed as the file at `path` (which names it in errors).
+pub(super) fn parse_at(path: &Path, text: &str) -> Result<HashMap<String, String>, HtpasswdError> {
+    parse(text).map_err(|(line, reason)| HtpasswdError::Line {
         path: path.to_owned(),
         line,
         reason,
@@ -74,13 +134,9 @@ fn read(path: &Path) -> Result<HashMap<String, String>, HtpasswdError> {
 
 impl Users {
     pub fn load(path: &Path, ttl: Duration) -> Result<Users, HtpasswdError> {
+        let stamp = stamp(path);
         let hashes = read(path)?;
-        let cost = hashes
-            .values()
-            .next()
-            .and_then(|h| h.get(4..6))
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(bcrypt::DEFAULT_COST);
+        let cost = cost_of(&hashes);
         let unknown_user_hash =
             bcrypt::hash("unknown user", cost).map_err(|e| HtpasswdError::Line {
                 path: path.to_owned(),
@@ -88,8 +144,17 @@ impl Users {
                 reason: format!("bcrypt cost {cost}: {e}"),
             })?;
         Ok(Users {
-            verified: Dated::new(hashes.len().max(1)),
-            hashes: Arc::new(hashes),
+            path: path.to_owned(),
+            verified: Dated::new(hashes.len().max(64)),
+            current: RwLock::new(Arc::new(Snapshot {
+                hashes,
+                generation: 0,
+            })),
+            watch: Mutex::new(Watch {
+                looked: Instant::now(),
+                stamp,
+            }),
+            edits: tokio::sync::Mutex::new(()),
             unknown_user_hash: unknown_user_hash.into(),
             failed: Dated::new(memory::FAILED_SIGN_INS),
             ttl,
@@ -100,17 +165,83 @@ impl Users {
         })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The user names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.current().hashes.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.current().hashes.contains_key(name)
+    }
+
+    /// The bcrypt cost for new hashes: the one the file uses.
+    pub fn cost(&self) -> u32 {
+        cost_of(&self.current().hashes)
+    }
+
+    /// Reads the file again now if it changed: after an edit through this process.
+    pub fn look_again(&self) {
+        let mut watch = self.watch.lock().unwrap_or_else(PoisonError::into_inner);
+        self.reload_if_changed(&mut watch);
+    }
+
+    /// The users, read again first if the file changed and was not looked at for a second.
+    fn current(&self) -> Arc<Snapshot> {
+        // Whoever holds the watch is looking already: the others go on with what is read.
+        if let Ok(mut watch) = self.watch.try_lock()
+            && watch.looked.elapsed() >= LOOK_FOR_CHANGES_EVERY
+        {
+            self.reload_if_changed(&mut watch);
+        }
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn reload_if_changed(&self, watch: &mut Watch) {
+        watch.looked = Instant::now();
+        let stamp = stamp(&self.path);
+        if stamp == watch.stamp {
+            return;
+        }
+        watch.stamp = stamp;
+        match read(&self.path) {
+            Ok(hashes) => {
+                let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+                tracing::info!(path = %self.path.display(), users = hashes.len(), "htpasswd read again");
+                *current = Arc::new(Snapshot {
+                    hashes,
+                    generation: current.generation + 1,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(cause = %e, "htpasswd changed but cannot be read; the users read before stay in force");
+            }
+        }
+    }
+
     pub async fn verify(&self, credentials: &Credentials) -> bool {
-        let digest: [u8; 32] = Sha256::digest(credentials.password.as_bytes()).into();
-        if let Some(known) = self.remembered(credentials, &digest) {
+        let users = self.current();
+        let stored = users.hashes.get(&credentials.user).cloned();
+        let proof = stored
+            .as_deref()
+            .map(|hash| proof(hash, &credentials.password));
+        let attempt = attempt_digest(credentials, users.generation);
+        if let Some(known) = self.remembered(&credentials.user, proof.as_ref(), &attempt) {
             return known;
         }
         // The same credentials at once (a CI fleet when its remembered success expires) wait
         // for one check rather than each paying for bcrypt.
-        let attempt = attempt_digest(credentials);
         let turn = self.turn(attempt);
         let _checking = turn.lock().await;
-        if let Some(known) = self.remembered(credentials, &digest) {
+        if let Some(known) = self.remembered(&credentials.user, proof.as_ref(), &attempt) {
             return known;
         }
         metrics::counter!("modgate_credential_cache_total", "result" => "miss").increment(1);
@@ -120,34 +251,30 @@ impl Users {
         #[cfg(test)]
         self.bcrypt_checks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let hashes = self.hashes.clone();
         let unknown_user_hash = self.unknown_user_hash.clone();
-        let user = credentials.user.clone();
+        let known_user = stored.is_some();
         let password = credentials.password.clone();
         let ok = tokio::task::spawn_blocking(move || {
-            let hash = hashes
-                .get(&user)
-                .map_or(&*unknown_user_hash, String::as_str);
+            let hash = stored.as_deref().unwrap_or(&*unknown_user_hash);
             let matches = bcrypt::verify(password.as_bytes(), hash).unwrap_or(false);
-            matches && hashes.contains_key(&user)
+            matches && known_user
         })
         .await
         .unwrap_or(false);
-        if ok {
-            self.verified.remember(credentials.user.clone(), digest);
-        } else {
-            self.failed.remember(attempt, ());
+        match proof {
+            Some(proof) if ok => self.verified.remember(credentials.user.clone(), proof),
+            _ => self.failed.remember(attempt, ()),
         }
         ok
     }
 
     /// The answer for these credentials if it is remembered.
-    fn remembered(&self, credentials: &Credentials, digest: &[u8; 32]) -> Option<bool> {
-        if self.recently_verified(&credentials.user, digest) {
+    fn remembered(&self, user: &str, proof: Option<&[u8; 32]>, attempt: &[u8; 32]) -> Option<bool> {
+        if proof.is_some_and(|proof| self.recently_verified(user, proof)) {
             metrics::counter!("modgate_credential_cache_total", "result" => "hit").increment(1);
             return Some(true);
         }
-        if self.recently_failed(&attempt_digest(credentials)) {
+        if self.recently_failed(attempt) {
             metrics::counter!("modgate_credential_cache_total", "result" => "failed").increment(1);
             return Some(false);
         }
@@ -169,17 +296,27 @@ impl Users {
             .is_some()
     }
 
-    fn recently_verified(&self, user: &str, digest: &[u8; 32]) -> bool {
+    fn recently_verified(&self, user: &str, proof: &[u8; 32]) -> bool {
         self.verified
             .fresh(user, self.ttl)
-            .is_some_and(|known| bool::from(known.ct_eq(digest)))
+            .is_some_and(|known| bool::from(known.ct_eq(proof)))
     }
 }
 
-/// What identifies one attempt: user and password together, hashed (the length prefix keeps
-/// `ab`+`c` apart from `a`+`bc`).
-fn attempt_digest(credentials: &Credentials) -> [u8; 32] {
+/// What a verified password is remembered as: SHA-256 of the stored hash and the password.
+fn proof(hash: &str, password: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
+    hasher.update((hash.len() as u64).to_be_bytes());
+    hasher.update(hash.as_bytes());
+    hasher.update(password.as_bytes());
+    hasher.finalize().into()
+}
+
+/// What identifies one attempt: user and password together, hashed (the length prefix keeps
+/// `ab`+`c` apart from `a`+`bc`), against one generation of the file.
+fn attempt_digest(credentials: &Credentials, generation: u64) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(generation.to_be_bytes());
     hasher.update((credentials.user.len() as u64).to_be_bytes());
     hasher.update(credentials.user.as_bytes());
     hasher.update(credentials.password.as_bytes());
@@ -268,12 +405,12 @@ mod tests {
         };
         assert!(!users.verify(&creds("alice", "wrong")).await);
         assert!(users.verify(&creds("alice", "s3cret")).await);
-        assert!(users.recently_verified("alice", &Sha256::digest(b"s3cret").into()));
+        assert!(users.recently_verified("alice", &proof(&hash, "s3cret")));
         assert!(!users.verify(&creds("alice", "wrong")).await);
         assert!(!users.verify(&creds("mallory", "s3cret")).await);
-        assert!(users.recently_failed(&attempt_digest(&creds("alice", "wrong"))));
-        assert!(!users.recently_failed(&attempt_digest(&creds("alice", "s3cret"))));
-        assert!(users.recently_failed(&attempt_digest(&creds("mallory", "s3cret"))));
+        assert!(users.recently_failed(&attempt_digest(&creds("alice", "wrong"), 0)));
+        assert!(!users.recently_failed(&attempt_digest(&creds("alice", "s3cret"), 0)));
+        assert!(users.recently_failed(&attempt_digest(&creds("mallory", "s3cret"), 0)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -308,5 +445,53 @@ mod tests {
                 .load(std::sync::atomic::Ordering::Relaxed);
             assert_eq!(after - before, 1, "{password}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_edited_file_is_in_force_within_a_second_and_forgets_what_it_changed() {
+        use super::super::htpasswd_file::{Edit, apply};
+        let add = |name: &str, password: &str| Edit::Add {
+            name: name.to_owned(),
+            password: password.to_owned(),
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("htpasswd");
+        apply(&path, &add("alice", "one"), 4).expect("add");
+        let users = Users::load(&path, Duration::from_secs(60)).expect("load");
+        let creds = |user: &str, password: &str| Credentials {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        };
+        assert!(users.verify(&creds("alice", "one")).await);
+        assert!(!users.verify(&creds("bob", "two")).await);
+        apply(&path, &add("bob", "two"), 4).expect("add bob");
+        let set = Edit::SetPassword {
+            name: "alice".into(),
+            password: "new".into(),
+        };
+        apply(&path, &set, 4).expect("passwd");
+        users.look_again();
+        assert!(
+            users.verify(&creds("bob", "two")).await,
+            "a failure is not kept across an edit"
+        );
+        assert!(
+            !users.verify(&creds("alice", "one")).await,
+            "the old password is forgotten"
+        );
+        assert!(users.verify(&creds("alice", "new")).await);
+        apply(&path, &Edit::Remove { name: "bob".into() }, 4).expect("remove");
+        tokio::time::sleep(LOOK_FOR_CHANGES_EVERY).await;
+        assert!(
+            !users.verify(&creds("bob", "two")).await,
+            "removed within a second"
+        );
+        assert_eq!(users.names(), ["alice"]);
+        std::fs::write(&path, "broken\n").expect("break");
+        users.look_again();
+        assert!(
+            users.verify(&creds("alice", "new")).await,
+            "a broken file changes nothing"
+        );
     }
 }

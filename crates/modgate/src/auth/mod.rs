@@ -7,6 +7,7 @@
 
 mod credentials;
 mod htpasswd;
+mod htpasswd_file;
 mod network;
 mod tokens;
 
@@ -16,12 +17,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub(crate) use credentials::{Credentials, Presented};
-use htpasswd::Users;
+pub(crate) use htpasswd::Users;
 pub(crate) use htpasswd::{HtpasswdError, check_file as check_htpasswd};
+pub(crate) use htpasswd_file::{
+    Edit, EditError, apply as edit_htpasswd, check_name, cost as htpasswd_cost,
+    names as htpasswd_names,
+};
 use ipnet::IpNet;
 pub(crate) use network::ClientAddress;
 use tokens::Tokens;
-pub(crate) use tokens::generate as generate_token;
+pub(crate) use tokens::{digest as token_digest, generate as generate_token};
 
 /// `[auth]`: where users and tokens come from.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +72,22 @@ impl Principal {
             Principal::User(name) | Principal::Token(name) => name,
         }
     }
+}
+
+/// The user name a Basic `Authorization` header claims, checked or not: for the audit of a
+/// failed sign-in (never the password).
+pub(crate) fn claimed_user(header: &[u8]) -> Option<String> {
+    match Presented::parse(header) {
+        Ok(Presented::Basic(credentials)) => Some(credentials.user),
+        _ => None,
+    }
+}
+
+/// Who the credentials name.
+pub(crate) enum Identified {
+    Principal(Principal),
+    /// A bearer token that is not one of the configured ones (deliberately without `Debug`).
+    Bearer(String),
 }
 
 /// Why a request may not go on.
@@ -223,26 +244,31 @@ impl Auth {
     }
 
     /// Checks credentials, if any were sent. Bad or malformed ones are refused even on a public
-    /// route, so that a typo in `.netrc` shows up at once instead of as a missing module.
-    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Principal, Denied> {
+    /// route, so that a typo in `.netrc` shows up at once instead of as a missing module. A
+    /// bearer token that is not configured comes back as it is: it may be a personal token,
+    /// which the service looks up in the store.
+    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Identified, Denied> {
         let Some(header) = authorization else {
-            return Ok(Principal::Anonymous);
+            return Ok(Identified::Principal(Principal::Anonymous));
         };
         if !self.has_identities() {
-            return Ok(Principal::Anonymous);
+            return Ok(Identified::Principal(Principal::Anonymous));
         }
         match Presented::parse(header).map_err(Denied::Unauthenticated)? {
-            Presented::Basic(credentials) => self.check_password(credentials).await,
+            Presented::Basic(credentials) => self
+                .check_password(credentials)
+                .await
+                .map(Identified::Principal),
             Presented::Bearer(token) => match self.tokens.verify(&token) {
-                Some(name) => Ok(Principal::Token(name.to_owned())),
-                None => Err(Denied::Unauthenticated(
-                    "unknown or revoked token".to_owned(),
-                )),
+                Some(name) => Ok(Identified::Principal(Principal::Token(name.to_owned()))),
+                None => Ok(Identified::Bearer(token)),
             },
         }
     }
 
-    async fn check_password(&self, credentials: Credentials) -> Result<Principal, Denied> {
+    /// The user and password checked as Basic auth checks them (the same remembered successes
+    /// and failures): for a sign-in form.
+    pub async fn check_password(&self, credentials: Credentials) -> Result<Principal, Denied> {
         let verified = match &self.users {
             Some(users) => users.verify(&credentials).await,
             None => false,
@@ -255,6 +281,31 @@ impl Auth {
                 credentials.user
             )))
         }
+    }
+
+    /// The htpasswd file's users, if there is one.
+    pub fn users(&self) -> Option<&Users> {
+        self.users.as_ref()
+    }
+
+    /// Makes `edit` to the htpasswd file, at the cost its hashes use, and puts it in force
+    /// at once. `None` when there is no htpasswd file.
+    pub async fn edit_users(&self, edit: Edit) -> Option<Result<(), EditError>> {
+        let users = self.users.as_ref()?;
+        let _turn = users.edits.lock().await;
+        let path = users.path().to_owned();
+        let cost = users.cost();
+        // bcrypt and an fsync: off the async threads.
+        let result = tokio::task::spawn_blocking(move || htpasswd_file::apply(&path, &edit, cost))
+            .await
+            .unwrap_or_else(|e| {
+                Err(EditError::Write {
+                    path: users.path().to_owned(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            });
+        users.look_again();
+        Some(result)
     }
 
     /// Whether `principal`, from `client`, may do `action` on a route with `access`.

@@ -12,7 +12,7 @@ use super::tree::{self, TreeVersion};
 use crate::config::Config;
 use crate::proxy_files::Info;
 use crate::storage::Store;
-use crate::writer::{Strictness, VersionWriter, WriteError, check};
+use crate::writer::{Origin, Strictness, VersionWriter, WriteError, check};
 
 /// What happened to each version.
 #[derive(Debug, Default)]
@@ -94,11 +94,18 @@ async fn import_one(writer: &VersionWriter, found: &TreeVersion) -> Result<bool,
         ));
     }
     let published = writer
-        .publish(&found.version, &checked, info_time(&info))
+        .publish(&found.version, &checked, info_time(&info), &IMPORTED)
         .await
         .map_err(reason)?;
     Ok(published.created)
 }
+
+/// An imported version's origin: published, by the import (who published it first is not known).
+const IMPORTED_BY: &str = "(import)";
+
+static IMPORTED: std::sync::LazyLock<Origin> = std::sync::LazyLock::new(|| Origin::Published {
+    by: IMPORTED_BY.to_owned(),
+});
 
 fn info_time(info: &[u8]) -> Option<OffsetDateTime> {
     Info::parse(info).ok()?.parsed_time()

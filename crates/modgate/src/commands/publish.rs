@@ -86,7 +86,10 @@ pub(crate) fn run(origin: Origin, time: Option<String>, target: Target) -> anyho
                     eprintln!("modgate: cleaning the staging area: {e}");
                 }
                 let zip = check::zip(&version, zip_path.clone(), Strictness::Upload).await?;
-                Ok(writer.publish(&version, &zip, time).await?)
+                let origin = crate::writer::Origin::Published {
+                    by: crate::service::Caller::operator().name().to_owned(),
+                };
+                Ok(writer.publish(&version, &zip, time, &origin).await?)
             }
             Target::Server {
                 url,

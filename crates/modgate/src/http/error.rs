@@ -71,10 +71,24 @@ impl HttpError {
     }
 }
 
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        let mut response = line_response(self.status, one_line(&self.reason));
-        if let Some(realm) = self.realm
+impl HttpError {
+    /// The same error for a JSON API: `{"error": "one line"}`, with the status and realm.
+    pub fn into_json_response(self) -> Response {
+        let line = one_line(&self.reason);
+        let reason = String::from_utf8_lossy(&line);
+        let body = serde_json::json!({ "error": reason.trim_end() });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        self.ask_for_credentials(&mut response);
+        response
+    }
+
+    /// A 401 names the realm to send Basic credentials for: the go command (GOAUTH, .netrc)
+    /// and browsers then ask for them.
+    fn ask_for_credentials(&self, response: &mut Response) {
+        if let Some(realm) = &self.realm
             && let Ok(value) =
                 HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
         {
@@ -82,6 +96,13 @@ impl IntoResponse for HttpError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut response = line_response(self.status, one_line(&self.reason));
+        self.ask_for_credentials(&mut response);
         response
     }
 }

@@ -7,12 +7,14 @@ mod access;
 mod error;
 mod goproxy;
 mod hooks;
+mod identity;
 mod kept;
 mod ops;
 mod publish;
 mod request;
 mod sumdb;
 mod time_limit;
+mod ui;
 
 #[cfg(test)]
 mod tests;
@@ -32,6 +34,7 @@ use crate::service::{Caller, Refusal, Service};
 use error::HttpError;
 use kept::KeptAnswers;
 use time_limit::TimeLimits;
+pub(crate) use ui::UiSettings;
 
 /// GOPROXY requests are GETs; a body is never needed, so a large one is refused early.
 const MAX_REQUEST_BODY: usize = 64 * 1024;
@@ -46,6 +49,8 @@ pub(crate) struct AppState {
     pub realm: Arc<str>,
     pub metrics: PrometheusHandle,
     pub kept: KeptAnswers,
+    /// What the web UI knows of the listener.
+    pub ui: UiSettings,
 }
 
 impl AppState {
@@ -55,6 +60,7 @@ impl AppState {
             realm: realm.into(),
             metrics,
             kept: KeptAnswers::default(),
+            ui: UiSettings::default(),
         }
     }
 
@@ -89,6 +95,7 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
     // Router::layer wraps what came before: the last layer added is the outermost.
     let reading = Router::new()
         .merge(ops::router())
+        .merge(ui::router())
         .merge(sumdb::router())
         // Module paths hold `/`: every path the routes above do not take is a GOPROXY
         // request. The root, which a wildcard does not match, is answered the same way.
@@ -104,6 +111,7 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         // Publishing bounds its body itself while streaming it to disk.
         .merge(publish::router())
         .merge(hooks::router())
+        .merge(identity::router())
         .with_state(state)
         .layer(middleware::from_fn_with_state(limits, access::observe))
 }

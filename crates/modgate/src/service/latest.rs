@@ -55,7 +55,7 @@ pub(super) async fn latest(
 
 /// Tagged versions best first: compatible releases, then `+incompatible` releases, then
 /// pre-releases, each from the highest down.
-fn rank(mut tagged: Vec<Version>) -> Vec<Version> {
+pub(super) fn rank(mut tagged: Vec<Version>) -> Vec<Version> {
     let tier = |v: &Version| match (v.is_prerelease(), v.is_incompatible()) {
         (false, false) => 0,
         (false, true) => 1,

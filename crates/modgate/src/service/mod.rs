@@ -17,21 +17,26 @@
 //! leave the service ([`Refusal::reported`]).
 
 mod absent;
+mod audit;
+mod catalog;
 mod hooks;
+mod identity;
 mod latest;
 mod publish;
 mod refusal;
 mod request;
 mod routes;
+mod session;
 mod sumlog;
 mod tamper;
+mod tokens;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use gomod::ModulePath;
 
-use crate::auth::{Action, Auth, Denied};
+use crate::auth::{Action, Auth, Denied, Identified, Principal};
 use crate::filter::Filters;
 use crate::source::{Lookup, SourceError};
 use crate::storage::Store;
@@ -41,6 +46,10 @@ use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
+pub(crate) use audit::AuditEvent;
+use audit::AuditLog;
+use catalog::Catalog;
+pub(crate) use catalog::{ClientSettings, ModulePage, ModuleView};
 pub(crate) use hooks::{GitHook, PushEvent};
 pub(crate) use publish::Upload;
 pub(crate) use refusal::{Failure, FailureKind, Refusal};
@@ -48,7 +57,10 @@ pub(crate) use request::{
     Answer, Caller, Malformed, MalformedPart, ObjectBody, Request, Revision, Zip,
 };
 pub(crate) use routes::{IfAbsent, Privacy, Route, RouteSettings, Routes, SourceKind};
+pub(crate) use session::{CsrfBinding, SESSION_LIFETIME};
 use tamper::TamperWatch;
+use tokens::PersonalTokens;
+pub(crate) use tokens::{NewToken, TokenRecord};
 
 /// What a service is made of; `app` builds it from the settings.
 pub(crate) struct Parts {
@@ -77,6 +89,14 @@ pub(crate) struct Service {
     sumlog: Option<Arc<Sumlog>>,
     /// Checks served zips against the private checksum database.
     tamper: Option<Arc<TamperWatch>>,
+    /// What the web UI lists and shows.
+    catalog: Catalog,
+    /// Signs the web UI's sessions and forms; read from the store when first needed.
+    session_key: session::SessionKey,
+    /// Personal tokens, in the store.
+    tokens: PersonalTokens,
+    /// Who did what lately.
+    audit: AuditLog,
 }
 
 impl Service {
@@ -86,6 +106,8 @@ impl Service {
             Arc::new(watch)
         });
         Service {
+            catalog: Catalog::new(parts.store.clone(), parts.routes.prefixes()),
+            session_key: session::SessionKey::new(),
             held: HeldModules::new(parts.routes.len()),
             routes: parts.routes,
             auth: parts.auth,
@@ -94,6 +116,8 @@ impl Service {
             sumdb: parts.sumdb,
             sumlog: parts.sumlog,
             tamper,
+            tokens: PersonalTokens::new(parts.store.clone()),
+            audit: AuditLog::default(),
             store: parts.store,
             git_hooks: parts.git_hooks,
         }
@@ -111,11 +135,32 @@ impl Service {
     ) -> Result<Caller, Refusal> {
         let address = self.auth.client_address(peer, forwarded_for);
         self.auth.check_address(address).map_err(refused)?;
-        let principal = self
-            .auth
-            .authenticate(authorization)
-            .await
-            .map_err(refused)?;
+        let principal = match self.auth.authenticate(authorization).await {
+            Ok(Identified::Principal(principal)) => principal,
+            Ok(Identified::Bearer(token)) => match self.tokens.verify(&token).await {
+                Ok(Some(record)) => Principal::User(record.user),
+                Ok(None) => {
+                    self.audit_failed_credentials(address.0, "token", "unknown or revoked token");
+                    return Err(refused(Denied::Unauthenticated(
+                        "unknown or revoked token".to_owned(),
+                    )));
+                }
+                Err(e) => {
+                    return Err(Refusal::Failed(Failure::new(
+                        FailureKind::Storage,
+                        "personal tokens",
+                        e,
+                    ))
+                    .reported());
+                }
+            },
+            Err(denied) => {
+                let user = authorization.and_then(crate::auth::claimed_user);
+                let target = user.as_deref().unwrap_or("-");
+                self.audit_failed_credentials(address.0, target, "wrong credentials");
+                return Err(refused(denied));
+            }
+        };
         Ok(Caller { address, principal })
     }
 

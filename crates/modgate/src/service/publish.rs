@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{Caller, Failure, FailureKind, Published, Refusal, Service};
 use crate::auth::Action;
-use crate::writer::{Strictness, WriteError, check};
+use crate::writer::{Origin, Strictness, WriteError, check};
 
 /// A zip received for publishing, in a local file the caller owns.
 pub(crate) struct Upload {
@@ -22,6 +22,14 @@ impl Service {
     /// Whether `caller` may publish `version`: asked before an upload is received, so that
     /// nobody without the right can make the server spool 500 MiB.
     pub fn may_publish(&self, caller: &Caller, version: &ModuleVersion) -> Result<(), Refusal> {
+        let outcome = self.check_publish(caller, version);
+        if let Err(refusal) = &outcome {
+            self.audit_publish(caller, version, refusal);
+        }
+        outcome
+    }
+
+    fn check_publish(&self, caller: &Caller, version: &ModuleVersion) -> Result<(), Refusal> {
         let Some(route) = self.routes.find(version.path().as_str()) else {
             return Err(Refusal::NotFound(format!(
                 "{}: no route of this proxy serves it",
@@ -35,13 +43,47 @@ impl Service {
     pub async fn publish(&self, caller: &Caller, upload: Upload) -> Result<Published, Refusal> {
         self.may_publish(caller, &upload.version)?;
         let refusal = |e| write_refusal(&upload.version, e).reported();
-        let zip = check::zip(&upload.version, upload.zip.clone(), Strictness::Upload)
-            .await
-            .map_err(refusal)?;
-        self.writer
-            .publish(&upload.version, &zip, upload.time)
-            .await
-            .map_err(refusal)
+        let origin = Origin::Published {
+            by: caller.name().to_owned(),
+        };
+        let outcome =
+            match check::zip(&upload.version, upload.zip.clone(), Strictness::Upload).await {
+                Ok(zip) => self
+                    .writer
+                    .publish(&upload.version, &zip, upload.time, &origin)
+                    .await
+                    .map_err(refusal),
+                Err(e) => Err(refusal(e)),
+            };
+        match &outcome {
+            Ok(_) => {
+                let target = upload.version.to_string();
+                self.audit.record(
+                    caller.name(),
+                    Some(caller.address()),
+                    "publish",
+                    &target,
+                    "ok",
+                );
+            }
+            Err(refusal) => self.audit_publish(caller, &upload.version, refusal),
+        }
+        outcome
+    }
+
+    fn audit_publish(&self, caller: &Caller, version: &ModuleVersion, refusal: &Refusal) {
+        let outcome = match refusal {
+            Refusal::Failed(failure) => failure.public_reason(),
+            other => other.to_string(),
+        };
+        let target = version.to_string();
+        self.audit.record(
+            caller.name(),
+            Some(caller.address()),
+            "publish",
+            &target,
+            &outcome,
+        );
     }
 }
 

@@ -27,6 +27,11 @@ impl Caller {
     pub fn name(&self) -> &str {
         self.principal.name()
     }
+
+    /// The client's address (the peer, or what a trusted proxy vouches for).
+    pub fn address(&self) -> std::net::IpAddr {
+        self.address.0
+    }
 }
 
 /// One GOPROXY question about one module, parsed and checked.

@@ -48,6 +48,9 @@ pub(crate) struct RouteSettings {
 /// A route, ready to serve.
 pub(crate) struct Route {
     pub prefix: String,
+    /// Its modules come from an upstream proxy, so the public checksum database knows them;
+    /// a store or git route's modules are the company's own.
+    pub upstream: bool,
     pub if_absent: IfAbsent,
     pub access: Access,
     pub source: Arc<dyn Source>,
@@ -76,6 +79,11 @@ impl Routes {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The prefixes of the routes, in the order [`Routes::find`] tries them.
+    pub fn prefixes(&self) -> Vec<String> {
+        self.0.iter().map(|r| r.prefix.clone()).collect()
     }
 
     /// The route serving `module`, or `None` when no route covers it.
@@ -108,7 +116,7 @@ impl Privacy {
 }
 
 /// Whether `prefix` is `module` or a path-element prefix of it; `""` covers everything.
-fn covers(prefix: &str, module: &str) -> bool {
+pub(super) fn covers(prefix: &str, module: &str) -> bool {
     prefix.is_empty()
         || module
             .strip_prefix(prefix)

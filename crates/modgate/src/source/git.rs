@@ -25,7 +25,7 @@ use super::{FailureKind, Lookup, Source, SourceError, listed_and_stored};
 use crate::memory::{self, Kept, Weighed};
 use crate::singleflight::{Interrupted, Singleflight};
 use crate::storage::StoredObject;
-use crate::writer::{Strictness, VersionWriter, WriteError, check};
+use crate::writer::{Origin, Strictness, VersionWriter, WriteError, check};
 pub(crate) use locate::Locate;
 use locate::Locator;
 use mirrors::Mirrors;
@@ -360,7 +360,11 @@ impl Git {
             )));
         }
         let time = time::OffsetDateTime::from_unix_timestamp(info.time).ok();
-        match self.writer.publish(version, &checked, time).await {
+        match self
+            .writer
+            .publish(version, &checked, time, &Origin::Git)
+            .await
+        {
             Ok(published) => {
                 if published.created {
                     tracing::info!(%version, commit = %info.commit, h1 = %checked.h1, "built from git");

@@ -53,6 +53,35 @@ pub(crate) fn version_file(version: &ModuleVersion, file: VersionFile) -> Path {
     ))
 }
 
+/// `.modgate/origin/<escaped module>@<escaped version>.json`: where a version modgate wrote came
+/// from, and who published it (the web UI shows it). In the reserved area, outside the module
+/// tree, so a `GOPROXY=file://` user of the tree never sees it.
+pub(crate) fn origin_file(version: &ModuleVersion) -> Path {
+    key(format!(
+        ".modgate/origin/{}@{}.json",
+        version.path().escaped(),
+        version.version().escaped()
+    ))
+}
+
+/// `.modgate/ui/session-key`: the web UI's key for signing sessions, written once
+/// (create-only), so every replica on one bucket accepts the others' cookies.
+pub(crate) fn ui_session_key() -> Path {
+    key(".modgate/ui/session-key".to_owned())
+}
+
+/// `.modgate/auth/tokens`: the personal tokens, one object each.
+pub(crate) fn tokens_dir() -> Path {
+    key(TOKENS_DIR.to_owned())
+}
+
+/// `.modgate/auth/tokens/<hex SHA-256 of the token>.json`: one personal token's record.
+pub(crate) fn token_file(digest_hex: &str) -> Path {
+    key(format!("{TOKENS_DIR}/{digest_hex}.json"))
+}
+
+const TOKENS_DIR: &str = ".modgate/auth/tokens";
+
 /// `<escaped module>`: the prefix of every key of a module and of the modules below it.
 pub(crate) fn module_root(module: &ModulePath) -> Path {
     key(module.escaped().to_owned())
@@ -182,5 +211,9 @@ mod tests {
         ];
         assert_eq!(modules_of(&keys), std::slice::from_ref(&module));
         assert_eq!(module_root(&module).as_ref(), "example.com/x/v2");
+        assert_eq!(
+            origin_file(&version("example.com/Corp/Lib", "v1.0.0-RC1")).as_ref(),
+            ".modgate/origin/example.com/!corp/!lib@v1.0.0-!r!c1.json"
+        );
     }
 }

@@ -16,6 +16,7 @@
 
 pub(crate) mod check;
 mod list;
+mod origin;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,10 +29,12 @@ use time::OffsetDateTime;
 
 use crate::proxy_files::Info;
 use crate::storage::{
-    Created, Replace, Staged, StorageError, Store, StoredObject, VersionFile, version_file,
+    Created, Replace, Staged, StorageError, Store, StoredObject, VersionFile, origin_file,
+    version_file,
 };
 use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
+pub(crate) use origin::{Origin, OriginRecord};
 
 /// A claim (`.ziphash`) or a zip without its `.info` older than this was left by a write that
 /// died: the claim-to-info window of a live publish is a few small writes long.
@@ -89,15 +92,17 @@ impl VersionWriter {
         }
     }
 
-    /// Publishes a checked zip as `version`, stamped `time` (now when absent). The same bytes
-    /// again succeed without change; other bytes are a conflict: published versions never change.
+    /// Publishes a checked zip as `version`, stamped `time` (now when absent), recording where
+    /// it came from. The same bytes again succeed without change; other bytes are a conflict:
+    /// published versions never change.
     pub async fn publish(
         &self,
         version: &ModuleVersion,
         zip: &CheckedZip,
         time: Option<OffsetDateTime>,
+        origin: &Origin,
     ) -> Result<Published, WriteError> {
-        let published = self.write_version(version, zip, time).await?;
+        let published = self.write_version(version, zip, time, origin).await?;
         self.log_or_warn(Entry {
             version: version.clone(),
             h1: zip.h1.clone(),
@@ -112,6 +117,7 @@ impl VersionWriter {
         version: &ModuleVersion,
         zip: &CheckedZip,
         time: Option<OffsetDateTime>,
+        origin: &Origin,
     ) -> Result<Published, WriteError> {
         let lock = self.lock_for(version.path());
         let _guard = lock.lock().await;
@@ -131,8 +137,12 @@ impl VersionWriter {
         placed?;
         let mod_key = version_file(version, VersionFile::Mod);
         self.store.put(&mod_key, zip.go_mod.bytes.clone()).await?;
+        let now = OffsetDateTime::now_utc();
+        self.store
+            .put(&origin_file(version), origin.record(now))
+            .await?;
 
-        let info = info_json(version, time.unwrap_or_else(OffsetDateTime::now_utc))?;
+        let info = info_json(version, time.unwrap_or(now))?;
         if self.store.put_new(&info_key, info).await? == Created::Existed {
             // Another process finished the same version meanwhile.
             return self.compare_with_existing(version, zip).await;
@@ -144,7 +154,7 @@ impl VersionWriter {
 
     /// Stores the `.info` and `.mod` of a version a cache fetched: `.mod` first and `.info`
     /// last, both create-only, so the version becomes visible whole; a concurrent fetch of the
-    /// same version (another replica) writes the same bytes.
+    /// same version (another replica) writes the same bytes. Its origin is `upstream`.
     pub async fn cache_version(
         &self,
         version: &ModuleVersion,
@@ -157,6 +167,8 @@ impl VersionWriter {
                 go_mod.bytes.clone(),
             )
             .await?;
+        let origin = Origin::Upstream.record(OffsetDateTime::now_utc());
+        self.store.put_new(&origin_file(version), origin).await?;
         let info_key = version_file(version, VersionFile::Info);
         if self.store.put_new(&info_key, info).await? == Created::Existed {
             return Ok(());
