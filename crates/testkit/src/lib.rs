@@ -12,8 +12,8 @@
 //! - [`browser`]: headless Chromium driven over WebDriver (Debian's chromedriver), with a test
 //!   CA trusted, screenshots kept under `target/ui-screenshots`.
 //!
-//! Processes started here (git servers, go commands, chromedriver and Chromium) are stopped by the tests that start
-//! them; nothing listens beyond 127.0.0.1.
+//! Processes started here (git servers, go commands, chromedriver and Chromium) are stopped by
+//! the tests that start them; nothing listens beyond 127.0.0.1.
 
 pub mod browser;
 pub mod fixture;
