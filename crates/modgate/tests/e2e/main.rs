@@ -21,5 +21,7 @@ mod shutdown;
 mod sumdb;
 mod tls_reload;
 mod ui_browser;
+mod ui_browser_account;
+mod ui_browser_admin;
 mod upstream;
 mod upstream_policy;

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use testkit::browser::Browser;
 
-use super::{Auth, Modgate, Reply, TestCa, api_path, module_zip, temp_dir, write_file};
+use super::{
+    Auth, Modgate, Reply, TestCa, TreeBuilder, api_path, module_zip, temp_dir, write_file,
+};
 use super::{parse_published, write_htpasswd};
 
 /// The administrator and the ordinary user, with their passwords.
@@ -107,7 +109,20 @@ pub struct UiSite {
 
 impl UiSite {
     pub fn start() -> UiSite {
+        Self::start_with_stored(0)
+    }
+
+    /// Like `start`, with `count` more modules (`corp.example/many/mNNN` v1.0.0) copied into
+    /// the store before the server starts, as a tree modgate did not write.
+    pub fn start_with_stored(count: usize) -> UiSite {
         let dir = temp_dir();
+        let tree = TreeBuilder::new(dir.path().join("store"));
+        for i in 0..count {
+            let module = format!("corp.example/many/m{i:03}");
+            let go_mod = format!("module {module}\n\ngo 1.19\n");
+            let files = [("go.mod", go_mod.as_str()), ("m.go", "package m\n")];
+            tree.add(&module, "v1.0.0", "2024-01-02T03:04:05Z", &files);
+        }
         let ca = TestCa::create(dir.path());
         let htpasswd = dir.path().join("htpasswd");
         write_htpasswd(&htpasswd, &[ADMIN, USER]);
