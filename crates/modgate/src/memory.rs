@@ -22,7 +22,7 @@
 //! | checksum log tiles | Kept | the private checksum database's stored hash tiles | ever (a stored tile never changes) | [`LOG_TILES_BYTES`] | `sumlog` |
 //! | checked zips | Dated | served zips checked against their log record, by version: the store's ETag and the verdict | ever for that ETag | [`CHECKED_ZIPS`] | `service::tamper` |
 //! | checksum log head | (own) | the private checksum database's newest signed tree head | [`NEWER_HEAD_AFTER`] before looking for a newer one | one | `sumlog` |
-//! | module index | (own) | every module path the store holds, with its route, for the web UI's list | [`CATALOG_INDEX_FOR`], or until this process writes | one | `service::catalog` |
+//! | module index | (own) | every module path the store holds, with its route, for the web UI's list | [`CATALOG_INDEX_FOR`] before it is listed again in the background; what this process writes is merged in at once | one | `service::catalog` |
 //! | module pages | Kept | a version's row (time, origin, `h1:`) and what its zip holds (README.md, packages) | ever (versions never change) | [`CATALOG_VERSIONS_BYTES`], [`CATALOG_ZIPS_BYTES`] | `service::catalog` |
 //! | personal tokens | Dated | token records (or that there is none) by the token's digest | [`PERSONAL_TOKEN_FOR`]; [`UNKNOWN_TOKEN_FOR`] | [`PERSONAL_TOKENS`] | `service::tokens` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |

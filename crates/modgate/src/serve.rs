@@ -35,6 +35,10 @@ pub(crate) async fn run(
         .context("reading the listener's address")?;
     warn_about_exposure(&config, address);
     // In the background: a bucket's listing can be slow, and serving need not wait for it.
+    tokio::spawn({
+        let service = service.clone();
+        async move { service.warm_catalog().await }
+    });
     tokio::spawn(async move { service.clean_leftovers().await });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {

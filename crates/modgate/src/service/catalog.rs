@@ -19,7 +19,7 @@ use crate::proxy_files::Info;
 use crate::storage::{
     StorageError, Store, VersionFile, module_dir, origin_file, version_file, visible_versions,
 };
-use crate::writer::OriginRecord;
+use crate::writer::{OriginRecord, VersionWriter};
 use index::ModuleIndex;
 pub(crate) use zipped::ZipSummary;
 
@@ -35,9 +35,9 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(store: Store, route_prefixes: Vec<String>) -> Catalog {
+    pub fn new(store: Store, writer: Arc<VersionWriter>, route_prefixes: Vec<String>) -> Catalog {
         Catalog {
-            index: Arc::new(ModuleIndex::new(store.clone(), route_prefixes)),
+            index: Arc::new(ModuleIndex::new(store.clone(), writer, route_prefixes)),
             store,
             rows: Kept::new(memory::CATALOG_VERSIONS_BYTES),
             zips: Kept::new(memory::CATALOG_ZIPS_BYTES),
@@ -100,6 +100,14 @@ pub(crate) struct ModuleView {
 }
 
 impl Service {
+    /// Lists the store for the web UI's index of modules, so the first page need not wait:
+    /// run once at start, in the background.
+    pub async fn warm_catalog(&self) {
+        if let Err(e) = self.catalog.index.get(self.generation()).await {
+            tracing::warn!(cause = %e, "listing the store for the module index failed");
+        }
+    }
+
     /// Which routes `caller` may read, by position.
     fn readable_routes(&self, caller: &Caller) -> Vec<bool> {
         self.routes

@@ -106,7 +106,11 @@ impl Service {
             Arc::new(watch)
         });
         Service {
-            catalog: Catalog::new(parts.store.clone(), parts.routes.prefixes()),
+            catalog: Catalog::new(
+                parts.store.clone(),
+                parts.writer.clone(),
+                parts.routes.prefixes(),
+            ),
             session_key: session::SessionKey::new(),
             held: HeldModules::new(parts.routes.len()),
             routes: parts.routes,

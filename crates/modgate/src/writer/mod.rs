@@ -332,6 +332,15 @@ impl VersionWriter {
             .is_some_and(|age| age > CLAIM_ABANDONED_AFTER))
     }
 
+    /// Every module this process has written a version of (or tried to): what a listing of
+    /// the store made before then does not show yet.
+    pub fn modules_written(&self) -> Vec<ModulePath> {
+        match self.locks.lock() {
+            Ok(locks) => locks.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn lock_for(&self, module: &ModulePath) -> Arc<tokio::sync::Mutex<()>> {
         match self.locks.lock() {
             Ok(mut locks) => locks.entry(module.clone()).or_default().clone(),

@@ -20,6 +20,7 @@ mod s3;
 mod shutdown;
 mod sumdb;
 mod tls_reload;
+mod ui;
 mod ui_browser;
 mod ui_browser_account;
 mod ui_browser_admin;

@@ -133,18 +133,20 @@ fn module_page(who: &Who, view: &ModuleView) -> Markup {
         p .muted { "Showing " strong #shown { (view.shown) } }
         h2 { "Versions" }
         table #versions {
-            thead { tr { th { "Version" } th { "Time" } th { "Source" } th { "Published by" } th { "h1:" } } }
+            thead { tr { th { "Version" } th {} th { "Time" } th { "Source" } th { "Published by" } th { "h1:" } } }
             tbody {
                 @for (row, retracted) in &view.versions {
                     @let shown = row.version == view.shown;
                     tr .version .shown[shown] {
                         td .v {
                             a href={(href) "?v=" (escape(row.version.as_str()))} { (row.version) }
+                        }
+                        td .marks {
                             @if let Some(rationale) = retracted {
                                 span .mark .retracted title=(rationale) { "retracted" }
                             }
                             @if row.version == view.latest && view.deprecated.is_some() {
-                                span .mark .deprecated { "deprecated" }
+                                span .mark .deprecated title=(view.deprecated.as_deref().unwrap_or("")) { "deprecated" }
                             }
                         }
                         td .time { (row.time.as_deref().unwrap_or("")) }

@@ -14,6 +14,8 @@ mod assets;
 mod browse;
 mod connect;
 mod pages;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};

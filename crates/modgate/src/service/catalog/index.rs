@@ -1,9 +1,12 @@
 //! The index of the modules the store holds, kept in memory for the web UI's list and search:
 //! 10,000 modules are filtered by the caller's rights and a query, and paged, in well under a
-//! millisecond. Rebuilt from a listing of the store when this process has written since (at
-//! once), or when older than [`memory::CATALOG_INDEX_FOR`] (in the background, the old one
-//! served meanwhile), so a replica's writes show within seconds.
+//! millisecond. Made from a listing of the store (the first page waits for it; `serve` starts
+//! it at once); listed again in the background once older than [`memory::CATALOG_INDEX_FOR`],
+//! the old one served meanwhile, so a replica's writes show within seconds. What this process
+//! writes shows at once: the modules the version writer wrote are merged in whenever the
+//! store's write counter moves, in memory (listing a bucket of 10,000 modules takes seconds).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -11,6 +14,7 @@ use gomod::ModulePath;
 
 use crate::memory;
 use crate::storage::{StorageError, Store, is_reserved, modules_of};
+use crate::writer::VersionWriter;
 
 /// One module the store holds, with the route that covers it.
 #[derive(Debug, Clone)]
@@ -29,20 +33,25 @@ pub(crate) struct Index {
 
 pub(crate) struct ModuleIndex {
     store: Store,
+    writer: Arc<VersionWriter>,
     /// Route prefixes, longest first, as the service's routes are ordered.
     prefixes: Vec<String>,
     current: RwLock<Option<Arc<Index>>>,
     /// One listing at a time; others wait for it and take its result.
-    building: tokio::sync::Mutex<()>,
+    listing: tokio::sync::Mutex<()>,
+    /// A listing in the background is under way.
+    relisting: AtomicBool,
 }
 
 impl ModuleIndex {
-    pub fn new(store: Store, prefixes: Vec<String>) -> ModuleIndex {
+    pub fn new(store: Store, writer: Arc<VersionWriter>, prefixes: Vec<String>) -> ModuleIndex {
         ModuleIndex {
             store,
+            writer,
             prefixes,
             current: RwLock::new(None),
-            building: tokio::sync::Mutex::new(()),
+            listing: tokio::sync::Mutex::new(()),
+            relisting: AtomicBool::new(false),
         }
     }
 
@@ -53,45 +62,78 @@ impl ModuleIndex {
             .clone()
     }
 
-    /// The index, as of `generation` (the store's write counter) at least: rebuilt first when
-    /// this process wrote since it was built, and in the background when it is only old.
+    /// The index, with what this process wrote up to `generation` (the store's write counter)
+    /// merged in; listed anew in the background when old.
     pub async fn get(self: &Arc<Self>, generation: u64) -> Result<Arc<Index>, StorageError> {
-        if let Some(index) = self.current()
-            && index.generation >= generation
+        let Some(index) = self.current() else {
+            return self.list().await;
+        };
+        if index.built.elapsed() > memory::CATALOG_INDEX_FOR
+            && !self.relisting.swap(true, Ordering::AcqRel)
         {
-            if index.built.elapsed() > memory::CATALOG_INDEX_FOR {
-                let this = self.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = this.rebuild(generation, true).await {
-                        tracing::warn!(cause = %e, "listing the store for the module index failed");
-                    }
-                });
-            }
+            let this = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = this.list().await {
+                    tracing::warn!(cause = %e, "listing the store for the module index failed");
+                }
+                this.relisting.store(false, Ordering::Release);
+            });
+        }
+        if index.generation >= generation {
             return Ok(index);
         }
-        self.rebuild(generation, false).await
+        Ok(self.merge_written(&index, generation))
     }
 
-    /// Lists the store unless someone else did meanwhile (or, `only_if_old`, the index is
-    /// fresh again).
-    async fn rebuild(
-        &self,
-        generation: u64,
-        only_if_old: bool,
-    ) -> Result<Arc<Index>, StorageError> {
-        let _building = self.building.lock().await;
-        if let Some(index) = self.current() {
-            let fresh = index.built.elapsed() <= memory::CATALOG_INDEX_FOR;
-            if index.generation >= generation && (fresh || !only_if_old) {
-                return Ok(index);
-            }
+    /// `index` with the modules the writer wrote added, as of `generation`.
+    fn merge_written(&self, index: &Index, generation: u64) -> Arc<Index> {
+        let written = self.indexed(self.writer.modules_written());
+        let mut modules = index.modules.clone();
+        modules.extend(written);
+        modules.sort_by(|a, b| a.path.cmp(&b.path));
+        modules.dedup_by(|a, b| a.path == b.path);
+        let merged = Arc::new(Index {
+            modules,
+            built: index.built,
+            generation,
+        });
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_none_or(|c| c.generation < generation) {
+            *current = Some(merged.clone());
         }
-        // The counter is read before listing: a write during the listing makes the next reader
-        // list again.
-        let generation = generation.max(self.store.writes());
+        merged
+    }
+
+    /// Lists the store, one listing at a time: who waited for another's takes it.
+    async fn list(&self) -> Result<Arc<Index>, StorageError> {
+        let asked = Instant::now();
+        let _listing = self.listing.lock().await;
+        if let Some(index) = self.current()
+            && index.built >= asked
+        {
+            return Ok(index);
+        }
+        // Read before listing: what is written meanwhile is merged in by the next reader.
+        let generation = self.store.writes();
         let keys = self.store.keys(None).await?;
         let keys: Vec<_> = keys.into_iter().filter(|k| !is_reserved(k)).collect();
-        let modules = modules_of(&keys)
+        let mut modules = modules_of(&keys);
+        modules.extend(self.writer.modules_written());
+        let mut modules = self.indexed(modules);
+        modules.sort_by(|a, b| a.path.cmp(&b.path));
+        modules.dedup_by(|a, b| a.path == b.path);
+        let index = Arc::new(Index {
+            modules,
+            built: Instant::now(),
+            generation,
+        });
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(index.clone());
+        Ok(index)
+    }
+
+    /// The modules some route covers, with their route.
+    fn indexed(&self, modules: Vec<ModulePath>) -> Vec<Indexed> {
+        modules
             .into_iter()
             .filter_map(|path| {
                 let route = self
@@ -100,14 +142,7 @@ impl ModuleIndex {
                     .position(|p| super::super::routes::covers(p, path.as_str()))?;
                 Some(Indexed { path, route })
             })
-            .collect();
-        let index = Arc::new(Index {
-            modules,
-            built: Instant::now(),
-            generation,
-        });
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(index.clone());
-        Ok(index)
+            .collect()
     }
 }
 
