@@ -11,12 +11,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::commands::publish::{Origin, Target};
-use crate::commands::user::{PasswordFrom, UsageError};
-use crate::commands::{
-    export, goauth, import, login, prefetch, publish, sumdb, token, user, verify,
-};
+use crate::commands::user::UsageError;
+use crate::commands::{export, goauth, import, prefetch, publish, sumdb, token, verify};
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
+
+mod identity;
 
 #[derive(Parser)]
 #[command(name = "modgate", version, about = "A private Go module proxy")]
@@ -74,88 +74,15 @@ enum Command {
     Token(TokenCommand),
     /// The users of an htpasswd file (a running server sees changes within a second).
     #[command(subcommand)]
-    User(UserCommand),
+    User(identity::UserCommand),
     /// Get a personal token from a modgate server, kept for `modgate auth` (mode 0600).
-    Login(LoginArgs),
+    Login(identity::LoginArgs),
     /// A GOAUTH command for the go command: GOAUTH='modgate auth' sends the tokens of
     /// `modgate login`.
     Auth {
         /// The URL a request failed for (the go command's retry); every server when absent.
         url: Option<String>,
     },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Add a user; the password is asked twice, or read from standard input.
-    Add {
-        #[arg(value_parser = user_name)]
-        name: String,
-        #[command(flatten)]
-        file: HtpasswdArgs,
-        #[command(flatten)]
-        password: NewPasswordArgs,
-    },
-    /// Change a user's password.
-    Passwd {
-        #[arg(value_parser = user_name)]
-        name: String,
-        #[command(flatten)]
-        file: HtpasswdArgs,
-        #[command(flatten)]
-        password: NewPasswordArgs,
-    },
-    /// Remove a user.
-    Remove {
-        #[arg(value_parser = user_name)]
-        name: String,
-        #[command(flatten)]
-        file: HtpasswdArgs,
-    },
-    /// List the users, one a line.
-    List {
-        #[command(flatten)]
-        file: HtpasswdArgs,
-    },
-}
-
-#[derive(clap::Args)]
-struct HtpasswdArgs {
-    /// The htpasswd file (bcrypt); `add` creates it, mode 0600.
-    #[arg(long)]
-    htpasswd: PathBuf,
-}
-
-#[derive(clap::Args)]
-struct NewPasswordArgs {
-    /// Read the password from one line of standard input instead of asking.
-    #[arg(long)]
-    password_stdin: bool,
-    /// bcrypt cost, 4 to 31 [default: the file's, else 10].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(4..=31))]
-    cost: Option<u32>,
-}
-
-#[derive(clap::Args)]
-struct LoginArgs {
-    /// The server, e.g. https://modgate.corp.example.
-    #[arg(long, env = "MODGATE_SERVER")]
-    server: String,
-    /// The user name [default: asked].
-    #[arg(long)]
-    user: Option<String>,
-    /// Read the password from one line of standard input instead of asking.
-    #[arg(long)]
-    password_stdin: bool,
-    /// The token's label, shown in the server's token lists [default: modgate login on HOST].
-    #[arg(long)]
-    label: Option<String>,
-    /// A CA certificate (PEM) to trust for --server, besides the system's.
-    #[arg(long)]
-    ca: Option<PathBuf>,
-    /// Print the token on standard output too.
-    #[arg(long)]
-    print_token: bool,
 }
 
 /// A store: a directory, or the one a config file names.
@@ -308,15 +235,8 @@ pub(crate) fn run() -> ExitCode {
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
-        Command::User(command) => run_user(command),
-        Command::Login(args) => login::run(login::Login {
-            server: args.server,
-            user: args.user,
-            password_from: password_from(args.password_stdin),
-            label: args.label,
-            ca: args.ca,
-            print_token: args.print_token,
-        }),
+        Command::User(command) => identity::user(command),
+        Command::Login(args) => identity::login(args),
         Command::Auth { url } => goauth::run(url.as_deref()),
     };
     match outcome {
@@ -358,44 +278,6 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
             load(config, Overrides::default()).and_then(|config| sumdb::sync(&config).map(drop))
         }
     }
-}
-
-fn run_user(command: UserCommand) -> anyhow::Result<()> {
-    use user::UserCommand as Do;
-    let (action, file, password) = match command {
-        UserCommand::Add {
-            name,
-            file,
-            password,
-        } => (Do::Add(name), file, Some(password)),
-        UserCommand::Passwd {
-            name,
-            file,
-            password,
-        } => (Do::Passwd(name), file, Some(password)),
-        UserCommand::Remove { name, file } => (Do::Remove(name), file, None),
-        UserCommand::List { file } => (Do::List, file, None),
-    };
-    let (cost, from) = match password {
-        Some(p) => (p.cost, password_from(p.password_stdin)),
-        None => (None, PasswordFrom::Prompt),
-    };
-    user::run(action, &file.htpasswd, cost, from)
-}
-
-fn password_from(stdin: bool) -> PasswordFrom {
-    if stdin {
-        PasswordFrom::Stdin
-    } else {
-        PasswordFrom::Prompt
-    }
-}
-
-/// A user name an htpasswd file can hold.
-fn user_name(text: &str) -> Result<String, String> {
-    crate::auth::check_name(text)
-        .map(|()| text.to_owned())
-        .map_err(|e| e.to_string())
 }
 
 fn count_failures(failures: usize, what: &str) -> anyhow::Result<()> {

@@ -52,11 +52,19 @@ pub(crate) fn run(login: Login) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     let outbound = OutboundSettings { ca_file: login.ca };
-    let created = runtime.block_on(create_token(&outbound, &origin, &user, &password, &label))?;
+    let client = outbound
+        .client()?
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .context("building the HTTP client")?;
+    let created = runtime.block_on(create_token(&client, &origin, &user, &password, &label))?;
     let path = tokens_file()?;
     let mut tokens = read_tokens(&path)?;
-    tokens.insert(origin.clone(), created.token.clone());
+    let previous = tokens.insert(origin.clone(), created.token.clone());
     write_tokens(&path, &tokens)?;
+    if let Some(previous) = previous.filter(|p| *p != created.token) {
+        runtime.block_on(revoke_previous(&client, &origin, &created.token, &previous));
+    }
     eprintln!(
         "signed in to {origin} as {:?}: token {} stored in {}",
         created.user,
@@ -70,18 +78,32 @@ pub(crate) fn run(login: Login) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The token this login replaces is revoked, so logging in again does not pile tokens up on
+/// the server; a failure only warns (the token may be gone already).
+async fn revoke_previous(client: &reqwest::Client, origin: &str, token: &str, previous: &str) {
+    let id: String = crate::auth::token_digest(previous)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let url = format!("{origin}/-/api/tokens/{id}");
+    match client.delete(&url).bearer_auth(token).send().await {
+        Ok(r) if r.status() == reqwest::StatusCode::NO_CONTENT => {
+            eprintln!("revoked the token this one replaces ({id})");
+        }
+        Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {}
+        Ok(r) => eprintln!("warning: revoking the previous token {id}: {}", r.status()),
+        Err(e) => eprintln!("warning: revoking the previous token {id}: {e}"),
+    }
+}
+
 async fn create_token(
-    outbound: &OutboundSettings,
+    client: &reqwest::Client,
     origin: &str,
     user: &str,
     password: &str,
     label: &str,
 ) -> anyhow::Result<Created> {
-    let client = outbound
-        .client()?
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .context("building the HTTP client")?;
     let url = format!("{origin}/-/api/tokens");
     let response = client
         .post(&url)

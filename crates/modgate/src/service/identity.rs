@@ -283,3 +283,83 @@ fn token_refusal(error: TokenError) -> Refusal {
 fn short(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(64).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, Overrides, RawConfig};
+
+    /// A service over a directory store with alice (an admin) and bob.
+    fn service(dir: &Path) -> Service {
+        let hashes: String = [("alice", "alice-pw"), ("bob", "bob-pw")]
+            .iter()
+            .map(|(user, pw)| format!("{user}:{}\n", bcrypt::hash(pw, 4).expect("bcrypt")))
+            .collect();
+        std::fs::write(dir.join("htpasswd"), hashes).expect("htpasswd");
+        let text = "[auth]\nhtpasswd = \"htpasswd\"\nadmins = [\"alice\"]\n";
+        let raw = RawConfig::parse(text, Path::new("test.toml")).expect("config");
+        let overrides = Overrides {
+            store: Some(dir.join("store")),
+            ..Overrides::default()
+        };
+        let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+        crate::app::service(&config, None).expect("the service")
+    }
+
+    #[tokio::test]
+    async fn sign_in_checks_passwords_like_basic_auth_and_audits_failures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let service = service(dir.path());
+        let here: IpAddr = "127.0.0.1".parse().expect("ip");
+        let alice = service
+            .sign_in(here, "alice", "alice-pw")
+            .await
+            .expect("alice");
+        assert_eq!(alice.name(), "alice");
+        assert!(service.is_admin(&alice));
+        let bob = service.sign_in(here, "bob", "bob-pw").await.expect("bob");
+        assert!(!service.is_admin(&bob));
+        let wrong = service.sign_in(here, "bob", "guess").await;
+        assert!(matches!(wrong, Err(Refusal::Unauthenticated(_))));
+        assert!(matches!(
+            service.recent_events(&bob, 10),
+            Err(Refusal::Forbidden(_))
+        ));
+        let events = service.recent_events(&alice, 10).expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].action.as_str(), events[0].target.as_str()),
+            ("sign-in", "bob")
+        );
+        assert_eq!(events[0].from, Some(here));
+
+        // A token made for bob by the admin acts as bob; bob may not make one for alice.
+        let new = service
+            .create_token(&alice, "ci", Some("bob"))
+            .await
+            .expect("a token for bob");
+        assert_eq!(
+            (new.record.user.as_str(), new.record.created_by.as_str()),
+            ("bob", "alice")
+        );
+        assert!(matches!(
+            service.create_token(&bob, "x", Some("alice")).await,
+            Err(Refusal::Forbidden(_))
+        ));
+        assert!(matches!(
+            service.create_token(&alice, "x", Some("nobody")).await,
+            Err(Refusal::NotFound(_))
+        ));
+        let header = format!("Bearer {}", new.token);
+        let caller = service
+            .caller(here, None, Some(header.as_bytes()))
+            .await
+            .expect("the token's caller");
+        assert_eq!(caller.name(), "bob");
+        assert_eq!(service.tokens(&caller, None).await.expect("own").len(), 1);
+        assert!(service.tokens(&alice, None).await.expect("own").is_empty());
+        assert_eq!(service.all_tokens(&alice).await.expect("all").len(), 1);
+    }
+}

@@ -9,6 +9,7 @@ mod support;
 
 mod config_errors;
 mod git;
+mod goauth;
 mod goproxy;
 mod http_checks;
 mod private_sumdb;
@@ -26,3 +27,4 @@ mod ui_browser_account;
 mod ui_browser_admin;
 mod upstream;
 mod upstream_policy;
+mod users;
