@@ -206,13 +206,27 @@ for round in $(seq "$ROUNDS"); do
 done
 RSS_END=$(rss_kb "$PID_MODGATE")
 
+# What keeping the index fresh costs: modgate's CPU time idle, then while one page a second is
+# asked for (each older than 5 s starts a listing of the store in the background).
+say "the index's background listing: modgate's CPU idle for 10 s, then with a page a second for 20 s"
+sleep 6 # the last listing, if any, is over
+t0=$(cpu_ticks "$PID_MODGATE")
+sleep 10
+t1=$(cpu_ticks "$PID_MODGATE")
+for _ in $(seq 20); do
+  curl -s -o /dev/null -H "Authorization: $GOOD_AUTH" "http://127.0.0.1:$P_MODGATE/-/"
+  sleep 1
+done
+t2=$(cpu_ticks "$PID_MODGATE")
+printf 'idle_ticks=%s\nbrowsed_ticks=%s\nbrowsed_seconds=20\n' $((t1 - t0)) $((t2 - t1)) >>"$WORK/first.txt"
+
 # --- report ------------------------------------------------------------------------------------
 
 mkdir -p "$BENCH_DIR/results"
 python3 "$BENCH_DIR/ui_report.py" "$WORK" \
   duration="$DURATION" rounds="$ROUNDS" connections="$CONNECTIONS" \
   nginx="$(nginx -v 2>&1 | cut -d/ -f2)" wrk="$(wrk -v 2>&1 | head -1 | cut -d' ' -f2)" \
-  redone="$REDONE" noise_limit="$NOISE_LIMIT" deep="$DEEP" \
+  redone="$REDONE" noise_limit="$NOISE_LIMIT" deep="$DEEP" tick_hz="$TICK_HZ" \
   rss_index_kb="$RSS_AFTER_INDEX" rss_end_kb="$RSS_END" \
   load="$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" modgate="$(modgate_version)" \
   | tee "$BENCH_DIR/results/ui-latest.txt"

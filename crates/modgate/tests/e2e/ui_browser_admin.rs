@@ -175,8 +175,15 @@ fn ui_browser_ordinary_user_sees_only_his_route() {
         missing,
         "a module bob may not read is not like one that does not exist"
     );
-    browser.goto(&site.url("/-/admin/users"));
-    assert!(!browser.exists("table#users"), "bob sees the users");
+    for path in ["/-/admin", "/-/admin/users"] {
+        browser.goto(&site.url(path));
+        let text = browser.page_text();
+        assert!(text.contains("403"), "{path} for bob: {text}");
+        assert!(
+            !browser.exists("table#users, form#new-user"),
+            "bob sees the users"
+        );
+    }
 
     // The statuses, with Basic auth (which every page accepts).
     let bob = Auth::Basic(USER.0, USER.1);
