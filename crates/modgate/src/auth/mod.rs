@@ -238,6 +238,12 @@ impl Auth {
         network::client_address(peer, forwarded_for, &self.trusted_proxies)
     }
 
+    /// Whether `peer` is a proxy in `[server] trusted_proxies`, whose `X-Forwarded-*` headers
+    /// are believed.
+    pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
+
     /// The server-wide allow-list.
     pub fn check_address(&self, client: ClientAddress) -> Result<(), Denied> {
         network::check_allowed(client, &self.allow)

@@ -16,6 +16,7 @@ use super::{Caller, Failure, FailureKind, Refusal, Service};
 use crate::auth::{Action, Denied, Principal};
 use crate::memory::{self, Kept, Weighed};
 use crate::proxy_files::Info;
+use crate::singleflight::Singleflight;
 use crate::storage::{
     StorageError, Store, VersionFile, module_dir, origin_file, version_file, visible_versions,
 };
@@ -26,12 +27,18 @@ pub(crate) use zipped::ZipSummary;
 /// How many versions' files are read at once for a module page.
 const READS_AT_ONCE: usize = 16;
 
+/// How long a page waits for a zip to be read for its README and packages (a 500 MiB zip
+/// from a bucket); the reading goes on for the next page.
+const ZIP_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub(crate) struct Catalog {
     store: Store,
     index: Arc<ModuleIndex>,
     /// Rows of versions whose zip is stored (an upstream version's zip may come later).
     rows: Kept<String, Arc<VersionRow>>,
     zips: Kept<String, Arc<ZipSummary>>,
+    /// Zips being read for their summary.
+    reading: Singleflight<Result<Option<Arc<ZipSummary>>, String>>,
 }
 
 impl Catalog {
@@ -41,6 +48,7 @@ impl Catalog {
             store,
             rows: Kept::new(memory::CATALOG_VERSIONS_BYTES),
             zips: Kept::new(memory::CATALOG_ZIPS_BYTES),
+            reading: Singleflight::new(),
         }
     }
 }
@@ -83,12 +91,22 @@ impl Weighed for VersionRow {
     }
 }
 
+/// A version as a module page lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionLine {
+    pub row: Arc<VersionRow>,
+    /// The rationale of the retraction that covers it, if one does.
+    pub retracted: Option<String>,
+    /// Why a filter denies it, if one does: the go command cannot have it from here.
+    pub denied: Option<String>,
+}
+
 /// A module page.
 #[derive(Debug, Clone)]
 pub(crate) struct ModuleView {
     pub path: String,
-    /// Newest first, each with the rationale of the retraction that covers it, if one does.
-    pub versions: Vec<(Arc<VersionRow>, Option<String>)>,
+    /// Newest first.
+    pub versions: Vec<VersionLine>,
     /// The version shown: the one asked for, else the latest as `@latest` chooses.
     pub shown: Version,
     /// The version whose go.mod says whether the module is deprecated (the latest).
@@ -185,16 +203,13 @@ impl Service {
             Err(Denied::Unauthenticated(reason)) => return Err(Refusal::Unauthenticated(reason)),
             Err(Denied::Forbidden(_)) => return Err(absent()),
         }
-        if self.filters.denies_module(module.as_str()).is_some() {
-            return Err(absent());
-        }
         let catalog = &self.catalog;
         let names = catalog
             .store
             .file_names(&module_dir(module))
             .await
             .map_err(|e| storage_refusal(module.as_str(), e))?;
-        let mut versions = self.allowed(module, visible_versions(&names));
+        let mut versions = visible_versions(&names);
         if versions.is_empty() {
             return Err(absent());
         }
@@ -206,7 +221,14 @@ impl Service {
             .try_collect()
             .await
             .map_err(|e| storage_refusal(module.as_str(), e))?;
-        let highest = versions.iter().find(|v| !v.is_pseudo()).cloned();
+        // Retractions come from the go.mod of the version `@latest` would rank first, as the
+        // go command reads them (a release before a higher pre-release).
+        let tagged = versions
+            .iter()
+            .filter(|v| !v.is_pseudo())
+            .cloned()
+            .collect();
+        let highest = super::latest::rank(tagged).into_iter().next();
         let retractions = match &highest {
             Some(v) => {
                 ModFile::parse_lax(catalog.go_mod(module, v).await?.as_bytes()).unwrap_or_default()
@@ -228,11 +250,15 @@ impl Service {
         let zip = catalog.zip(module, &shown).await?;
         let versions = rows
             .into_iter()
-            .map(|row| {
-                let retracted = retractions
+            .map(|row| VersionLine {
+                retracted: retractions
                     .is_retracted(row.version.as_str())
-                    .map(|r| r.rationale.clone());
-                (row, retracted)
+                    .map(|r| r.rationale.clone()),
+                denied: self
+                    .filters
+                    .denies(module.as_str(), row.version.as_str())
+                    .map(str::to_owned),
+                row,
             })
             .collect();
         Ok(ModuleView {
@@ -303,7 +329,8 @@ impl Catalog {
         Ok(bytes.map_or_else(String::new, |b| String::from_utf8_lossy(&b).into_owned()))
     }
 
-    /// What the version's zip holds, read once; `None` when the zip is not stored.
+    /// What the version's zip holds, read once (one reader at a time per version, however
+    /// many pages ask); `None` when the zip is not stored.
     async fn zip(
         &self,
         module: &ModulePath,
@@ -316,28 +343,40 @@ impl Catalog {
         if let Some(summary) = self.zips.get(key.as_str()) {
             return Ok(Some(summary));
         }
-        let failed = |e: String| Refusal::Failed(Failure::new(FailureKind::Internal, &key, e));
-        let zip_key = version_file(&of, VersionFile::Zip);
-        let Some(object) = self
-            .store
-            .open(&zip_key)
+        let store = self.store.clone();
+        let read = self
+            .reading
+            .run(&key, ZIP_READ_LIMIT, || summarize(store, of))
             .await
-            .map_err(|e| storage_refusal(&key, e))?
-        else {
-            return Ok(None);
-        };
-        let temp = crate::spool::new_file().map_err(|e| failed(format!("a temp file: {e}")))?;
-        crate::storage::copy_to_file(object, temp.path())
-            .await
-            .map_err(|e| failed(format!("reading {zip_key}: {e}")))?;
-        let summary = tokio::task::spawn_blocking(move || zipped::summarize(&of, temp.path()))
-            .await
-            .map_err(|e| failed(e.to_string()))?
-            .map_err(|e| failed(format!("reading {zip_key}: {e}")))?;
-        let summary = Arc::new(summary);
-        self.zips.keep(key, summary.clone());
-        Ok(Some(summary))
+            .unwrap_or_else(|interrupted| Err(format!("reading the zip: {interrupted:?}")));
+        let summary = read.map_err(|cause| {
+            Refusal::Failed(Failure::new(FailureKind::Internal, &key, cause)).reported()
+        })?;
+        if let Some(summary) = &summary {
+            self.zips.keep(key, summary.clone());
+        }
+        Ok(summary)
     }
+}
+
+/// Reads a stored zip into a temp file and summarizes it; `None` when it is not stored.
+async fn summarize(
+    store: Store,
+    version: ModuleVersion,
+) -> Result<Option<Arc<ZipSummary>>, String> {
+    let zip_key = version_file(&version, VersionFile::Zip);
+    let Some(object) = store.open(&zip_key).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let temp = crate::spool::new_file().map_err(|e| format!("a temp file: {e}"))?;
+    crate::storage::copy_to_file(object, temp.path())
+        .await
+        .map_err(|e| format!("reading {zip_key}: {e}"))?;
+    let summary = tokio::task::spawn_blocking(move || zipped::summarize(&version, temp.path()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("reading {zip_key}: {e}"))?;
+    Ok(Some(Arc::new(summary)))
 }
 
 /// The row of a version modgate knows nothing more of.
@@ -409,5 +448,55 @@ impl Service {
             gosumdb: None,
             nosumdb,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(versions: &[(&str, &str)]) -> Vec<Arc<VersionRow>> {
+        versions
+            .iter()
+            .map(|(v, time)| {
+                Arc::new(VersionRow {
+                    time: Some((*time).to_owned()),
+                    ..stored_row(Version::new(v).expect("valid"))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_latest_is_chosen_as_the_go_command_would() {
+        let go_mod = "module m\nretract v1.1.0\n";
+        let retractions = ModFile::parse_lax(go_mod.as_bytes()).expect("parses");
+        let tagged = rows(&[
+            ("v2.0.0-rc.1", "2024-03-01T00:00:00Z"),
+            ("v1.1.0", "2024-02-01T00:00:00Z"),
+            ("v1.0.0", "2024-01-01T00:00:00Z"),
+        ]);
+        let latest = latest_version(&tagged, &retractions).expect("a latest");
+        assert_eq!(
+            latest.as_str(),
+            "v1.0.0",
+            "not the pre-release, not the retracted"
+        );
+        let none = ModFile::default();
+        assert_eq!(
+            latest_version(&tagged, &none).expect("a latest").as_str(),
+            "v1.1.0"
+        );
+        let pseudo = rows(&[
+            ("v0.0.0-20240101000000-aaaaaaaaaaaa", "2024-01-01T00:00:00Z"),
+            ("v0.0.0-20230101000000-bbbbbbbbbbbb", "2024-05-01T00:00:00Z"),
+        ]);
+        let newest = latest_version(&pseudo, &none).expect("a latest");
+        assert_eq!(
+            newest.as_str(),
+            "v0.0.0-20230101000000-bbbbbbbbbbbb",
+            "by .info time"
+        );
+        assert!(latest_version(&[], &none).is_none());
     }
 }

@@ -129,6 +129,12 @@ impl Service {
         }))
     }
 
+    /// Whether `peer` is a trusted proxy, whose `X-Forwarded-Proto` and `X-Forwarded-Host`
+    /// say how clients reached the server (TLS ended at the proxy).
+    pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.auth.is_trusted_proxy(peer)
+    }
+
     /// The CSRF token of a page's forms.
     pub async fn csrf_token(&self, binding: &CsrfBinding) -> Result<String, Refusal> {
         let key = self.session_key().await?;

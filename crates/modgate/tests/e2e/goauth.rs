@@ -83,6 +83,35 @@ fn assert_auth_prints(f: &IdentityServer, client: &Client, token: &str) {
     assert_eq!(none, "");
 }
 
+/// Logging in again replaces the token, on the server too. Returns the new token.
+fn login_again(f: &IdentityServer, client: &Client, token: &str) -> String {
+    let url_arg = f.server.url();
+    let again = [
+        "login",
+        "--server",
+        &url_arg,
+        "--user",
+        "bob",
+        "--password-stdin",
+    ];
+    let (code, _, stderr) = client.run(&again, "b-pw\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("revoked the token this one replaces"),
+        "{stderr}"
+    );
+    assert_eq!(
+        f.call("GET", "/-/api/tokens", Auth::Bearer(token), None)
+            .status,
+        401
+    );
+    let (_, all, _) = client.run(&["auth"], "");
+    all.lines()
+        .find_map(|l| l.strip_prefix("Authorization: Bearer "))
+        .expect("the new token")
+        .to_owned()
+}
+
 #[test]
 #[ignore = "needs go"]
 fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
@@ -117,33 +146,7 @@ fn goauth_downloads_with_the_token_of_modgate_login_until_it_is_revoked() {
         }
     }
 
-    // Logging in again replaces the token, on the server too.
-    let url_arg = f.server.url();
-    let again = [
-        "login",
-        "--server",
-        &url_arg,
-        "--user",
-        "bob",
-        "--password-stdin",
-    ];
-    let (code, _, stderr) = client.run(&again, "b-pw\n");
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("revoked the token this one replaces"),
-        "{stderr}"
-    );
-    assert_eq!(
-        f.call("GET", "/-/api/tokens", Auth::Bearer(&token), None)
-            .status,
-        401
-    );
-    let (_, all, _) = client.run(&["auth"], "");
-    let token = all
-        .lines()
-        .find_map(|l| l.strip_prefix("Authorization: Bearer "))
-        .expect("the new token")
-        .to_owned();
+    let token = login_again(&f, &client, &token);
     goauth_env(&current_go()).download(&["corp.example/b@v1.0.0"]);
 
     let listed = json(&f.call("GET", "/-/api/tokens", Auth::Basic("bob", "b-pw"), None));

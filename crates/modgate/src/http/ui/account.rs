@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use maud::{Markup, html};
 use time::format_description::well_known::Rfc3339;
 
 use super::pages::{csrf_input, layout, login as login_page};
-use super::{SESSION_COOKIE, Who, error_page, html, refusal_page, see_other, to_sign_in};
+use super::{Reached, SESSION_COOKIE, Who, error_page, html, refusal_page, see_other, to_sign_in};
 use crate::http::AppState;
 use crate::service::{CsrfBinding, Refusal, SESSION_LIFETIME, TokenRecord};
 
@@ -68,6 +68,7 @@ pub(super) async fn login(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: Uri,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let who = match Who::of(&state, peer, &headers).await {
@@ -102,12 +103,8 @@ pub(super) async fn login(
         Err(refusal) => return refusal_page(&state, &who, refusal),
     };
     let mut response = see_other(next);
-    set_cookie(
-        &mut response,
-        &cookie,
-        SESSION_LIFETIME.as_secs(),
-        state.ui.tls,
-    );
+    let https = Reached::of(&state, peer, &headers, &uri).https;
+    set_cookie(&mut response, &cookie, SESSION_LIFETIME.as_secs(), https);
     response
 }
 
@@ -132,6 +129,7 @@ pub(super) async fn logout(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: Uri,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let who = match Who::of(&state, peer, &headers).await {
@@ -142,7 +140,8 @@ pub(super) async fn logout(
         return response;
     }
     let mut response = see_other("/-/");
-    set_cookie(&mut response, "", 0, state.ui.tls);
+    let https = Reached::of(&state, peer, &headers, &uri).https;
+    set_cookie(&mut response, "", 0, https);
     response
 }
 

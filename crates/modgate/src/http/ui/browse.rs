@@ -135,15 +135,19 @@ fn module_page(who: &Who, view: &ModuleView) -> Markup {
         table #versions {
             thead { tr { th { "Version" } th {} th { "Time" } th { "Source" } th { "Published by" } th { "h1:" } } }
             tbody {
-                @for (row, retracted) in &view.versions {
+                @for line in &view.versions {
+                    @let row = &line.row;
                     @let shown = row.version == view.shown;
                     tr .version .shown[shown] {
                         td .v {
                             a href={(href) "?v=" (escape(row.version.as_str()))} { (row.version) }
                         }
                         td .marks {
-                            @if let Some(rationale) = retracted {
+                            @if let Some(rationale) = &line.retracted {
                                 span .mark .retracted title=(rationale) { "retracted" }
+                            }
+                            @if let Some(reason) = &line.denied {
+                                span .mark .denied title=(reason) { "denied" }
                             }
                             @if row.version == view.latest && view.deprecated.is_some() {
                                 span .mark .deprecated title=(view.deprecated.as_deref().unwrap_or("")) { "deprecated" }

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use maud::{Markup, html};
 
 use super::pages::layout;
-use super::{Who, here, html, to_sign_in};
+use super::{Reached, Who, here, html, to_sign_in};
 use crate::http::AppState;
 use crate::service::ClientSettings;
 
@@ -30,7 +30,7 @@ pub(super) async fn page(
     if who.name.is_none() && !state.service.may_read_some(&who.caller) {
         return to_sign_in(&here(&uri));
     }
-    let server = Server::of(&headers, &uri, state.ui.tls);
+    let server = Server::of(&Reached::of(&state, peer, &headers, &uri));
     let settings = state.service.client_settings(&who.caller);
     let lines = Lines::new(&server, &settings, who.name.as_deref());
     html(
@@ -49,11 +49,10 @@ pub(super) struct Server {
 }
 
 impl Server {
-    fn of(headers: &HeaderMap, uri: &Uri, https: bool) -> Server {
-        let authority = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| uri.authority().map(|a| a.as_str()))
+    fn of(reached: &Reached<'_>) -> Server {
+        let https = reached.https;
+        let authority = reached
+            .authority
             .filter(|a| {
                 !a.is_empty()
                     && a.chars()
@@ -162,9 +161,10 @@ mod tests {
     use super::*;
 
     fn server(host: &str, https: bool) -> Server {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, host.parse().expect("a header"));
-        Server::of(&headers, &Uri::from_static("/-/connect"), https)
+        Server::of(&Reached {
+            https,
+            authority: Some(host),
+        })
     }
 
     #[test]

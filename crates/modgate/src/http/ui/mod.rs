@@ -284,6 +284,35 @@ fn bare_error(state: &AppState, refusal: Refusal) -> Response {
     response
 }
 
+/// How the client reached the server: `https` and the host (with its port), as the request
+/// says, or as a trusted proxy that ended TLS says (`X-Forwarded-Proto`, `X-Forwarded-Host`).
+pub(super) struct Reached<'a> {
+    pub https: bool,
+    pub authority: Option<&'a str>,
+}
+
+impl<'a> Reached<'a> {
+    pub fn of(
+        state: &AppState,
+        peer: SocketAddr,
+        headers: &'a HeaderMap,
+        uri: &'a axum::http::Uri,
+    ) -> Reached<'a> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let proxied = state.service.is_trusted_proxy(peer.ip());
+        let forwarded = |name| if proxied { header(name) } else { None };
+        let https = state.ui.tls
+            || forwarded("x-forwarded-proto")
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        let authority = forwarded("x-forwarded-host")
+            .and_then(|hosts| hosts.split(',').next())
+            .map(str::trim)
+            .or_else(|| header("host"))
+            .or_else(|| uri.authority().map(|a| a.as_str()));
+        Reached { https, authority }
+    }
+}
+
 /// The path and query of a request, for `next`.
 pub(super) fn here(uri: &axum::http::Uri) -> String {
     uri.path_and_query()

@@ -35,7 +35,7 @@ fn frame(title: &str, nav: Markup, body: Markup) -> Markup {
 fn nav(who: Option<&Who>) -> Markup {
     html! {
         nav #nav {
-            a .brand href="/-/" { "modgate" }
+            span .brand { "modgate" }
             a href="/-/" { "Modules" }
             a href="/-/connect" { "Connect" }
             @if let Some(who) = who {

@@ -20,6 +20,8 @@ use crate::writer::VersionWriter;
 #[derive(Debug, Clone)]
 pub(crate) struct Indexed {
     pub path: ModulePath,
+    /// The path in lower case, for searching regardless of case.
+    pub lower: String,
     /// The position of the route covering it in the service's routes, longest prefix first.
     pub route: usize,
 }
@@ -140,15 +142,19 @@ impl ModuleIndex {
                     .prefixes
                     .iter()
                     .position(|p| super::super::routes::covers(p, path.as_str()))?;
-                Some(Indexed { path, route })
+                Some(Indexed {
+                    lower: path.as_str().to_lowercase(),
+                    path,
+                    route,
+                })
             })
             .collect()
     }
 }
 
-/// The modules `readable` allows (by route) that `query` matches: those whose path starts with
-/// it first, then those that contain it elsewhere, each in path order. An empty query matches
-/// all.
+/// The modules `readable` allows (by route) that `query` matches, in any case: those whose path
+/// starts with it first, then those that contain it elsewhere, each in path order. An empty
+/// query matches all.
 pub(crate) fn search<'a>(index: &'a Index, readable: &[bool], query: &str) -> Vec<&'a ModulePath> {
     let allowed = index
         .modules
@@ -157,12 +163,13 @@ pub(crate) fn search<'a>(index: &'a Index, readable: &[bool], query: &str) -> Ve
     if query.is_empty() {
         return allowed.map(|m| &m.path).collect();
     }
+    let query = query.to_lowercase();
     let (mut first, mut then) = (Vec::new(), Vec::new());
     for module in allowed {
-        let path = module.path.as_str();
-        if path.starts_with(query) {
+        let path = module.lower.as_str();
+        if path.starts_with(&query) {
             first.push(&module.path);
-        } else if path.contains(query) {
+        } else if path.contains(&query) {
             then.push(&module.path);
         }
     }
@@ -180,6 +187,7 @@ mod tests {
                 .iter()
                 .map(|(p, route)| Indexed {
                     path: ModulePath::new(p).expect("valid"),
+                    lower: p.to_lowercase(),
                     route: *route,
                 })
                 .collect(),
@@ -193,6 +201,7 @@ mod tests {
         let index = index(&[
             ("a.example/lib", 0),
             ("b.example/lib", 1),
+            ("c.example/Lib", 0),
             ("lib.example/x", 0),
             ("z.example/lib", 0),
         ]);
@@ -208,12 +217,18 @@ mod tests {
                 "lib.example/x",
                 "a.example/lib",
                 "b.example/lib",
+                "c.example/Lib",
                 "z.example/lib"
             ]
         );
         assert_eq!(
-            found(&[true, false], "lib"),
-            ["lib.example/x", "a.example/lib", "z.example/lib"]
+            found(&[true, false], "LIB"),
+            [
+                "lib.example/x",
+                "a.example/lib",
+                "c.example/Lib",
+                "z.example/lib"
+            ]
         );
         assert_eq!(found(&[false, true], ""), ["b.example/lib"]);
         assert!(found(&[], "").is_empty());

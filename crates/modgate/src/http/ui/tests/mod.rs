@@ -240,13 +240,19 @@ async fn forms_need_their_csrf_token() {
         "{}",
         reply.body
     );
+    let start = reply
+        .body
+        .find("<code id=\"new-token-value\">")
+        .expect("the token")
+        + 27;
+    let token = &reply.body[start..start + reply.body[start..].find('<').expect("its end")];
     let listed = setup.get("/-/tokens", alice).await;
     assert!(
         listed.body.contains("<td class=\"label\">ci</td>"),
         "{}",
         listed.body
     );
-    assert!(!listed.body.contains("mg_"), "a token is shown once");
+    assert!(!listed.body.contains(token), "a token is shown once");
 }
 
 #[tokio::test]
@@ -385,6 +391,17 @@ async fn module_pages_show_readme_marks_and_provenance() {
             .body
             .contains("<td class=\"time\">2023-05-06T07:08:09Z</td>")
     );
+    // A filter's denial is shown, with its reason, rather than hidden.
+    let denied = setup
+        .get("/-/mod/team.example/tool", As::User("alice"))
+        .await;
+    assert!(
+        denied
+            .body
+            .contains("class=\"mark denied\" title=\"abandoned: use team.example/next\""),
+        "{}",
+        denied.body
+    );
     let stored = setup.get("/-/mod/public.example/pub", As::Nobody).await;
     assert!(
         stored.body.contains("<td class=\"source\">stored</td>"),
@@ -491,4 +508,47 @@ async fn admins_add_and_remove_users_and_a_removed_user_is_signed_out() {
         "{}",
         events.body
     );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_that_ends_tls_urls_are_https_and_cookies_secure() {
+    let setup = Setup::start().await;
+    let forwarded = |path: &str| {
+        setup
+            .client
+            .get(format!("{}{path}", setup.base))
+            .basic_auth("bob", Some("bob-pw"))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "modgate.corp.example")
+    };
+    let page = forwarded("/-/connect").send().await.expect("a response");
+    let page = page.text().await.expect("a page");
+    assert!(
+        page.contains("go env -w GOPROXY=https://modgate.corp.example\n"),
+        "{page}"
+    );
+    assert!(
+        page.contains("machine modgate.corp.example login bob"),
+        "{page}"
+    );
+    let login = setup.get("/-/login", As::Nobody).await;
+    let csrf = login.csrf();
+    let form = [
+        ("username", "bob"),
+        ("password", "bob-pw"),
+        ("csrf", csrf.as_str()),
+    ];
+    let signed_in = setup
+        .client
+        .post(format!("{}/-/login", setup.base))
+        .header("x-forwarded-proto", "https")
+        .form(&form)
+        .send()
+        .await
+        .expect("a response");
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok());
+    assert!(cookie.is_some_and(|c| c.contains("; Secure")), "{cookie:?}");
 }

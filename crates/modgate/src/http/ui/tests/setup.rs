@@ -14,12 +14,20 @@ use crate::writer::{VersionWriter, check};
 
 /// alice: admin, reads and publishes `corp.example`; bob: reads `team.example` only.
 pub(super) const CONFIG: &str = r#"
+[server]
+trusted_proxies = ["127.0.0.1/32"]
+
 [auth]
 htpasswd = "htpasswd"
 admins = ["alice"]
 
 [upstream]
 offline = true
+
+[[filter]]
+module = "team.example/tool"
+action = "deny"
+reason = "abandoned: use team.example/next"
 
 [[route]]
 prefix = "corp.example"
