@@ -8,11 +8,14 @@
 //! - [`fixture`]: the repositories both test suites read, and the modules and queries they
 //!   compare with the go command in direct mode;
 //! - [`go`]: the real `go` commands (Go 1.19 and the current Go) in clean environments, in
-//!   direct mode or through a proxy.
+//!   direct mode or through a proxy;
+//! - [`browser`]: headless Chromium driven over WebDriver (Debian's chromedriver), with a test
+//!   CA trusted, screenshots kept under `target/ui-screenshots`.
 //!
-//! Processes started here (git servers, go commands) are stopped by the tests that start
-//! them; nothing listens beyond 127.0.0.1.
+//! Processes started here (git servers, go commands, chromedriver and Chromium) are stopped by
+//! the tests that start them; nothing listens beyond 127.0.0.1.
 
+pub mod browser;
 pub mod fixture;
 pub mod git;
 pub mod git_server;

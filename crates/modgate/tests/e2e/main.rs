@@ -3,7 +3,7 @@
 //! it: a test CA, a stand-in upstream proxy, a test checksum database, SeaweedFS for S3 and
 //! git repositories. One test binary, so the harness in `support` is compiled once.
 //!
-//! Tests that need `go` or SeaweedFS are `#[ignore]`d; `scripts/test.sh` runs them all.
+//! Tests that need `go`, SeaweedFS or Chromium are `#[ignore]`d; `scripts/test.sh` runs them all.
 
 mod support;
 
@@ -24,6 +24,9 @@ mod shutdown;
 mod sumdb;
 mod tls_reload;
 mod ui;
+mod ui_browser;
+mod ui_browser_account;
+mod ui_browser_admin;
 mod upstream;
 mod upstream_policy;
 mod users;

@@ -15,6 +15,7 @@ mod second;
 mod server;
 mod sumdb;
 mod tree;
+mod ui;
 
 pub use api::{Api, Auth, GO_MOD, M_GO, assert_verify_clean, start_server};
 pub use gateway::{Gateway, PublicSide};
@@ -33,6 +34,7 @@ pub use testkit::git::GitRepo;
 pub use testkit::go::{GoClient, GoEnv, GoOutput, go_clients};
 pub use testkit::{temp_dir, write_file};
 pub use tree::{TreeBuilder, copy_tree, digest_tree, escape, private_tree, public_tree};
+pub use ui::{ADMIN, BOBS_MODULES, USER, UiSite, assert_no_secret};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
