@@ -76,13 +76,13 @@ def main():
       f"listening {first['listening_ms']} ms after the start, the first /-/ answered "
       f"{first['start_to_first_ms']} ms after it (that request {float(first['first']) * 1000:.0f} ms, "
       f"the next {float(first['second']) * 1000:.1f} ms); the store is listed again in the background "
-      f"every 5 s while pages are asked for; modgate RSS after the first page "
+      f"every 30 s while pages are asked for; modgate RSS after the first page "
       f"{int(info['rss_index_kb']) / 1024:.1f} MiB, at the end {int(info['rss_end_kb']) / 1024:.1f} MiB")
     if "browsed_ticks" in first:
         hz = float(info.get("tick_hz", 100))
         p(f"keeping the index fresh: modgate's CPU idle {int(first['idle_ticks']) / hz:.2f} s in 10 s; "
           f"with one page a second for {first['browsed_seconds']} s (a listing of the store in the "
-          f"background every 5 s) {int(first['browsed_ticks']) / hz:.2f} s, "
+          f"background every 30 s) {int(first['browsed_ticks']) / hz:.2f} s, "
           f"{100 * int(first['browsed_ticks']) / hz / float(first['browsed_seconds']):.0f}% of a CPU")
     for scenario, count, links, size in pages:
         p(f"  {scenario:<7} says \"{count}\", {links} modules listed, {int(size):,} bytes")
