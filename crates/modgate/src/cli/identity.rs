@@ -10,23 +10,9 @@ use crate::commands::user::{self, PasswordFrom};
 #[derive(Subcommand)]
 pub(super) enum UserCommand {
     /// Add a user; the password is asked twice, or read from standard input.
-    Add {
-        #[arg(value_parser = user_name)]
-        name: String,
-        #[command(flatten)]
-        file: HtpasswdArgs,
-        #[command(flatten)]
-        password: NewPasswordArgs,
-    },
+    Add(UserPasswordArgs),
     /// Change a user's password.
-    Passwd {
-        #[arg(value_parser = user_name)]
-        name: String,
-        #[command(flatten)]
-        file: HtpasswdArgs,
-        #[command(flatten)]
-        password: NewPasswordArgs,
-    },
+    Passwd(UserPasswordArgs),
     /// Remove a user.
     Remove {
         #[arg(value_parser = user_name)]
@@ -39,6 +25,17 @@ pub(super) enum UserCommand {
         #[command(flatten)]
         file: HtpasswdArgs,
     },
+}
+
+// No doc comment: clap would show it instead of the subcommand's.
+#[derive(clap::Args)]
+pub(super) struct UserPasswordArgs {
+    #[arg(value_parser = user_name)]
+    name: String,
+    #[command(flatten)]
+    file: HtpasswdArgs,
+    #[command(flatten)]
+    password: NewPasswordArgs,
 }
 
 #[derive(clap::Args)]
@@ -84,16 +81,8 @@ pub(super) struct LoginArgs {
 pub(super) fn user(command: UserCommand) -> anyhow::Result<()> {
     use user::UserCommand as Do;
     let (action, file, password) = match command {
-        UserCommand::Add {
-            name,
-            file,
-            password,
-        } => (Do::Add(name), file, Some(password)),
-        UserCommand::Passwd {
-            name,
-            file,
-            password,
-        } => (Do::Passwd(name), file, Some(password)),
+        UserCommand::Add(args) => (Do::Add(args.name), args.file, Some(args.password)),
+        UserCommand::Passwd(args) => (Do::Passwd(args.name), args.file, Some(args.password)),
         UserCommand::Remove { name, file } => (Do::Remove(name), file, None),
         UserCommand::List { file } => (Do::List, file, None),
     };

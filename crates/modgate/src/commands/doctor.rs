@@ -109,10 +109,7 @@ fn probe(inputs: &Inputs<'_>) -> anyhow::Result<Probes> {
         .user_agent(concat!("modgate-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::current_thread_runtime()?;
     let base = inputs.server.display();
     let credentials = doctor::credentials(inputs);
     let get = |path: &str, credentials: Option<&Credentials>| {

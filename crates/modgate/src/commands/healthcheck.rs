@@ -38,10 +38,7 @@ pub(crate) fn run(args: &HealthcheckArgs, config: &Config) -> anyhow::Result<()>
         .danger_accept_invalid_certs(true)
         .build()
         .context("building the HTTP client")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::current_thread_runtime()?;
     let status = runtime
         .block_on(async { client.get(&url).send().await })
         .with_context(|| format!("GET {url}"))?

@@ -47,10 +47,7 @@ pub(crate) fn run(login: Login) -> anyhow::Result<()> {
     };
     let password = read_password(login.password_from)?;
     let label = login.label.unwrap_or_else(default_label);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::current_thread_runtime()?;
     let outbound = OutboundSettings { ca_file: login.ca };
     let client = outbound
         .client()?

@@ -16,3 +16,12 @@ pub(crate) mod token;
 mod tree;
 pub(crate) mod user;
 pub(crate) mod verify;
+
+/// The runtime for a command's few requests, one after another: one thread is enough.
+fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

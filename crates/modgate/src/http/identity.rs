@@ -15,7 +15,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
@@ -25,7 +26,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use super::error::HttpError;
 use super::{AppState, Endpoint, MAX_REQUEST_BODY, caller};
-use crate::service::{Caller, TokenRecord};
+use crate::service::{Caller, Refusal, TokenRecord};
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -63,24 +64,19 @@ struct ListQuery {
     all: Option<String>,
 }
 
-async fn create(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
+async fn create(api: Api, body: Bytes) -> Response {
+    api.answer(async |caller| {
         let body: CreateBody = if body.iter().all(u8::is_ascii_whitespace) {
             CreateBody::default()
         } else {
             json_body(&body)?
         };
-        let new = state
+        let new = api
+            .state
             .service
             .create_token(&caller, &body.label, body.user.as_deref())
             .await
-            .map_err(refusal(&state))?;
+            .map_err(api.refusal())?;
         let answer = Created {
             id: &new.record.id,
             token: &new.token,
@@ -89,45 +85,33 @@ async fn create(
             created: new.record.created,
         };
         Ok((StatusCode::CREATED, Json(answer)).into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn list(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
-        let service = &state.service;
+async fn list(api: Api, Query(query): Query<ListQuery>) -> Response {
+    api.answer(async |caller| {
+        let service = &api.state.service;
         let tokens: Vec<TokenRecord> = match (&query.all, &query.user) {
             (Some(all), _) if all != "0" && all != "false" => service.all_tokens(&caller).await,
             (_, user) => service.tokens(&caller, user.as_deref()).await,
         }
-        .map_err(refusal(&state))?;
+        .map_err(api.refusal())?;
         Ok(Json(tokens).into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn revoke(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
-        state
-            .service
+async fn revoke(api: Api, Path(id): Path<String>) -> Response {
+    api.answer(async |caller| {
+        let service = &api.state.service;
+        service
             .revoke_token(&caller, &id)
             .await
-            .map_err(refusal(&state))?;
+            .map_err(api.refusal())?;
         Ok(StatusCode::NO_CONTENT.into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -142,92 +126,55 @@ struct EventsQuery {
     limit: Option<usize>,
 }
 
-async fn users(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
-        let users = state.service.users(&caller).map_err(refusal(&state))?;
+async fn users(api: Api) -> Response {
+    api.answer(async |caller| {
+        let users = api.state.service.users(&caller).map_err(api.refusal())?;
         Ok(Json(users).into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn add_user(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
+async fn add_user(api: Api, body: Bytes) -> Response {
+    api.answer(async |caller| {
         let body: UserBody = json_body(&body)?;
-        state
-            .service
-            .add_user(&caller, &body.user, &body.password)
-            .await
-            .map_err(refusal(&state))?;
+        let service = &api.state.service;
+        let added = service.add_user(&caller, &body.user, &body.password).await;
+        added.map_err(api.refusal())?;
         Ok(StatusCode::CREATED.into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn remove_user(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
-        state
-            .service
+async fn remove_user(api: Api, Path(name): Path<String>) -> Response {
+    api.answer(async |caller| {
+        let service = &api.state.service;
+        service
             .remove_user(&caller, &name)
             .await
-            .map_err(refusal(&state))?;
+            .map_err(api.refusal())?;
         Ok(StatusCode::NO_CONTENT.into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn set_password(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
+async fn set_password(api: Api, Path(name): Path<String>, body: Bytes) -> Response {
+    api.answer(async |caller| {
         let body: UserBody = json_body(&body)?;
-        state
-            .service
-            .set_password(&caller, &name, &body.password)
-            .await
-            .map_err(refusal(&state))?;
+        let service = &api.state.service;
+        let set = service.set_password(&caller, &name, &body.password).await;
+        set.map_err(api.refusal())?;
         Ok(StatusCode::NO_CONTENT.into_response())
-    };
-    answered(result.await)
+    })
+    .await
 }
 
-async fn events(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<EventsQuery>,
-) -> Response {
-    let result = async {
-        let caller = api_caller(&state, peer, &headers).await?;
+async fn events(api: Api, Query(query): Query<EventsQuery>) -> Response {
+    api.answer(async |caller| {
         let limit = query.limit.unwrap_or(100);
-        let events = state
-            .service
-            .recent_events(&caller, limit)
-            .map_err(refusal(&state))?;
-        Ok(Json(events).into_response())
-    };
-    answered(result.await)
+        let events = api.state.service.recent_events(&caller, limit);
+        Ok(Json(events.map_err(api.refusal())?).into_response())
+    })
+    .await
 }
 
 /// A JSON body; the error never repeats it (it may hold a password).
@@ -242,18 +189,46 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError
     })
 }
 
-fn refusal(state: &AppState) -> impl Fn(crate::service::Refusal) -> HttpError + '_ {
-    |r| state.refusal(r, StatusCode::BAD_REQUEST)
+/// What every handler here starts from. Taking it checks nothing: the caller is checked in
+/// [`Api::answer`], after the path, query and body are taken, as each handler did before.
+struct Api {
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    headers: HeaderMap,
 }
 
-async fn api_caller(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-) -> Result<Caller, HttpError> {
-    caller(state, peer, headers)
-        .await
-        .map_err(|r| state.refusal(r, StatusCode::BAD_REQUEST))
+impl FromRequestParts<Arc<AppState>> for Api {
+    type Rejection = <ConnectInfo<SocketAddr> as FromRequestParts<Arc<AppState>>>::Rejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Api, Self::Rejection> {
+        let ConnectInfo(peer) = ConnectInfo::from_request_parts(parts, state).await?;
+        Ok(Api {
+            state: Arc::clone(state),
+            peer,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl Api {
+    /// `work` for the caller, once known: its answer, or the error as JSON.
+    async fn answer(
+        &self,
+        work: impl AsyncFnOnce(Caller) -> Result<Response, HttpError>,
+    ) -> Response {
+        let result = match caller(&self.state, self.peer, &self.headers).await {
+            Ok(caller) => work(caller).await,
+            Err(refusal) => Err((self.refusal())(refusal)),
+        };
+        answered(result)
+    }
+
+    fn refusal(&self) -> impl Fn(Refusal) -> HttpError + '_ {
+        |r| self.state.refusal(r, StatusCode::BAD_REQUEST)
+    }
 }
 
 /// The answer, or the error as JSON with its status (and realm on a 401).

@@ -11,7 +11,10 @@ use maud::{Markup, html};
 use time::format_description::well_known::Rfc3339;
 
 use super::pages::{csrf_input, layout, login as login_page};
-use super::{Reached, SESSION_COOKIE, Who, error_page, html, refusal_page, see_other, to_sign_in};
+use super::{
+    Page, Reached, SESSION_COOKIE, Who, error_page, form_action, html, refusal_page, see_other,
+    to_sign_in,
+};
 use crate::http::AppState;
 use crate::service::{CsrfBinding, Refusal, SESSION_LIFETIME, TokenRecord};
 
@@ -32,12 +35,9 @@ pub(super) async fn login_form(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<Next>,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    login_answer(&state, &who, local_next(&query.next), StatusCode::OK).await
+) -> Page {
+    let who = Who::of(&state, peer, &headers).await?;
+    Ok(login_answer(&state, &who, local_next(&query.next), StatusCode::OK).await)
 }
 
 /// The sign-in page; a 401 after a failed attempt.
@@ -70,11 +70,8 @@ pub(super) async fn login(
     headers: HeaderMap,
     uri: Uri,
     Form(form): Form<LoginForm>,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
+) -> Page {
+    let who = Who::of(&state, peer, &headers).await?;
     match state
         .service
         .check_csrf(&CsrfBinding::Anonymous, &form.csrf)
@@ -82,9 +79,13 @@ pub(super) async fn login(
     {
         Ok(true) => {}
         Ok(false) => {
-            return error_page(&who, StatusCode::FORBIDDEN, "form expired, reload the page");
+            return Err(error_page(
+                &who,
+                StatusCode::FORBIDDEN,
+                "form expired, reload the page",
+            ));
         }
-        Err(refusal) => return refusal_page(&state, &who, refusal),
+        Err(refusal) => return Err(refusal_page(&state, &who, refusal)),
     }
     let next = local_next(&form.next);
     let signed_in = state
@@ -94,18 +95,18 @@ pub(super) async fn login(
     let caller = match signed_in {
         Ok(caller) => caller,
         Err(Refusal::Unauthenticated(_)) => {
-            return login_answer(&state, &who, next, StatusCode::UNAUTHORIZED).await;
+            return Err(login_answer(&state, &who, next, StatusCode::UNAUTHORIZED).await);
         }
-        Err(refusal) => return refusal_page(&state, &who, refusal),
+        Err(refusal) => return Err(refusal_page(&state, &who, refusal)),
     };
     let cookie = match state.service.start_session(&caller).await {
         Ok(cookie) => cookie,
-        Err(refusal) => return refusal_page(&state, &who, refusal),
+        Err(refusal) => return Err(refusal_page(&state, &who, refusal)),
     };
     let mut response = see_other(next);
     let https = Reached::of(&state, peer, &headers, &uri).https;
     set_cookie(&mut response, &cookie, SESSION_LIFETIME.as_secs(), https);
-    response
+    Ok(response)
 }
 
 /// `Set-Cookie` for the session: HttpOnly, SameSite=Strict, Path=/, Secure over TLS.
@@ -131,18 +132,13 @@ pub(super) async fn logout(
     headers: HeaderMap,
     uri: Uri,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if let Err(response) = who.check_csrf(&state, &form.csrf).await {
-        return response;
-    }
+) -> Page {
+    let who = Who::of(&state, peer, &headers).await?;
+    who.check_csrf(&state, &form.csrf).await?;
     let mut response = see_other("/-/");
     let https = Reached::of(&state, peer, &headers, &uri).https;
     set_cookie(&mut response, "", 0, https);
-    response
+    Ok(response)
 }
 
 /// A page for signed-in callers only: anonymous ones are sent to sign in.
@@ -163,14 +159,11 @@ pub(super) async fn tokens(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = match signed_in(&state, peer, &headers, "/-/tokens").await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
+) -> Page {
+    let who = signed_in(&state, peer, &headers, "/-/tokens").await?;
     match state.service.tokens(&who.caller, None).await {
-        Ok(tokens) => html(StatusCode::OK, tokens_page(&who, &tokens)),
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Ok(tokens) => Ok(html(StatusCode::OK, tokens_page(&who, &tokens))),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -240,14 +233,9 @@ pub(super) async fn new_token(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<NewTokenForm>,
-) -> Response {
-    let who = match signed_in(&state, peer, &headers, "/-/tokens").await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if let Err(response) = who.check_csrf(&state, &form.csrf).await {
-        return response;
-    }
+) -> Page {
+    let who = signed_in(&state, peer, &headers, "/-/tokens").await?;
+    who.check_csrf(&state, &form.csrf).await?;
     match state
         .service
         .create_token(&who.caller, form.label.trim(), None)
@@ -266,9 +254,9 @@ pub(super) async fn new_token(
                 }
                 p { a href="/-/tokens" { "Back to your tokens" } }
             };
-            html(StatusCode::CREATED, layout(&who, "New token", body))
+            Ok(html(StatusCode::CREATED, layout(&who, "New token", body)))
         }
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -278,30 +266,11 @@ pub(super) async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    revoke(&state, peer, &headers, &id, &form.csrf, "/-/tokens").await
-}
-
-/// Revokes token `id` for whoever asks (the service decides whether they may), then back.
-pub(super) async fn revoke(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    id: &str,
-    csrf: &str,
-    back: &str,
-) -> Response {
-    let who = match signed_in(state, peer, headers, back).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if let Err(response) = who.check_csrf(state, csrf).await {
-        return response;
-    }
-    match state.service.revoke_token(&who.caller, id).await {
-        Ok(()) => see_other(back),
-        Err(refusal) => refusal_page(state, &who, refusal),
-    }
+) -> Page {
+    let who = signed_in(&state, peer, &headers, "/-/tokens").await?;
+    // The service decides whether this caller may revoke the token.
+    let revoke = state.service.revoke_token(&who.caller, &id);
+    form_action(&state, &who, &form.csrf, revoke, "/-/tokens").await
 }
 
 /// The admin pages' guard: signed in, and an admin (else a 403 page).

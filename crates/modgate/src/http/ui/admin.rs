@@ -8,13 +8,12 @@ use std::time::Instant;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use maud::{Markup, html};
 use time::format_description::well_known::Rfc3339;
 
-use super::account::{CsrfForm, admin as admin_who, revoke, token_table};
+use super::account::{CsrfForm, admin as admin_who, token_table};
 use super::pages::{csrf_input, layout};
-use super::{Who, html, refusal_page, see_other};
+use super::{Page, Who, form_action, html, refusal_page};
 use crate::http::AppState;
 use crate::service::AuditEvent;
 
@@ -24,21 +23,12 @@ pub(super) static STARTED: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// Audit events shown.
 const EVENTS_SHOWN: usize = 200;
 
-macro_rules! admin_or_return {
-    ($state:expr, $peer:expr, $headers:expr, $back:expr) => {
-        match admin_who(&$state, $peer, &$headers, $back).await {
-            Ok(who) => who,
-            Err(response) => return response,
-        }
-    };
-}
-
 pub(super) async fn index(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin");
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin").await?;
     let body = html! {
         h1 { "Admin" }
         ul #admin-links {
@@ -48,18 +38,18 @@ pub(super) async fn index(
             li { a #admin-health href="/-/admin/health" { "Health" } }
         }
     };
-    html(StatusCode::OK, layout(&who, "Admin", body))
+    Ok(html(StatusCode::OK, layout(&who, "Admin", body)))
 }
 
 pub(super) async fn users(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/users");
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/users").await?;
     match state.service.users(&who.caller) {
-        Ok(users) => html(StatusCode::OK, users_page(&who, &users)),
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Ok(users) => Ok(html(StatusCode::OK, users_page(&who, &users))),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -114,19 +104,12 @@ pub(super) async fn add_user(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<NewUserForm>,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/users");
-    if let Err(response) = who.check_csrf(&state, &form.csrf).await {
-        return response;
-    }
-    match state
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/users").await?;
+    let add = state
         .service
-        .add_user(&who.caller, form.username.trim(), &form.password)
-        .await
-    {
-        Ok(()) => see_other("/-/admin/users"),
-        Err(refusal) => refusal_page(&state, &who, refusal),
-    }
+        .add_user(&who.caller, form.username.trim(), &form.password);
+    form_action(&state, &who, &form.csrf, add, "/-/admin/users").await
 }
 
 pub(super) async fn remove_user(
@@ -135,32 +118,27 @@ pub(super) async fn remove_user(
     headers: HeaderMap,
     Path(name): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/users");
-    if let Err(response) = who.check_csrf(&state, &form.csrf).await {
-        return response;
-    }
-    match state.service.remove_user(&who.caller, &name).await {
-        Ok(()) => see_other("/-/admin/users"),
-        Err(refusal) => refusal_page(&state, &who, refusal),
-    }
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/users").await?;
+    let remove = state.service.remove_user(&who.caller, &name);
+    form_action(&state, &who, &form.csrf, remove, "/-/admin/users").await
 }
 
 pub(super) async fn tokens(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/tokens");
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/tokens").await?;
     match state.service.all_tokens(&who.caller).await {
         Ok(tokens) => {
             let body = html! {
                 h1 { "Every personal token" }
                 (token_table(&who, &tokens, "/-/admin/tokens", true))
             };
-            html(StatusCode::OK, layout(&who, "Tokens", body))
+            Ok(html(StatusCode::OK, layout(&who, "Tokens", body)))
         }
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -170,21 +148,21 @@ pub(super) async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/tokens");
-    drop(who);
-    revoke(&state, peer, &headers, &id, &form.csrf, "/-/admin/tokens").await
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/tokens").await?;
+    let revoke = state.service.revoke_token(&who.caller, &id);
+    form_action(&state, &who, &form.csrf, revoke, "/-/admin/tokens").await
 }
 
 pub(super) async fn events(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/events");
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/events").await?;
     match state.service.recent_events(&who.caller, EVENTS_SHOWN) {
-        Ok(events) => html(StatusCode::OK, events_page(&who, &events)),
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Ok(events) => Ok(html(StatusCode::OK, events_page(&who, &events))),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -216,8 +194,8 @@ pub(super) async fn health(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    let who = admin_or_return!(state, peer, headers, "/-/admin/health");
+) -> Page {
+    let who = admin_who(&state, peer, &headers, "/-/admin/health").await?;
     let ready = match state.service.ready().await {
         Ok(()) => "ready".to_owned(),
         Err(failure) => {
@@ -251,7 +229,7 @@ pub(super) async fn health(
         }
         p .muted { "Every metric: " a href="/metrics" { "/metrics" } " (Prometheus)." }
     };
-    html(StatusCode::OK, layout(&who, "Health", body))
+    Ok(html(StatusCode::OK, layout(&who, "Health", body)))
 }
 
 fn uptime(seconds: u64) -> String {

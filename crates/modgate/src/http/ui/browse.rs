@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
 use gomod::ModulePath;
 use maud::{Markup, PreEscaped, html};
 
 use super::pages::layout;
-use super::{Who, error_page, escape, here, html, refusal_page, to_sign_in};
+use super::{Page, Who, error_page, escape, here, html, refusal_page, to_sign_in};
 use crate::http::AppState;
 use crate::service::{ModulePage, ModuleView, Refusal};
 
@@ -30,14 +29,8 @@ pub(super) async fn modules(
     headers: HeaderMap,
     uri: Uri,
     Query(query): Query<ListQuery>,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if who.name.is_none() && !state.service.may_read_some(&who.caller) {
-        return to_sign_in(&here(&uri));
-    }
+) -> Page {
+    let who = Who::reader(&state, peer, &headers, &uri).await?;
     let page = query
         .page
         .as_deref()
@@ -48,8 +41,8 @@ pub(super) async fn modules(
         .modules(&who.caller, &query.q, page, PER_PAGE)
         .await
     {
-        Ok(found) => html(StatusCode::OK, list_page(&who, &query.q, &found)),
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Ok(found) => Ok(html(StatusCode::OK, list_page(&who, &query.q, &found))),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 
@@ -105,21 +98,18 @@ pub(super) async fn module(
     uri: Uri,
     Path(path): Path<String>,
     Query(query): Query<ModuleQuery>,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
+) -> Page {
+    let who = Who::of(&state, peer, &headers).await?;
     let path = path.trim_end_matches('/');
     // The escaped form (`!azure`), as the list links; a path as typed works too.
     let Ok(module) = ModulePath::from_escaped(path).or_else(|_| ModulePath::new(path)) else {
-        return error_page(&who, StatusCode::NOT_FOUND, "no such module");
+        return Err(error_page(&who, StatusCode::NOT_FOUND, "no such module"));
     };
     let asked = query.v.as_deref().filter(|v| !v.is_empty());
     match state.service.module(&who.caller, &module, asked).await {
-        Ok(view) => html(StatusCode::OK, module_page(&who, &view)),
-        Err(Refusal::Unauthenticated(_)) => to_sign_in(&here(&uri)),
-        Err(refusal) => refusal_page(&state, &who, refusal),
+        Ok(view) => Ok(html(StatusCode::OK, module_page(&who, &view))),
+        Err(Refusal::Unauthenticated(_)) => Err(to_sign_in(&here(&uri))),
+        Err(refusal) => Err(refusal_page(&state, &who, refusal)),
     }
 }
 

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
 use maud::{Markup, html};
 
 use super::pages::layout;
-use super::{Reached, Who, here, html, to_sign_in};
+use super::{Page, Reached, Who, html};
 use crate::http::AppState;
 use crate::service::ClientSettings;
 
@@ -22,21 +21,15 @@ pub(super) async fn page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
-) -> Response {
-    let who = match Who::of(&state, peer, &headers).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if who.name.is_none() && !state.service.may_read_some(&who.caller) {
-        return to_sign_in(&here(&uri));
-    }
+) -> Page {
+    let who = Who::reader(&state, peer, &headers, &uri).await?;
     let server = Server::of(&Reached::of(&state, peer, &headers, &uri));
     let settings = state.service.client_settings(&who.caller);
     let lines = Lines::new(&server, &settings, who.name.as_deref());
-    html(
+    Ok(html(
         StatusCode::OK,
         connect_page(&who, &lines, &server, state.ui),
-    )
+    ))
 }
 
 /// Where the client reached us.

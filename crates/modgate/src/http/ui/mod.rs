@@ -22,7 +22,7 @@ use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use maud::Markup;
@@ -93,12 +93,14 @@ async fn not_found(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> Response {
-    match Who::of(&state, peer, &headers).await {
-        Ok(who) => error_page(&who, StatusCode::NOT_FOUND, "no such page"),
-        Err(response) => response,
-    }
+) -> Page {
+    let who = Who::of(&state, peer, &headers).await?;
+    Ok(error_page(&who, StatusCode::NOT_FOUND, "no such page"))
 }
+
+/// A page handler's answer. `Err` is the page that ends the request early (a sign-in
+/// redirect, an error page), so that the guards compose with `?`; both are sent as they are.
+type Page = Result<Response, Response>;
 
 /// Who is asking, and what the page shows of them.
 pub(super) struct Who {
@@ -156,6 +158,21 @@ impl Who {
         })
     }
 
+    /// A caller who may read: anonymous ones who may read nothing are sent to sign in, and
+    /// back to `uri` after.
+    pub async fn reader(
+        state: &AppState,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+        uri: &Uri,
+    ) -> Result<Who, Response> {
+        let who = Who::of(state, peer, headers).await?;
+        if who.name.is_none() && !state.service.may_read_some(&who.caller) {
+            return Err(to_sign_in(&here(uri)));
+        }
+        Ok(who)
+    }
+
     /// What this caller's forms are bound to.
     pub fn binding(&self) -> CsrfBinding {
         match &self.session {
@@ -175,6 +192,22 @@ impl Who {
             )),
             Err(refusal) => Err(refusal_page(state, self, refusal)),
         }
+    }
+}
+
+/// A form's action: the CSRF check, then `action`, then back to `back`, or the refusal's
+/// page. A future does nothing until awaited, so an expired form changes nothing.
+pub(super) async fn form_action(
+    state: &AppState,
+    who: &Who,
+    csrf: &str,
+    action: impl Future<Output = Result<(), Refusal>>,
+    back: &str,
+) -> Page {
+    who.check_csrf(state, csrf).await?;
+    match action.await {
+        Ok(()) => Ok(see_other(back)),
+        Err(refusal) => Err(refusal_page(state, who, refusal)),
     }
 }
 
@@ -296,7 +329,7 @@ impl<'a> Reached<'a> {
         state: &AppState,
         peer: SocketAddr,
         headers: &'a HeaderMap,
-        uri: &'a axum::http::Uri,
+        uri: &'a Uri,
     ) -> Reached<'a> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let proxied = state.service.is_trusted_proxy(peer.ip());
@@ -314,7 +347,7 @@ impl<'a> Reached<'a> {
 }
 
 /// The path and query of a request, for `next`.
-pub(super) fn here(uri: &axum::http::Uri) -> String {
+pub(super) fn here(uri: &Uri) -> String {
     uri.path_and_query()
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
 }
