@@ -1,14 +1,11 @@
 //! The UI tests' server: a store with modules of every origin, users, and a client.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use gomod::ModuleVersion;
 
-use crate::config::{Config, Overrides, RawConfig};
-use crate::http::{AppState, router};
+use crate::http::tests::{serve, write_htpasswd};
 use crate::storage::Store;
 use crate::writer::{VersionWriter, check};
 
@@ -99,16 +96,7 @@ impl Setup {
     pub async fn start() -> Setup {
         let dir = tempfile::tempdir().expect("a temp dir");
         let store = dir.path().join("store");
-        let hashes: String = ["alice", "bob"]
-            .iter()
-            .map(|user| {
-                format!(
-                    "{user}:{}\n",
-                    bcrypt::hash(format!("{user}-pw"), 4).expect("bcrypt")
-                )
-            })
-            .collect();
-        std::fs::write(dir.path().join("htpasswd"), hashes).expect("htpasswd");
+        write_htpasswd(dir.path(), &["alice", "bob"]);
         // Copied in by hand: modgate did not write these.
         copy_version(&store, "team.example/tool", "v0.1.0");
         copy_version(&store, "public.example/pub", "v1.0.0");
@@ -118,27 +106,7 @@ impl Setup {
         copy_version(&store, "public.example/x/manyfold", "v1.0.0");
         cache_upstream(&store, "gateway.example/up", "v1.2.3").await;
 
-        let raw = RawConfig::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let overrides = Overrides {
-            store: Some(store),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, overrides, dir.path()).expect("a valid config");
-        let service = Arc::new(crate::app::service(&config, None).expect("the service"));
-        let state = Arc::new(AppState::new(
-            service,
-            "modgate",
-            crate::telemetry::metrics(),
-        ));
-        let app = router(state, config.request_timeout)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let base = format!("http://{}", listener.local_addr().expect("the address"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, server) = serve(CONFIG, dir.path(), store).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
