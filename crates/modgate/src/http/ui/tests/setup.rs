@@ -72,6 +72,12 @@ impl Reply {
             .join("\n")
     }
 
+    /// Asserts that the body holds `text`.
+    #[track_caller]
+    pub fn assert_body_has(&self, text: &str) {
+        assert!(self.body.contains(text), "{text:?} in:\n{}", self.body);
+    }
+
     /// The value of the first hidden `csrf` input.
     pub fn csrf(&self) -> String {
         let start = self
@@ -155,21 +161,23 @@ impl Setup {
         );
     }
 
-    pub async fn ask(&self, method: &str, path: &str, who: As<'_>, form: &[(&str, &str)]) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .header("accept", "text/html");
-        request = match who {
+    /// `path` as `who`: a GET, or a POST of `form`.
+    async fn ask(&self, path: &str, who: As<'_>, form: Option<&[(&str, &str)]>) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let request = match form {
+            None => self.client.get(url),
+            Some(form) => self.client.post(url).form(form),
+        };
+        let request = match who {
             As::Nobody => request,
             As::User(user) => request.basic_auth(user, Some(format!("{user}-pw"))),
             As::Cookie(cookie) => request.header("cookie", format!("modgate_session={cookie}")),
         };
-        if method == reqwest::Method::POST {
-            request = request.form(form);
-        }
-        let response = request.send().await.expect("a response");
+        let response = request
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("a response");
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
@@ -178,7 +186,12 @@ impl Setup {
     }
 
     pub async fn get(&self, path: &str, who: As<'_>) -> Reply {
-        self.ask("GET", path, who, &[]).await
+        self.ask(path, who, None).await
+    }
+
+    /// Sends `form` to `path`.
+    pub async fn post(&self, path: &str, who: As<'_>, form: &[(&str, &str)]) -> Reply {
+        self.ask(path, who, Some(form)).await
     }
 
     /// Signs in by the form; the session cookie's value.
@@ -192,7 +205,7 @@ impl Setup {
             ("csrf", &csrf),
             ("next", "/-/"),
         ];
-        let reply = self.ask("POST", "/-/login", As::Nobody, &fields).await;
+        let reply = self.post("/-/login", As::Nobody, &fields).await;
         assert_eq!(reply.status, 303, "{}", reply.body);
         let cookie = reply.header("set-cookie");
         let value = cookie
