@@ -210,10 +210,7 @@ async fn forms_need_their_csrf_token() {
 async fn sign_in_sets_a_strict_session_cookie() {
     let setup = Setup::start().await;
     let form = setup.get("/-/login?next=/-/connect", As::Nobody).await;
-    assert!(
-        form.body
-            .contains("id=\"login\" method=\"post\" action=\"/-/login\"")
-    );
+    form.assert_body_has("id=\"login\" method=\"post\" action=\"/-/login\"");
     let csrf = form.csrf();
     let wrong = [
         ("username", "alice"),
@@ -223,11 +220,7 @@ async fn sign_in_sets_a_strict_session_cookie() {
     ];
     let reply = setup.post("/-/login", As::Nobody, &wrong).await;
     assert_eq!(reply.status, 401);
-    assert!(
-        reply
-            .body
-            .contains("<p id=\"error\">wrong user name or password</p>")
-    );
+    reply.assert_body_has("<p id=\"error\">wrong user name or password</p>");
     let right = [
         ("username", "alice"),
         ("password", "alice-pw"),
@@ -285,15 +278,9 @@ async fn module_pages_show_readme_marks_and_provenance() {
         .get("/-/mod/corp.example/secret", As::User("alice"))
         .await;
     let body = &page.body;
-    assert!(
-        body.contains("<h1 id=\"module\">corp.example/secret</h1>"),
-        "{body}"
-    );
+    page.assert_body_has("<h1 id=\"module\">corp.example/secret</h1>");
     // README.md rendered and sanitized.
-    assert!(
-        body.contains("<div id=\"readme\"><h1>Secret</h1>"),
-        "{body}"
-    );
+    page.assert_body_has("<div id=\"readme\"><h1>Secret</h1>");
     assert!(
         body.contains("<strong>this</strong>") && !body.contains("alert("),
         "{body}"
@@ -315,16 +302,14 @@ async fn module_pages_show_readme_marks_and_provenance() {
     assert!(row_of(v110).contains("<td class=\"source\">published</td>"));
     assert!(row_of(v110).contains(">alice</td>"), "{}", row_of(v110));
     assert!(row_of(v110).contains("<td class=\"h1\">h1:"));
-    assert!(body.contains("<pre id=\"gomod\">// Deprecated: use corp.example/next."));
-    assert!(body.contains("<li><code>corp.example/secret</code></li><li><code>corp.example/secret/inner</code></li>"), "{body}");
+    page.assert_body_has("<pre id=\"gomod\">// Deprecated: use corp.example/next.");
+    page.assert_body_has(
+        "<li><code>corp.example/secret</code></li><li><code>corp.example/secret/inner</code></li>",
+    );
 
     let upstream = setup.get("/-/mod/gateway.example/up", As::Nobody).await;
     upstream.assert_body_has("<td class=\"source\">upstream</td>");
-    assert!(
-        upstream
-            .body
-            .contains("<td class=\"time\">2023-05-06T07:08:09Z</td>")
-    );
+    upstream.assert_body_has("<td class=\"time\">2023-05-06T07:08:09Z</td>");
     // A filter's denial is shown, with its reason, rather than hidden.
     let denied = setup
         .get("/-/mod/team.example/tool", As::User("alice"))
