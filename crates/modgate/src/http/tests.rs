@@ -4,7 +4,7 @@
 //! real binary with the real `go` commands; these are the quick ones, one per row.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{AppState, router};
@@ -71,35 +71,11 @@ impl Setup {
         // A module whose version directory is a file: reading it fails, as a broken disk would.
         std::fs::create_dir_all(store.join("corp.example/broken")).expect("mkdir");
         std::fs::write(store.join("corp.example/broken/@v"), b"not a directory").expect("write");
-        let hashes: String = [("alice", "alice-pw"), ("bob", "bob-pw")]
-            .iter()
-            .map(|(user, pw)| format!("{user}:{}\n", bcrypt::hash(pw, 4).expect("bcrypt")))
-            .collect();
-        std::fs::write(dir.path().join("htpasswd"), hashes).expect("htpasswd");
+        write_htpasswd(dir.path(), &["alice", "bob"]);
         let (signer_key, _) =
             gomod::note::generate_key("sum.corp.example", &[1; 32]).expect("a key");
         std::fs::write(dir.path().join("sumdb.key"), signer_key).expect("key file");
-        let raw = RawConfig::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let overrides = Overrides {
-            store: Some(store),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, overrides, dir.path()).expect("a valid config");
-        let service = Arc::new(crate::app::service(&config, None).expect("the service"));
-        let state = Arc::new(AppState::new(
-            service,
-            "modgate",
-            crate::telemetry::metrics(),
-        ));
-        let app = router(state, config.request_timeout)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let base = format!("http://{}", listener.local_addr().expect("the address"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, server) = serve(CONFIG, dir.path(), store).await;
         Setup {
             _dir: dir,
             base,
@@ -134,6 +110,49 @@ impl Setup {
             body,
         }
     }
+}
+
+/// `dir/htpasswd` with `users`, each with the password `USER-pw`.
+pub(super) fn write_htpasswd(dir: &Path, users: &[&str]) {
+    let hashes: String = users
+        .iter()
+        .map(|user| {
+            let hash = bcrypt::hash(format!("{user}-pw"), 4).expect("bcrypt");
+            format!("{user}:{hash}\n")
+        })
+        .collect();
+    std::fs::write(dir.join("htpasswd"), hashes).expect("htpasswd");
+}
+
+/// The app `serve` builds from `config` (its paths relative to `dir`) over `store`, on a
+/// `127.0.0.1:0` listener: its base URL and the task serving it.
+pub(super) async fn serve(
+    config: &str,
+    dir: &Path,
+    store: PathBuf,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let raw = RawConfig::parse(config, Path::new("test.toml")).expect("config");
+    let overrides = Overrides {
+        store: Some(store),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+    let service = Arc::new(crate::app::service(&config, None).expect("the service"));
+    let state = Arc::new(AppState::new(
+        service,
+        "modgate",
+        crate::telemetry::metrics(),
+    ));
+    let app =
+        router(state, config.request_timeout).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("the address"));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, server)
 }
 
 struct Reply {

@@ -5,18 +5,12 @@
 use std::path::Path;
 
 use crate::support::{
-    GoClient, Modgate, TestCa, go_clients, modgate_command, private_tree, temp_dir, write_file,
-    write_htpasswd,
+    GoClient, Modgate, TestCa, go_clients, modgate_command, private_tree, temp_dir, tls_config,
+    write_file, write_htpasswd,
 };
 
-const CONFIG: &str = r#"
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
-
+/// One private route; users from htpasswd over TLS (`tls_config`).
+const ROUTES: &str = r#"
 [[route]]
 prefix = "corp.example"
 private = true
@@ -33,7 +27,7 @@ fn setup() -> Setup {
     let ca = TestCa::create(dir.path());
     write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
     let config = dir.path().join("modgate.toml");
-    write_file(&config, CONFIG);
+    write_file(&config, tls_config(&[], ROUTES));
     private_tree(&dir.path().join("store"));
     let server = Modgate::start(&dir.path().join("store"), Some(&config), Some(&ca.ca));
     Setup { server, ca, dir }

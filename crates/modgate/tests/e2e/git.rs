@@ -10,18 +10,11 @@ use std::path::Path;
 use testkit::fixture::{self, CASES, KNOWN_DIFFERENCES, USER};
 use testkit::go::{Downloaded, GoClient, GoEnv, go_clients};
 
-use crate::support::{Modgate, TestCa, temp_dir, write_file, write_htpasswd};
+use crate::support::{Modgate, TestCa, temp_dir, tls_config, write_file, write_htpasswd};
 
 /// A git route for the fixture's host, found by go-import discovery as the go command finds
 /// it; the fixture's server speaks plain http, hence `insecure_http`.
-const CONFIG: &str = r#"
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
-
+const ROUTES: &str = r#"
 [[route]]
 prefix = "git.corp.example"
 source = "git"
@@ -50,7 +43,7 @@ impl GitProxy {
         write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
         write_file(&dir.path().join("git-password"), git_password);
         let config = dir.path().join("modgate.toml");
-        write_file(&config, CONFIG);
+        write_file(&config, tls_config(&[], ROUTES));
         let proxy = fixture.server.proxy_url();
         let server = Modgate::start_with_env(
             &dir.path().join("store"),

@@ -29,27 +29,32 @@ impl Client {
         ];
         modgate(args, stdin, &env)
     }
+
+    /// `modgate login` to `url` as bob, with `password` on stdin.
+    fn login_as_bob(&self, url: &str, password: &str) -> (i32, String, String) {
+        let args = [
+            "login",
+            "--server",
+            url,
+            "--user",
+            "bob",
+            "--password-stdin",
+        ];
+        self.run(&args, &format!("{password}\n"))
+    }
 }
 
 /// `modgate login` as bob: refused with a wrong password, then a token kept with mode 0600
 /// and never printed. Returns the token.
 fn login(f: &IdentityServer, client: &Client) -> String {
     let url = f.server.url();
-    let login = [
-        "login",
-        "--server",
-        &url,
-        "--user",
-        "bob",
-        "--password-stdin",
-    ];
-    let (code, stdout, stderr) = client.run(&login, "wrong\n");
+    let (code, stdout, stderr) = client.login_as_bob(&url, "wrong");
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stderr.contains("401"), "{stderr}");
     let file = client.config().join("modgate/tokens.json");
     assert!(!file.exists());
 
-    let (code, stdout, stderr) = client.run(&login, "b-pw\n");
+    let (code, stdout, stderr) = client.login_as_bob(&url, "b-pw");
     assert_eq!(code, 0, "{stderr}");
     let mode = std::fs::metadata(&file)
         .expect("tokens.json")
@@ -85,16 +90,7 @@ fn assert_auth_prints(f: &IdentityServer, client: &Client, token: &str) {
 
 /// Logging in again replaces the token, on the server too. Returns the new token.
 fn login_again(f: &IdentityServer, client: &Client, token: &str) -> String {
-    let url_arg = f.server.url();
-    let again = [
-        "login",
-        "--server",
-        &url_arg,
-        "--user",
-        "bob",
-        "--password-stdin",
-    ];
-    let (code, _, stderr) = client.run(&again, "b-pw\n");
+    let (code, _, stderr) = client.login_as_bob(&f.server.url(), "b-pw");
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("revoked the token this one replaces"),

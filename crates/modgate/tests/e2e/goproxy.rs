@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::support::{
     Backend, GoEnv, Modgate, Second, Storage, TestCa, copy_tree, digest_tree, file_url, go_clients,
-    private_tree, public_tree, temp_dir, write_htpasswd,
+    private_tree, public_tree, temp_dir, tls_config, write_htpasswd,
 };
 
 /// An upper-case path, a `/v2` module, `+incompatible` without a go.mod, and pre-releases
@@ -20,17 +20,10 @@ const ODD_VERSIONS: &[&str] = &[
     "example.com/Upper@v0.1.0-RC1",
 ];
 
-/// TLS, users from htpasswd, and one private route; paths are relative to this file.
-const PRIVATE_CONFIG: &str = r#"
+/// With TLS and users from htpasswd (`tls_config`): the realm, and one private route.
+const PRIVATE_REST: &str = r#"
 [server]
 realm = "modgate"
-
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
 
 [[route]]
 prefix = "corp.example"
@@ -70,7 +63,12 @@ impl PrivateProxy {
         let ca = TestCa::create(dir.path());
         write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "s3cret")]);
         let config = dir.path().join("modgate.toml");
-        let server = backend.serve(store.root(), &config, PRIVATE_CONFIG, Some(&ca.ca));
+        let server = backend.serve(
+            store.root(),
+            &config,
+            &tls_config(&[], PRIVATE_REST),
+            Some(&ca.ca),
+        );
         PrivateProxy {
             server,
             _backend: backend,

@@ -22,7 +22,7 @@ use gomod::tlog::Tile;
 use crate::support::{
     Auth, GoClient, GoEnv, Http, Modgate, PublicSide, Published, Reply, TestCa, TreeBuilder, Weed,
     api_path, copy_tree, describe, escape, go_clients, h1_of, modgate_command, module_zip,
-    parse_published, temp_dir, wait_until, write_file, write_htpasswd,
+    parse_published, temp_dir, tls_config, wait_until, write_file, write_htpasswd,
 };
 
 mod access;
@@ -88,18 +88,8 @@ impl Corp {
             None => (String::new(), ""),
         };
         let config = dir.path().join("modgate.toml");
-        write_file(
-            &config,
-            format!(
-                r#"
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
-admins = ["alice"]
-
+        let rest = format!(
+            r#"
 [private_sumdb]
 name = "{NAME}"
 key_file = "sumdb.key"
@@ -115,8 +105,8 @@ write_users = ["alice"]
 prefix = "*"
 {source}
 "#
-            ),
         );
+        write_file(&config, tls_config(&["alice"], &rest));
         Corp {
             vkey,
             ca,

@@ -3,7 +3,9 @@
 //! gateway's upstream cache and a copied tree left them. The browser tests (Chromium) are in
 //! their own module; these need only HTTP.
 
-use crate::support::{Gateway, Http, Modgate, TestCa, temp_dir, write_file, write_htpasswd};
+use crate::support::{
+    Gateway, Http, Modgate, TestCa, temp_dir, tls_config, write_file, write_htpasswd,
+};
 
 /// A client that does not follow redirects: a sign-in's cookie comes with its 303.
 fn no_redirects(ca: &std::path::Path) -> reqwest::Client {
@@ -26,18 +28,11 @@ fn hidden_csrf(page: &str) -> String {
 #[test]
 fn ui_over_tls_signs_in_with_a_secure_cookie_and_hints_at_the_ca() {
     let dir = temp_dir();
-    let ca = TestCa::create(&dir.path().join("ca"));
+    let ca = TestCa::create(dir.path());
     write_htpasswd(&dir.path().join("htpasswd"), &[("alice", "alice-pw")]);
     let config = dir.path().join("modgate.toml");
-    write_file(
-        &config,
-        format!(
-            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n\n[auth]\nhtpasswd = \"htpasswd\"\n\n\
-             [[route]]\nprefix = \"corp.example\"\nprivate = true\nusers = [\"alice\"]\n",
-            ca.cert.display(),
-            ca.key.display()
-        ),
-    );
+    let routes = "[[route]]\nprefix = \"corp.example\"\nprivate = true\nusers = [\"alice\"]\n";
+    write_file(&config, tls_config(&[], routes));
     let store = dir.path().join("store");
     std::fs::create_dir_all(&store).expect("store");
     let server = Modgate::start(&store, Some(&config), Some(&ca.ca));

@@ -11,19 +11,11 @@ use serde_json::Value;
 
 use crate::support::{
     Auth, GoEnv, Modgate, Reply, TestCa, api_path, go_clients, modgate_command, module_zip,
-    private_tree, temp_dir, wait_until, write_htpasswd,
+    private_tree, temp_dir, tls_config, wait_until, write_file, write_htpasswd,
 };
 
-/// TLS, alice (an admin) and bob in htpasswd, one private route.
-const CONFIG: &str = r#"
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
-admins = ["alice"]
-
+/// One private route bob may publish to; alice, in htpasswd with him, is the admin.
+const ROUTES: &str = r#"
 [[route]]
 prefix = "corp.example"
 private = true
@@ -47,7 +39,7 @@ impl IdentityServer {
             &[("alice", "a-pw"), ("bob", "b-pw")],
         );
         let config = dir.path().join("modgate.toml");
-        std::fs::write(&config, CONFIG).expect("writing the config");
+        write_file(&config, tls_config(&["alice"], ROUTES));
         let server = Modgate::start(store.root(), Some(&config), Some(&ca.ca));
         IdentityServer { server, ca, dir }
     }

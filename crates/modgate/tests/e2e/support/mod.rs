@@ -28,7 +28,7 @@ pub use publish::{
 };
 pub use s3::{Backend, Storage, Weed};
 pub use second::{Fault, Second};
-pub use server::{Modgate, TestCa, modgate_command, write_htpasswd};
+pub use server::{Modgate, TestCa, modgate_command, tls_config, write_htpasswd};
 pub use sumdb::TestSumdb;
 pub use testkit::git::GitRepo;
 pub use testkit::go::{GoClient, GoEnv, GoOutput, go_clients};

@@ -298,3 +298,25 @@ pub fn write_htpasswd(path: &Path, users: &[(&str, &str)]) {
         .collect();
     super::write_file(path, text);
 }
+
+/// A config for a server over TLS with the files `TestCa::create` writes and the users of an
+/// `htpasswd` file, both beside the config; `admins` are named in `[auth]`, and `rest` (more
+/// tables: the routes) follows.
+pub fn tls_config(admins: &[&str], rest: &str) -> String {
+    let admins: Vec<String> = admins.iter().map(|name| format!("\"{name}\"")).collect();
+    let admins = if admins.is_empty() {
+        String::new()
+    } else {
+        format!("admins = [{}]\n", admins.join(", "))
+    };
+    format!(
+        r#"
+[tls]
+cert = "cert.pem"
+key = "key.pem"
+
+[auth]
+htpasswd = "htpasswd"
+{admins}{rest}"#
+    )
+}

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use testkit::browser::Browser;
 
 use super::{
-    Auth, Modgate, Reply, TestCa, TreeBuilder, api_path, module_zip, temp_dir, write_file,
+    Auth, Modgate, Reply, TestCa, TreeBuilder, api_path, module_zip, temp_dir, tls_config,
+    write_file,
 };
 use super::{parse_published, write_htpasswd};
 
@@ -17,15 +18,7 @@ pub const USER: (&str, &str) = ("bob", "bob-s3cret");
 
 /// alice administers and reads everything; bob reads corp.example only; secret.example is
 /// alice's alone. Nothing is anonymous.
-const CONFIG: &str = r#"
-[tls]
-cert = "cert.pem"
-key = "key.pem"
-
-[auth]
-htpasswd = "htpasswd"
-admins = ["alice"]
-
+const ROUTES: &str = r#"
 [[route]]
 prefix = "corp.example"
 private = true
@@ -127,7 +120,7 @@ impl UiSite {
         let htpasswd = dir.path().join("htpasswd");
         write_htpasswd(&htpasswd, &[ADMIN, USER]);
         let config = dir.path().join("modgate.toml");
-        write_file(&config, CONFIG);
+        write_file(&config, tls_config(&[ADMIN.0], ROUTES));
         let store = dir.path().join("store");
         let server = Modgate::start(&store, Some(&config), Some(&ca.ca));
         let site = UiSite {

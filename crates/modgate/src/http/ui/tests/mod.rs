@@ -130,28 +130,16 @@ async fn a_user_never_sees_a_module_of_a_route_they_may_not_read() {
     assert_eq!(held.body.replace("secret", "nothere"), absent.body);
     // alice sees it, and bob's list counts only what he may read.
     let list = setup.get("/-/?q=corp", As::User("alice")).await;
-    assert!(
-        list.body.contains(">corp.example/secret</a>"),
-        "{}",
-        list.body
-    );
+    list.assert_body_has(">corp.example/secret</a>");
     let bob = setup.get("/-/", As::User("bob")).await;
-    assert!(
-        bob.body.contains("<p id=\"count\">124 modules</p>"),
-        "{}",
-        bob.body
-    );
+    bob.assert_body_has("<p id=\"count\">124 modules</p>");
 }
 
 #[tokio::test]
 async fn the_list_is_searched_and_paged() {
     let setup = Setup::start().await;
     let first = setup.get("/-/?q=many", As::Nobody).await;
-    assert!(
-        first.body.contains("<p id=\"count\">121 modules</p>"),
-        "{}",
-        first.body
-    );
+    first.assert_body_has("<p id=\"count\">121 modules</p>");
     assert_eq!(first.body.matches("<a class=\"module\"").count(), 50);
     assert!(first.body.contains("id=\"next\"") && !first.body.contains("id=\"prev\""));
     let last = setup.get("/-/?q=many&page=3", As::Nobody).await;
@@ -159,17 +147,9 @@ async fn the_list_is_searched_and_paged() {
     assert!(last.body.contains("id=\"prev\"") && !last.body.contains("id=\"next\""));
     // Path prefixes first, then paths that contain the text elsewhere.
     let prefix = setup.get("/-/?q=public.example/x", As::Nobody).await;
-    assert!(
-        prefix.body.contains(">public.example/x/manyfold</a>"),
-        "{}",
-        prefix.body
-    );
+    prefix.assert_body_has(">public.example/x/manyfold</a>");
     let order = setup.get("/-/?q=manyf", As::Nobody).await;
-    assert!(
-        order.body.contains("<p id=\"count\">1 modules</p>"),
-        "{}",
-        order.body
-    );
+    order.assert_body_has("<p id=\"count\">1 modules</p>");
 }
 
 #[tokio::test]
@@ -178,22 +158,12 @@ async fn forms_need_their_csrf_token() {
     let alice = As::User("alice");
     for token in ["", "forged"] {
         let reply = setup
-            .ask(
-                "POST",
-                "/-/tokens",
-                alice,
-                &[("label", "ci"), ("csrf", token)],
-            )
+            .post("/-/tokens", alice, &[("label", "ci"), ("csrf", token)])
             .await;
         assert_eq!(reply.status, 403);
-        assert!(
-            reply.body.contains("form expired, reload the page"),
-            "{}",
-            reply.body
-        );
+        reply.assert_body_has("form expired, reload the page");
         let reply = setup
-            .ask(
-                "POST",
+            .post(
                 "/-/admin/users",
                 alice,
                 &[("username", "eve"), ("password", "x"), ("csrf", token)],
@@ -201,8 +171,7 @@ async fn forms_need_their_csrf_token() {
             .await;
         assert_eq!(reply.status, 403);
         let reply = setup
-            .ask(
-                "POST",
+            .post(
                 "/-/login",
                 As::Nobody,
                 &[
@@ -217,29 +186,15 @@ async fn forms_need_their_csrf_token() {
     // bob's token is not alice's.
     let bobs = setup.get("/-/tokens", As::User("bob")).await.csrf();
     let reply = setup
-        .ask(
-            "POST",
-            "/-/tokens",
-            alice,
-            &[("label", "ci"), ("csrf", &bobs)],
-        )
+        .post("/-/tokens", alice, &[("label", "ci"), ("csrf", &bobs)])
         .await;
     assert_eq!(reply.status, 403);
     let csrf = setup.get("/-/tokens", alice).await.csrf();
     let reply = setup
-        .ask(
-            "POST",
-            "/-/tokens",
-            alice,
-            &[("label", "ci"), ("csrf", &csrf)],
-        )
+        .post("/-/tokens", alice, &[("label", "ci"), ("csrf", &csrf)])
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
-    assert!(
-        reply.body.contains("<code id=\"new-token-value\">mg_"),
-        "{}",
-        reply.body
-    );
+    reply.assert_body_has("<code id=\"new-token-value\">mg_");
     let start = reply
         .body
         .find("<code id=\"new-token-value\">")
@@ -247,11 +202,7 @@ async fn forms_need_their_csrf_token() {
         + 27;
     let token = &reply.body[start..start + reply.body[start..].find('<').expect("its end")];
     let listed = setup.get("/-/tokens", alice).await;
-    assert!(
-        listed.body.contains("<td class=\"label\">ci</td>"),
-        "{}",
-        listed.body
-    );
+    listed.assert_body_has("<td class=\"label\">ci</td>");
     assert!(!listed.body.contains(token), "a token is shown once");
 }
 
@@ -259,10 +210,7 @@ async fn forms_need_their_csrf_token() {
 async fn sign_in_sets_a_strict_session_cookie() {
     let setup = Setup::start().await;
     let form = setup.get("/-/login?next=/-/connect", As::Nobody).await;
-    assert!(
-        form.body
-            .contains("id=\"login\" method=\"post\" action=\"/-/login\"")
-    );
+    form.assert_body_has("id=\"login\" method=\"post\" action=\"/-/login\"");
     let csrf = form.csrf();
     let wrong = [
         ("username", "alice"),
@@ -270,20 +218,16 @@ async fn sign_in_sets_a_strict_session_cookie() {
         ("csrf", &csrf),
         ("next", "/-/connect"),
     ];
-    let reply = setup.ask("POST", "/-/login", As::Nobody, &wrong).await;
+    let reply = setup.post("/-/login", As::Nobody, &wrong).await;
     assert_eq!(reply.status, 401);
-    assert!(
-        reply
-            .body
-            .contains("<p id=\"error\">wrong user name or password</p>")
-    );
+    reply.assert_body_has("<p id=\"error\">wrong user name or password</p>");
     let right = [
         ("username", "alice"),
         ("password", "alice-pw"),
         ("csrf", &csrf),
         ("next", "/-/connect"),
     ];
-    let reply = setup.ask("POST", "/-/login", As::Nobody, &right).await;
+    let reply = setup.post("/-/login", As::Nobody, &right).await;
     assert_eq!(reply.status, 303);
     assert_eq!(reply.header("location"), "/-/connect");
     let cookie = reply.header("set-cookie");
@@ -298,21 +242,13 @@ async fn sign_in_sets_a_strict_session_cookie() {
         ("csrf", &csrf),
         ("next", "https://evil.example/"),
     ];
-    let reply = setup.ask("POST", "/-/login", As::Nobody, &away).await;
+    let reply = setup.post("/-/login", As::Nobody, &away).await;
     assert_eq!(reply.header("location"), "/-/");
 
     let session = setup.sign_in("alice").await;
     let page = setup.get("/-/", As::Cookie(&session)).await;
-    assert!(
-        page.body.contains("<span id=\"whoami\">alice</span>"),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains("<form class=\"inline\" id=\"sign-out\""),
-        "{}",
-        page.body
-    );
+    page.assert_body_has("<span id=\"whoami\">alice</span>");
+    page.assert_body_has("<form class=\"inline\" id=\"sign-out\"");
     assert_eq!(
         setup.get("/-/admin", As::Cookie(&session)).await.status,
         200
@@ -325,12 +261,7 @@ async fn sign_in_sets_a_strict_session_cookie() {
     // Signing out needs the session's token, and clears the cookie.
     let csrf = page_csrf(&setup, &session).await;
     let out = setup
-        .ask(
-            "POST",
-            "/-/logout",
-            As::Cookie(&session),
-            &[("csrf", &csrf)],
-        )
+        .post("/-/logout", As::Cookie(&session), &[("csrf", &csrf)])
         .await;
     assert_eq!(out.status, 303);
     assert!(out.header("set-cookie").contains("Max-Age=0"));
@@ -347,15 +278,9 @@ async fn module_pages_show_readme_marks_and_provenance() {
         .get("/-/mod/corp.example/secret", As::User("alice"))
         .await;
     let body = &page.body;
-    assert!(
-        body.contains("<h1 id=\"module\">corp.example/secret</h1>"),
-        "{body}"
-    );
+    page.assert_body_has("<h1 id=\"module\">corp.example/secret</h1>");
     // README.md rendered and sanitized.
-    assert!(
-        body.contains("<div id=\"readme\"><h1>Secret</h1>"),
-        "{body}"
-    );
+    page.assert_body_has("<div id=\"readme\"><h1>Secret</h1>");
     assert!(
         body.contains("<strong>this</strong>") && !body.contains("alert("),
         "{body}"
@@ -377,20 +302,14 @@ async fn module_pages_show_readme_marks_and_provenance() {
     assert!(row_of(v110).contains("<td class=\"source\">published</td>"));
     assert!(row_of(v110).contains(">alice</td>"), "{}", row_of(v110));
     assert!(row_of(v110).contains("<td class=\"h1\">h1:"));
-    assert!(body.contains("<pre id=\"gomod\">// Deprecated: use corp.example/next."));
-    assert!(body.contains("<li><code>corp.example/secret</code></li><li><code>corp.example/secret/inner</code></li>"), "{body}");
+    page.assert_body_has("<pre id=\"gomod\">// Deprecated: use corp.example/next.");
+    page.assert_body_has(
+        "<li><code>corp.example/secret</code></li><li><code>corp.example/secret/inner</code></li>",
+    );
 
     let upstream = setup.get("/-/mod/gateway.example/up", As::Nobody).await;
-    assert!(
-        upstream.body.contains("<td class=\"source\">upstream</td>"),
-        "{}",
-        upstream.body
-    );
-    assert!(
-        upstream
-            .body
-            .contains("<td class=\"time\">2023-05-06T07:08:09Z</td>")
-    );
+    upstream.assert_body_has("<td class=\"source\">upstream</td>");
+    upstream.assert_body_has("<td class=\"time\">2023-05-06T07:08:09Z</td>");
     // A filter's denial is shown, with its reason, rather than hidden.
     let denied = setup
         .get("/-/mod/team.example/tool", As::User("alice"))
@@ -403,11 +322,7 @@ async fn module_pages_show_readme_marks_and_provenance() {
         denied.body
     );
     let stored = setup.get("/-/mod/public.example/pub", As::Nobody).await;
-    assert!(
-        stored.body.contains("<td class=\"source\">stored</td>"),
-        "{}",
-        stored.body
-    );
+    stored.assert_body_has("<td class=\"source\">stored</td>");
     assert!(!stored.body.contains("id=\"readme\""), "no zip, no README");
 }
 
@@ -422,19 +337,11 @@ async fn connect_names_only_what_the_user_may_read() {
         "{}",
         alice.body
     );
-    assert!(alice.body.contains("GONOPROXY=none"));
-    assert!(
-        alice
-            .body
-            .contains("login alice password YOUR-PASSWORD-OR-TOKEN")
-    );
-    assert!(alice.body.contains("data-copy=\"connect-env\""));
+    alice.assert_body_has("GONOPROXY=none");
+    alice.assert_body_has("login alice password YOUR-PASSWORD-OR-TOKEN");
+    alice.assert_body_has("data-copy=\"connect-env\"");
     let bob = setup.get("/-/connect", As::User("bob")).await;
-    assert!(
-        bob.body.contains("GONOSUMDB=public.example,team.example\n"),
-        "{}",
-        bob.body
-    );
+    bob.assert_body_has("GONOSUMDB=public.example,team.example\n");
     assert!(!bob.body.contains("bob-pw"));
     assert!(!bob.body.contains("id=\"ca-hint\""));
 }
@@ -445,20 +352,12 @@ async fn a_published_module_is_listed_at_once() {
     let before = setup
         .get("/-/?q=corp.example/fresh", As::User("alice"))
         .await;
-    assert!(
-        before.body.contains("<p id=\"count\">0 modules</p>"),
-        "{}",
-        before.body
-    );
+    before.assert_body_has("<p id=\"count\">0 modules</p>");
     setup.publish("corp.example/fresh", "v0.1.0").await;
     let after = setup
         .get("/-/?q=corp.example/fresh", As::User("alice"))
         .await;
-    assert!(
-        after.body.contains(">corp.example/fresh</a>"),
-        "{}",
-        after.body
-    );
+    after.assert_body_has(">corp.example/fresh</a>");
 }
 
 #[tokio::test]
@@ -471,24 +370,15 @@ async fn admins_add_and_remove_users_and_a_removed_user_is_signed_out() {
         ("password", "carol-pw"),
         ("csrf", csrf.as_str()),
     ];
-    let added = setup.ask("POST", "/-/admin/users", alice, &fields).await;
+    let added = setup.post("/-/admin/users", alice, &fields).await;
     assert_eq!(added.status, 303, "{}", added.body);
     let users = setup.get("/-/admin/users", alice).await;
-    assert!(
-        users.body.contains("<td class=\"name\">carol</td>"),
-        "{}",
-        users.body
-    );
+    users.assert_body_has("<td class=\"name\">carol</td>");
     // bob is no admin: the form is refused whatever it carries.
     let bobs = setup.get("/-/tokens", As::User("bob")).await.csrf();
     let fields = [("csrf", bobs.as_str())];
     let refused = setup
-        .ask(
-            "POST",
-            "/-/admin/users/carol/remove",
-            As::User("bob"),
-            &fields,
-        )
+        .post("/-/admin/users/carol/remove", As::User("bob"), &fields)
         .await;
     assert_eq!(refused.status, 403);
 
@@ -496,7 +386,7 @@ async fn admins_add_and_remove_users_and_a_removed_user_is_signed_out() {
     assert_eq!(setup.get("/-/tokens", As::Cookie(&carol)).await.status, 200);
     let fields = [("csrf", csrf.as_str())];
     let removed = setup
-        .ask("POST", "/-/admin/users/carol/remove", alice, &fields)
+        .post("/-/admin/users/carol/remove", alice, &fields)
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert_eq!(setup.get("/-/tokens", As::Cookie(&carol)).await.status, 303);

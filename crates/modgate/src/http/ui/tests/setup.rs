@@ -1,14 +1,11 @@
 //! The UI tests' server: a store with modules of every origin, users, and a client.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use gomod::ModuleVersion;
 
-use crate::config::{Config, Overrides, RawConfig};
-use crate::http::{AppState, router};
+use crate::http::tests::{serve, write_htpasswd};
 use crate::storage::Store;
 use crate::writer::{VersionWriter, check};
 
@@ -75,6 +72,12 @@ impl Reply {
             .join("\n")
     }
 
+    /// Asserts that the body holds `text`.
+    #[track_caller]
+    pub fn assert_body_has(&self, text: &str) {
+        assert!(self.body.contains(text), "{text:?} in:\n{}", self.body);
+    }
+
     /// The value of the first hidden `csrf` input.
     pub fn csrf(&self) -> String {
         let start = self
@@ -99,16 +102,7 @@ impl Setup {
     pub async fn start() -> Setup {
         let dir = tempfile::tempdir().expect("a temp dir");
         let store = dir.path().join("store");
-        let hashes: String = ["alice", "bob"]
-            .iter()
-            .map(|user| {
-                format!(
-                    "{user}:{}\n",
-                    bcrypt::hash(format!("{user}-pw"), 4).expect("bcrypt")
-                )
-            })
-            .collect();
-        std::fs::write(dir.path().join("htpasswd"), hashes).expect("htpasswd");
+        write_htpasswd(dir.path(), &["alice", "bob"]);
         // Copied in by hand: modgate did not write these.
         copy_version(&store, "team.example/tool", "v0.1.0");
         copy_version(&store, "public.example/pub", "v1.0.0");
@@ -118,27 +112,7 @@ impl Setup {
         copy_version(&store, "public.example/x/manyfold", "v1.0.0");
         cache_upstream(&store, "gateway.example/up", "v1.2.3").await;
 
-        let raw = RawConfig::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let overrides = Overrides {
-            store: Some(store),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, overrides, dir.path()).expect("a valid config");
-        let service = Arc::new(crate::app::service(&config, None).expect("the service"));
-        let state = Arc::new(AppState::new(
-            service,
-            "modgate",
-            crate::telemetry::metrics(),
-        ));
-        let app = router(state, config.request_timeout)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let base = format!("http://{}", listener.local_addr().expect("the address"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, server) = serve(CONFIG, dir.path(), store).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -187,21 +161,23 @@ impl Setup {
         );
     }
 
-    pub async fn ask(&self, method: &str, path: &str, who: As<'_>, form: &[(&str, &str)]) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .header("accept", "text/html");
-        request = match who {
+    /// `path` as `who`: a GET, or a POST of `form`.
+    async fn ask(&self, path: &str, who: As<'_>, form: Option<&[(&str, &str)]>) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let request = match form {
+            None => self.client.get(url),
+            Some(form) => self.client.post(url).form(form),
+        };
+        let request = match who {
             As::Nobody => request,
             As::User(user) => request.basic_auth(user, Some(format!("{user}-pw"))),
             As::Cookie(cookie) => request.header("cookie", format!("modgate_session={cookie}")),
         };
-        if method == reqwest::Method::POST {
-            request = request.form(form);
-        }
-        let response = request.send().await.expect("a response");
+        let response = request
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("a response");
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
@@ -210,7 +186,12 @@ impl Setup {
     }
 
     pub async fn get(&self, path: &str, who: As<'_>) -> Reply {
-        self.ask("GET", path, who, &[]).await
+        self.ask(path, who, None).await
+    }
+
+    /// Sends `form` to `path`.
+    pub async fn post(&self, path: &str, who: As<'_>, form: &[(&str, &str)]) -> Reply {
+        self.ask(path, who, Some(form)).await
     }
 
     /// Signs in by the form; the session cookie's value.
@@ -224,7 +205,7 @@ impl Setup {
             ("csrf", &csrf),
             ("next", "/-/"),
         ];
-        let reply = self.ask("POST", "/-/login", As::Nobody, &fields).await;
+        let reply = self.post("/-/login", As::Nobody, &fields).await;
         assert_eq!(reply.status, 303, "{}", reply.body);
         let cookie = reply.header("set-cookie");
         let value = cookie
