@@ -13,6 +13,7 @@ use axum_server::tls_rustls::RustlsAcceptor;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::sendfile::SendfileAcceptor;
+use crate::service::Service;
 use crate::{app, telemetry, tls};
 
 pub(crate) async fn run(
@@ -22,13 +23,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let service = Arc::new(app::service(&config, Some(config.request_timeout))?);
     let mut state = AppState::new(service.clone(), &config.realm, telemetry::metrics());
-    state.ui = http::UiSettings {
-        tls: config.tls.is_some(),
-        private_ca: config
-            .tls
-            .as_ref()
-            .is_some_and(|tls| tls::is_privately_signed(&tls.cert)),
-    };
+    state.ui = ui_settings(&config);
     let state = Arc::new(state);
     let address = listener
         .local_addr()
@@ -57,22 +52,7 @@ pub(crate) async fn run(
         drain.graceful_shutdown(Some(shutdown_timeout));
     });
 
-    tracing::info!(
-        %address,
-        tls = config.tls.is_some(),
-        store = state.service.store_description(),
-        routes = config.routes.len(),
-        "modgate serving"
-    );
-    match state.service.private_gosumdb().await {
-        Some((gosumdb, Ok(records))) => {
-            tracing::info!(GOSUMDB = %gosumdb, records, "private checksum database");
-        }
-        Some((gosumdb, Err(e))) => {
-            tracing::error!(GOSUMDB = %gosumdb, cause = %e, "private checksum database unreadable");
-        }
-        None => {}
-    }
+    announce(&config, address, &state.service).await;
     // TCP_NODELAY on every connection: a response written in pieces (headers, then body
     // chunks) must not wait for the client's delayed ACK, ~40 ms per small zip otherwise.
     // Without TLS, kept zips also go out by sendfile.
@@ -97,6 +77,37 @@ pub(crate) async fn run(
     }
     tracing::info!("modgate stopped");
     Ok(())
+}
+
+/// What the web UI needs to know of the listener: its connect page's scheme and CA hint.
+fn ui_settings(config: &Config) -> http::UiSettings {
+    http::UiSettings {
+        tls: config.tls.is_some(),
+        private_ca: config
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls::is_privately_signed(&tls.cert)),
+    }
+}
+
+/// The start-up lines: where modgate serves, and its private checksum database's state.
+async fn announce(config: &Config, address: SocketAddr, service: &Service) {
+    tracing::info!(
+        %address,
+        tls = config.tls.is_some(),
+        store = service.store_description(),
+        routes = config.routes.len(),
+        "modgate serving"
+    );
+    match service.private_gosumdb().await {
+        Some((gosumdb, Ok(records))) => {
+            tracing::info!(GOSUMDB = %gosumdb, records, "private checksum database");
+        }
+        Some((gosumdb, Err(e))) => {
+            tracing::error!(GOSUMDB = %gosumdb, cause = %e, "private checksum database unreadable");
+        }
+        None => {}
+    }
 }
 
 /// Requests with larger headers get 431 from hyper before they reach us.

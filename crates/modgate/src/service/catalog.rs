@@ -221,20 +221,7 @@ impl Service {
             .try_collect()
             .await
             .map_err(|e| storage_refusal(module.as_str(), e))?;
-        // Retractions come from the go.mod of the version `@latest` would rank first, as the
-        // go command reads them (a release before a higher pre-release).
-        let tagged = versions
-            .iter()
-            .filter(|v| !v.is_pseudo())
-            .cloned()
-            .collect();
-        let highest = super::latest::rank(tagged).into_iter().next();
-        let retractions = match &highest {
-            Some(v) => {
-                ModFile::parse_lax(catalog.go_mod(module, v).await?.as_bytes()).unwrap_or_default()
-            }
-            None => ModFile::default(),
-        };
+        let retractions = catalog.retractions(module, &versions).await?;
         let latest = latest_version(&rows, &retractions).ok_or_else(absent)?;
         let shown = match asked {
             None => latest.clone(),
@@ -274,6 +261,26 @@ impl Service {
 }
 
 impl Catalog {
+    /// The module's retractions: from the go.mod of the version `@latest` would rank first, as
+    /// the go command reads them (a release before a higher pre-release).
+    async fn retractions(
+        &self,
+        module: &ModulePath,
+        versions: &[Version],
+    ) -> Result<ModFile, Refusal> {
+        let tagged = versions
+            .iter()
+            .filter(|v| !v.is_pseudo())
+            .cloned()
+            .collect();
+        match super::latest::rank(tagged).into_iter().next() {
+            Some(v) => Ok(
+                ModFile::parse_lax(self.go_mod(module, &v).await?.as_bytes()).unwrap_or_default(),
+            ),
+            None => Ok(ModFile::default()),
+        }
+    }
+
     /// A version's row, from memory once its zip is stored.
     async fn row(
         &self,
