@@ -141,6 +141,7 @@ mod error;
 mod gobase64;
 mod modfile;
 mod module;
+pub mod mvs;
 pub mod note;
 mod path;
 mod pattern;
