@@ -82,6 +82,13 @@ pub(crate) fn token_file(digest_hex: &str) -> Path {
 
 const TOKENS_DIR: &str = ".modgate/auth/tokens";
 
+/// `sumdb/<name>/<file>`: a file of a public checksum database (`supported`, `latest`,
+/// `lookup/<escaped module>@<escaped version>`, `tile/…`), where the go command keeps it in
+/// its module cache, so the store stays a `GOPROXY=file://` tree that verifies.
+pub(crate) fn sumdb_file(name: &str, file: &str) -> Path {
+    key(format!("sumdb/{name}/{file}"))
+}
+
 /// `<escaped module>`: the prefix of every key of a module and of the modules below it.
 pub(crate) fn module_root(module: &ModulePath) -> Path {
     key(module.escaped().to_owned())
