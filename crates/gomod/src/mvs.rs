@@ -136,10 +136,19 @@ mod tests {
         assert!(rounds >= 2, "discovered level by level");
         assert_eq!(
             graph.build_list(),
-            reqs(&[("b", "v1.2.0"), ("c", "v1.2.0"), ("d", "v1.4.0"), ("e", "v1.2.0")]),
+            reqs(&[
+                ("b", "v1.2.0"),
+                ("c", "v1.2.0"),
+                ("d", "v1.4.0"),
+                ("e", "v1.2.0")
+            ]),
             "f is required only by b v1.1.0, which is not selected"
         );
-        assert_eq!(graph.versions().len(), 7, "every go.mod read is in the graph");
+        assert_eq!(
+            graph.versions().len(),
+            7,
+            "every go.mod read is in the graph"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    bundle, doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -79,6 +79,9 @@ enum Command {
         #[arg(long)]
         upstream: Option<String>,
     },
+    /// Carry versions to a site with no route to the internet: `bundle create`, `bundle import`.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
     /// Manage CI tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -258,6 +261,13 @@ pub(crate) fn run() -> ExitCode {
         )
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
+        Command::Bundle(command) => bundle::run(command, |args| {
+            let flags = Overrides {
+                store: args.store,
+                ..Overrides::default()
+            };
+            load(args.config, flags)
+        }),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),

@@ -29,7 +29,7 @@ pub(crate) struct Summary {
 }
 
 /// A version → whether its zip is wanted (else only its go.mod).
-type Wanted = BTreeMap<ModuleVersion, bool>;
+pub(crate) type Wanted = BTreeMap<ModuleVersion, bool>;
 
 pub(crate) fn run(config: &Config, specs: &[String]) -> anyhow::Result<Summary> {
     let mut wanted = Wanted::new();
@@ -88,7 +88,7 @@ async fn fetch(
 }
 
 /// Adds what one argument names: a file, or `module@version`.
-fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
+pub(crate) fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
     let path = Path::new(spec);
     if !path.is_file() {
         let version = parse_module_version(spec)
@@ -139,7 +139,7 @@ fn parse_module_version(spec: &str) -> anyhow::Result<ModuleVersion> {
     Ok(ModuleVersion::parse(module, version)?)
 }
 
-fn want(wanted: &mut Wanted, version: ModuleVersion, zip: bool) {
+pub(crate) fn want(wanted: &mut Wanted, version: ModuleVersion, zip: bool) {
     *wanted.entry(version).or_default() |= zip;
 }
 
