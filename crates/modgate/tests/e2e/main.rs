@@ -7,6 +7,7 @@
 
 mod support;
 
+mod bundle;
 mod config_errors;
 mod doctor;
 mod git;

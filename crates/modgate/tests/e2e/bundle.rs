@@ -1,0 +1,318 @@
+//! `modgate bundle`: a connected gateway bundles a go.mod's build list and a toolchain; an
+//! offline modgate imports the bundle and serves it, checksum database included, to the real
+//! current go command, which also verifies the unpacked bundle as a `GOPROXY=file://` tree; a
+//! tampered bundle is refused whole.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::support::{
+    GoClient, GoEnv, Modgate, PublicSide, digest_tree, file_url, go_clients, modgate_command,
+    temp_dir, write_file,
+};
+
+/// A toolchain version no real Go has: only the fake can answer for it.
+const TOOLCHAIN: &str = "go1.99.1";
+const TOOLCHAIN_VERSION: &str = "v0.0.1-go1.99.1.linux-amd64";
+/// What the fake toolchain's `bin/go` prints, whatever it is asked.
+const FAKE_LINE: &str = "fake toolchain go1.99.1 from a bundle";
+
+const APP_GO_MOD: &str = "module example.com/app\n\ngo 1.19\n\nrequire example.com/greet v1.0.0\n";
+
+/// The newest go command the tests drive: the one that switches toolchains (Go 1.21+).
+fn current_go() -> GoClient {
+    go_clients()
+        .into_iter()
+        .filter(|go| go.minor() >= 21)
+        .max_by_key(GoClient::minor)
+        .expect("a go command of 1.21 or later in MODGATE_TEST_GO")
+}
+
+/// The public side with the fake toolchain added: a module zip of `golang.org/toolchain` whose
+/// `bin/go` is a shell script, served by SECOND like any module, and its hashes appended to the
+/// test checksum database (`TestSumdb::add`, signed with the database's test key), so it goes
+/// through exactly the paths and sums a real toolchain does.
+fn public_side(root: &Path) -> PublicSide {
+    let public = PublicSide::start(root);
+    let script = format!("#!/bin/sh\necho '{FAKE_LINE}'\n");
+    public.upstream.add(
+        "golang.org/toolchain",
+        TOOLCHAIN_VERSION,
+        "2026-01-01T00:00:00Z",
+        &[
+            ("go.mod", "module golang.org/toolchain\n"),
+            ("bin/go", &script),
+        ],
+    );
+    let file = |ext| {
+        public
+            .upstream
+            .file("golang.org/toolchain", TOOLCHAIN_VERSION, ext)
+    };
+    let zip = std::fs::File::open(file("zip")).expect("the toolchain zip");
+    let go_mod = std::fs::read(file("mod")).expect("the toolchain go.mod");
+    public.sumdb.add(
+        "golang.org/toolchain",
+        TOOLCHAIN_VERSION,
+        &gomod::hash_zip(zip).expect("hashing the toolchain zip"),
+        &gomod::hash_go_mod(&go_mod),
+    );
+    public
+}
+
+fn run_modgate(args: &[&str]) -> std::process::Output {
+    modgate_command()
+        .args(args)
+        .output()
+        .expect("running modgate")
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The config of a modgate whose `*` route caches `public`; offline when `offline`.
+fn config(dir: &Path, name: &str, public: &PublicSide, offline: bool) -> PathBuf {
+    let path = dir.join(name);
+    let upstream = format!("offline = {offline}");
+    write_file(
+        &path,
+        format!(
+            "{}\n[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n",
+            public.config(&upstream)
+        ),
+    );
+    path
+}
+
+fn go_env(go: &GoClient, goproxy: &str, public: &PublicSide) -> GoEnv {
+    let mut env = GoEnv::new(go, goproxy);
+    env.set("GOSUMDB", &public.sumdb.verifier_key());
+    env
+}
+
+#[test]
+#[ignore = "needs the go command (MODGATE_TEST_GO)"]
+fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
+    let dir = temp_dir();
+    let public = public_side(&dir.path().join("upstream"));
+    let app = dir.path().join("app/go.mod");
+    write_file(&app, APP_GO_MOD);
+    let online = config(dir.path(), "online.toml", &public, false);
+    let bundle = dir.path().join("site.tar.zst");
+    let out = run_modgate(&[
+        "bundle",
+        "create",
+        path(&bundle),
+        "--modules",
+        path(&app),
+        "--toolchains",
+        TOOLCHAIN,
+        "--config",
+        path(&online),
+        "--store",
+        path(&dir.path().join("online-store")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let manifest = read_manifest(&bundle);
+    let versions: Vec<(String, bool)> = manifest["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| {
+            (
+                format!(
+                    "{}@{}",
+                    v["module"].as_str().unwrap_or(""),
+                    v["version"].as_str().unwrap_or("")
+                ),
+                v["h1"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("example.com/greet@v1.0.0".to_owned(), true),
+            ("example.com/words@v1.1.0".to_owned(), true),
+            (format!("golang.org/toolchain@{TOOLCHAIN_VERSION}"), true),
+        ],
+        "the build list by MVS (words v1.0.0 is never reached), and the toolchain"
+    );
+    assert_eq!(manifest["sumdb"]["name"], "sumdb.test");
+
+    // The site: no route to SECOND or the checksum database.
+    public.sumdb.set_down(true);
+    public.sumdb.take_requests();
+    let site_store = dir.path().join("site-store");
+    let offline = config(dir.path(), "offline.toml", &public, true);
+    let out = run_modgate(&[
+        "bundle",
+        "import",
+        path(&bundle),
+        "--config",
+        path(&offline),
+        "--store",
+        path(&site_store),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("imported 3 versions"),
+        "{}",
+        text(&out)
+    );
+    let site = Modgate::start(&site_store, Some(&offline), None);
+    let go = current_go();
+
+    // GOTOOLCHAIN switches to the fake toolchain, downloaded and verified through the site.
+    let mut env = go_env(&go, &site.url(), &public);
+    env.set("GOTOOLCHAIN", TOOLCHAIN);
+    let version = env.run(None, &["version"]).success();
+    assert!(version.stdout.contains(FAKE_LINE), "{}", version.describe());
+
+    // The build list downloads and verifies through the offline site.
+    let env = go_env(&go, &site.url(), &public);
+    assert_downloads(&env, &manifest);
+
+    // And through the unpacked bundle, as a file:// tree at home.
+    let unpacked = dir.path().join("unpacked");
+    std::fs::create_dir_all(&unpacked).expect("a directory");
+    let tar = std::process::Command::new("tar")
+        .args(["--zstd", "-xf", path(&bundle), "-C", path(&unpacked)])
+        .output()
+        .expect("running tar");
+    assert!(tar.status.success(), "{}", text(&tar));
+    let env = go_env(&go, &file_url(&unpacked), &public);
+    assert_downloads(&env, &manifest);
+    let mut env = go_env(&go, &file_url(&unpacked), &public);
+    env.set("GOTOOLCHAIN", TOOLCHAIN);
+    let version = env.run(None, &["version"]).success();
+    assert!(version.stdout.contains(FAKE_LINE), "{}", version.describe());
+    assert!(
+        public.sumdb.requests().is_empty(),
+        "nothing asked the checksum database: {:?}",
+        public.sumdb.requests()
+    );
+    tampered_bundles_are_refused(dir.path(), &unpacked, &offline);
+}
+
+/// `go mod download` of the build list in a fresh module cache: every version verified against
+/// the checksum database (GOSUMDB, no go.sum), with the bundle's hashes.
+fn assert_downloads(env: &GoEnv, manifest: &Value) {
+    let app = env.app(&[]);
+    write_file(&app.join("go.mod"), APP_GO_MOD);
+    let out = env.run(
+        Some(&app),
+        &[
+            "mod",
+            "download",
+            "-json",
+            "example.com/greet",
+            "example.com/words",
+        ],
+    );
+    let out = out.success();
+    let downloaded = testkit::go::parse_download_json(&out);
+    assert_eq!(downloaded.len(), 2, "{}", out.describe());
+    for d in &downloaded {
+        let entry = manifest["versions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|v| v["module"] == d.path.as_str()))
+            .unwrap_or_else(|| panic!("{} not in the bundle", d.path));
+        assert_eq!(entry["version"], d.version.as_str(), "{}", out.describe());
+        assert_eq!(entry["h1"], d.sum.as_str(), "{}", out.describe());
+    }
+}
+
+/// A bundle with a changed zip, and one with a forged checksum record (its manifest made to
+/// agree), are refused with one line per problem, and the store is left as it was.
+fn tampered_bundles_are_refused(dir: &Path, unpacked: &Path, offline: &Path) {
+    let store = dir.join("tampered-store");
+    std::fs::create_dir_all(&store).expect("a directory");
+    let before = digest_tree(&store);
+    let zip = "example.com/greet/@v/v1.0.0.zip";
+    let changed = dir.join("changed-zip");
+    crate::support::copy_tree(unpacked, &changed);
+    let mut bytes = std::fs::read(changed.join(zip)).expect("the zip");
+    bytes.extend_from_slice(b"tail");
+    write_file(&changed.join(zip), bytes);
+    let lookup = "sumdb/sumdb.test/lookup/example.com/words@v1.1.0".to_owned();
+    let forged = dir.join("forged-record");
+    crate::support::copy_tree(unpacked, &forged);
+    let record = std::fs::read_to_string(forged.join(&lookup)).expect("a lookup");
+    let record = record.replacen("h1:", "h1:AAAA", 1);
+    write_file(&forged.join(&lookup), &record);
+    agree_manifest(&forged, &lookup);
+    for (tree, line) in [(&changed, zip), (&forged, lookup.as_str())] {
+        let out = run_modgate(&[
+            "bundle",
+            "import",
+            path(tree),
+            "--config",
+            path(offline),
+            "--store",
+            path(&store),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.lines().any(|l| l.starts_with(line)),
+            "a line for {line}: {}",
+            text(&out)
+        );
+        assert!(stderr.contains("bundle refused"), "{}", text(&out));
+        assert_eq!(
+            digest_tree(&store),
+            before,
+            "nothing written: {}",
+            text(&out)
+        );
+    }
+}
+
+/// Rewrites the manifest's size and sha256 of `file` to what it now holds.
+fn agree_manifest(tree: &Path, file: &str) {
+    let manifest_path = tree.join(".modgate-bundle.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).expect("manifest")).expect("JSON");
+    let bytes = std::fs::read(tree.join(file)).expect("the file");
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for entry in manifest["files"].as_array_mut().expect("files") {
+        if entry["path"] == file {
+            entry["size"] = bytes.len().into();
+            entry["sha256"] = sha.clone().into();
+        }
+    }
+    write_file(&manifest_path, serde_json::to_vec(&manifest).expect("JSON"));
+}
+
+fn read_manifest(bundle: &Path) -> Value {
+    let file = std::fs::File::open(bundle).expect("the bundle");
+    let decoder = zstd::stream::read::Decoder::new(file).expect("zstd");
+    let mut archive = tar::Archive::new(decoder);
+    let mut first = archive
+        .entries()
+        .expect("entries")
+        .next()
+        .expect("an entry")
+        .expect("read");
+    assert_eq!(
+        first.path().expect("a path").to_str(),
+        Some(".modgate-bundle.json")
+    );
+    serde_json::from_reader(&mut first).expect("the manifest")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 test paths")
+}
