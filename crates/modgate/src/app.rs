@@ -143,7 +143,7 @@ fn route_source(
 }
 
 /// The checksum database, told which modules are private: those a private route serves.
-fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
+pub(crate) fn checksum_db(config: &Config, store: Store) -> anyhow::Result<ChecksumDb> {
     let client = config
         .outbound
         .client()?
