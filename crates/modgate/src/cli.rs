@@ -13,7 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    bundle, doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    bundle, doctor, export, goauth, healthcheck, import, prefetch, proofs, publish, sumdb, token,
+    verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -156,6 +157,30 @@ enum SumdbCommand {
         /// Config file with [private_sumdb] [default: modgate.toml in the working directory].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Write the [sumdb] database's proofs of VERSIONS under OUT/sumdb/<name>/, for a
+    /// machine with no route to it.
+    Proofs {
+        /// Config file [default: modgate.toml in the working directory].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// The directory (a GOPROXY=file:// tree) to write them under.
+        #[arg(long)]
+        out: PathBuf,
+        /// An earlier proof's `latest`: also prove that tree inside the new one.
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// module@version, each.
+        #[arg(required = true)]
+        versions: Vec<String>,
+    },
+    /// Check the proofs under DIR/sumdb/<name>/ (against DIR's module files) and store them,
+    /// for serving the checksum database offline.
+    StoreProofs {
+        /// Config file [default: modgate.toml in the working directory].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        dir: PathBuf,
     },
 }
 
@@ -318,6 +343,16 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
             .and_then(|problems| count_failures(problems.len(), "checksum log problems")),
         SumdbCommand::Sync { config } => {
             load(config, Overrides::default()).and_then(|config| sumdb::sync(&config).map(drop))
+        }
+        SumdbCommand::Proofs {
+            config,
+            out,
+            since,
+            versions,
+        } => load(config, Overrides::default())
+            .and_then(|config| proofs::write(&config, &versions, &out, since.as_deref())),
+        SumdbCommand::StoreProofs { config, dir } => {
+            load(config, Overrides::default()).and_then(|config| proofs::store(&config, &dir))
         }
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod import;
 pub(crate) mod login;
 pub(crate) mod prefetch;
 pub(crate) mod progress;
+pub(crate) mod proofs;
 pub(crate) mod publish;
 pub(crate) mod sumdb;
 pub(crate) mod token;

@@ -17,10 +17,8 @@
 //! This module knows nothing of HTTP serving: the handler in `http/sumdb.rs` maps answers and
 //! errors.
 
-// Until the commands that make and import proof files call it (the `proof API`, first as
-// signatures for the bundle branch to build on).
-#[allow(dead_code)]
 mod offline;
+mod proofcheck;
 mod remote;
 mod tiles;
 mod verify;
@@ -34,8 +32,8 @@ use gomod::{ModulePath, ModuleVersion, Version};
 
 use crate::memory::{self, Dated};
 use crate::storage::Store;
-#[allow(unused_imports)]
-pub(crate) use offline::{ProofFiles, check_proof_files, store_proof_files};
+pub(crate) use offline::{ProofFiles, store_proof_files};
+pub(crate) use proofcheck::check_proof_files;
 use remote::Remote;
 use tiles::{Origin, TileCache, is_storable};
 use verify::Record;
@@ -113,6 +111,8 @@ pub(crate) struct ChecksumDb {
     skip: Vec<String>,
     is_private: IsPrivate,
     remote: Arc<Remote>,
+    /// Where full tiles are kept, and proof files stored for offline use (`offline.rs`).
+    store: Store,
     tiles: TileCache,
     /// The newest tree head proven consistent with every other seen, for checking the next.
     /// Memory only: a restart trusts the first tree it sees, as a new go client does.
@@ -142,7 +142,8 @@ impl ChecksumDb {
             verify: config.verify,
             skip: config.skip.clone(),
             is_private: Arc::new(|_| false),
-            tiles: TileCache::new(store, &config.name, remote.clone()),
+            tiles: TileCache::new(store.clone(), &config.name, remote.clone()),
+            store,
             remote,
             latest_tree: Mutex::new(None),
             latest_note: Dated::new(1),
@@ -212,7 +213,7 @@ impl ChecksumDb {
         if let Some(note) = self.latest_note.fresh(&(), memory::TREE_HEAD_FOR) {
             return Ok(note);
         }
-        let note = self.remote.get("latest", "latest").await?;
+        let note = self.remote_or_stored("latest", "latest").await?;
         self.latest_note.remember((), note.clone());
         Ok(note)
     }

@@ -39,6 +39,11 @@ impl Remote {
         }
     }
 
+    /// Whether the database is never asked (`[upstream] offline`).
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
     /// `GET <base>/<path>`. `what` names the request in errors (a module@version, a tile).
     /// 404 and 410 are `NotFound`; anything else but 200 is `Unreachable`, never `NotFound`.
     pub async fn get(&self, path: &str, what: &str) -> Result<Bytes, SumdbError> {

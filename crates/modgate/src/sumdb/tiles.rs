@@ -19,7 +19,7 @@ use object_store::path::Path;
 use super::SumdbError;
 use super::remote::Remote;
 use crate::memory::{self, Dated};
-use crate::storage::Store;
+use crate::storage::{Store, sumdb_file};
 
 /// Where a tile came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,8 @@ pub(super) enum Origin {
 
 pub(super) struct TileCache {
     store: Store,
-    /// `sumdb/<name>`, the store prefix.
-    prefix: String,
+    /// The database's name: its files are under `sumdb/<name>/`.
+    name: String,
     remote: std::sync::Arc<Remote>,
     recent: Dated<Tile, Bytes>,
 }
@@ -42,7 +42,7 @@ impl TileCache {
     pub fn new(store: Store, name: &str, remote: std::sync::Arc<Remote>) -> TileCache {
         TileCache {
             store,
-            prefix: format!("sumdb/{name}"),
+            name: name.to_owned(),
             remote,
             recent: Dated::new(memory::RECENT_TILES),
         }
@@ -66,22 +66,35 @@ impl TileCache {
         if partial_hashes && let Some(data) = self.stored(full).await {
             return Ok((prefix(&data, tile), Origin::Stored));
         }
-        let data = match self.fetch(tile).await {
+        let fetched = match self.fetch(tile).await {
             Err(SumdbError::NotFound(_)) if partial_hashes => {
-                let data = self.fetch(full).await?;
-                prefix(&data, tile)
+                self.fetch(full).await.map(|data| prefix(&data, tile))
             }
-            other => other?,
+            other => other,
         };
-        self.recent.remember(tile, data.clone());
-        Ok((data, Origin::Fetched))
+        match fetched {
+            Ok(data) => {
+                self.recent.remember(tile, data.clone());
+                Ok((data, Origin::Fetched))
+            }
+            // Offline, or the database is down: a partial tile stored with proof files (they
+            // were checked before they were stored) answers for it.
+            Err(e @ (SumdbError::Unreachable(_) | SumdbError::Timeout(_))) if partial_hashes => {
+                self.stored(tile)
+                    .await
+                    .map(|d| (d, Origin::Stored))
+                    .ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Keeps a tile that has been proven: full hash tiles go to the store, create-only.
     pub async fn keep(&self, tile: Tile, data: Bytes) {
-        let Some(key) = self.key(tile).filter(|_| is_storable(tile)) else {
+        if !is_storable(tile) {
             return;
-        };
+        }
+        let key = self.key(tile);
         if let Err(e) = self.store.put_new(&key, data).await {
             // The tile is still served; the next proof will try to keep it again.
             tracing::warn!(tile = %tile.path(), cause = %e, "keeping a checksum database tile failed");
@@ -89,7 +102,7 @@ impl TileCache {
     }
 
     async fn stored(&self, tile: Tile) -> Option<Bytes> {
-        let key = self.key(tile)?;
+        let key = self.key(tile);
         match self.store.read(&key).await {
             Ok(data) => data.filter(|d| d.len() == tile.w as usize * HASH_SIZE),
             Err(e) => {
@@ -113,8 +126,8 @@ impl TileCache {
         Ok(data)
     }
 
-    fn key(&self, tile: Tile) -> Option<Path> {
-        Path::parse(format!("{}/{}", self.prefix, tile.path())).ok()
+    fn key(&self, tile: Tile) -> Path {
+        sumdb_file(&self.name, &tile.path())
     }
 }
 

@@ -7,7 +7,7 @@
 //! function reads everything it needs in one call, so two passes do. The passes work on a few
 //! KiB in memory and take microseconds: they run on the async thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::{Arc, Mutex};
 
@@ -66,7 +66,8 @@ impl ChecksumDb {
     }
 
     /// The lookup of `version`, proven: from memory when it was proven before (within
-    /// `memory::RECORD_PROXY_FOR` when `fresh`), else from the upstream.
+    /// `memory::RECORD_PROXY_FOR` when `fresh`), else from the upstream, else (offline, or the
+    /// upstream down) from the proof files stored for it.
     pub(super) async fn record(
         &self,
         version: &ModuleVersion,
@@ -89,7 +90,7 @@ impl ChecksumDb {
             version.path().escaped(),
             version.version().escaped()
         );
-        let body = self.remote.get(&path, &what).await?;
+        let body = self.remote_or_stored(&path, &what).await?;
         let malformed =
             |e: TlogError| SumdbError::Invalid(format!("{what}: checksum database lookup: {e}"));
         let (id, text, signed) = tlog::parse_record(&body).map_err(malformed)?;
@@ -232,12 +233,25 @@ impl ChecksumDb {
         given: HashMap<Tile, (Bytes, Origin)>,
         proof: impl Fn(&TileHashReader<&Fetched>) -> Result<T, TlogError>,
     ) -> Result<Result<T, TlogError>, SumdbError> {
+        Ok(self.prove_reading(tree, given, proof).await?.0)
+    }
+
+    /// As [`ChecksumDb::prove`], and also returns every tile the proof read (in its last
+    /// pass, which read all it needed): what a client running the same proof reads.
+    pub(super) async fn prove_reading<T>(
+        &self,
+        tree: Tree,
+        given: HashMap<Tile, (Bytes, Origin)>,
+        proof: impl Fn(&TileHashReader<&Fetched>) -> Result<T, TlogError>,
+    ) -> Result<(Result<T, TlogError>, Vec<(Tile, Bytes)>), SumdbError> {
         let mut fetched = Fetched {
             tiles: given,
             missing: Mutex::default(),
             proven: Mutex::default(),
+            read: Mutex::default(),
         };
         for _ in 0..MAX_PASSES {
+            lock(&fetched.read).clear();
             let result = proof(&TileHashReader::new(tree, &fetched));
             let missing = std::mem::take(&mut *lock(&fetched.missing));
             if missing.is_empty() {
@@ -247,7 +261,12 @@ impl ChecksumDb {
                         self.tiles.keep(tile, data.clone()).await;
                     }
                 }
-                return Ok(result);
+                let read = std::mem::take(&mut *lock(&fetched.read));
+                let read = read
+                    .into_iter()
+                    .filter_map(|t| Some((t, fetched.tiles.get(&t)?.0.clone())))
+                    .collect();
+                return Ok((result, read));
             }
             let reads = missing.iter().map(|&tile| self.tiles.read(tile));
             let data = futures::future::try_join_all(reads).await?;
@@ -261,12 +280,14 @@ impl ChecksumDb {
 }
 
 /// The tiles fetched for one proof, read by gomod's `TileHashReader`.
-struct Fetched {
+pub(super) struct Fetched {
     tiles: HashMap<Tile, (Bytes, Origin)>,
     /// What the last pass lacked.
     missing: Mutex<Vec<Tile>>,
     /// What the reader authenticated against the tree.
     proven: Mutex<Vec<Tile>>,
+    /// What the current pass read.
+    read: Mutex<HashSet<Tile>>,
 }
 
 impl TileReader for Fetched {
@@ -279,6 +300,9 @@ impl TileReader for Fetched {
             .iter()
             .map(|t| self.tiles.get(t).map(|(data, _)| data.to_vec()))
             .collect();
+        if data.is_some() {
+            lock(&self.read).extend(tiles.iter().copied());
+        }
         data.ok_or_else(|| {
             *lock(&self.missing) = tiles
                 .iter()
