@@ -44,6 +44,11 @@ fn public_side(root: &Path) -> PublicSide {
         &[
             ("go.mod", "module golang.org/toolchain\n"),
             ("bin/go", &script),
+            // The go command sets the execute bits of these when bin/go lacks them (as
+            // unzipped from a module zip), so a toolchain must have them all.
+            ("bin/gofmt", "#!/bin/sh\n"),
+            ("pkg/tool/README", "no tools in a fake toolchain\n"),
+            ("lib/README", "nothing here either\n"),
         ],
     );
     let file = |ext| {

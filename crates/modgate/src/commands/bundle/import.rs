@@ -79,8 +79,9 @@ pub(crate) fn run(config: &Config, source: &Path) -> anyhow::Result<Summary> {
         for problem in &problems {
             eprintln!("{problem}");
         }
+        let plural = if problems.len() == 1 { "" } else { "s" };
         anyhow::bail!(
-            "{}: bundle refused, {} problems; nothing was imported",
+            "{}: bundle refused ({} problem{plural} above); nothing was imported",
             source.display(),
             problems.len()
         );
@@ -207,7 +208,8 @@ fn check_proofs(
             files,
         })),
         Err(found) => {
-            problems.extend(found.into_iter().map(|p| format!("sumdb/{name}/{p}")));
+            // Each line names its file (`sumdb/<name>/…`) already.
+            problems.extend(found);
             Ok(None)
         }
     }
