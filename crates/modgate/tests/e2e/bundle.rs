@@ -321,3 +321,77 @@ fn read_manifest(bundle: &Path) -> Value {
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 test paths")
 }
+
+/// A second bundle made `--since` the first holds only the new version and a newer tree head;
+/// imported after the first, or unpacked over it, both versions verify.
+#[test]
+#[ignore = "needs the go command (MODGATE_TEST_GO)"]
+fn a_bundle_since_an_earlier_one_holds_only_what_changed() {
+    let dir = temp_dir();
+    let public = PublicSide::start(&dir.path().join("upstream"));
+    let online = config(dir.path(), "online.toml", &public, false);
+    let store = dir.path().join("online-store");
+    let create = |out: &Path, list: &str, since: Option<&Path>| {
+        let list_file = dir.path().join(format!("{}.txt", out.display()));
+        write_file(&list_file, list);
+        let mut args = vec!["bundle", "create", path(out), "--modules", path(&list_file)];
+        args.extend(["--config", path(&online), "--store", path(&store)]);
+        if let Some(since) = since {
+            args.extend(["--since", path(since)]);
+        }
+        let out = run_modgate(&args);
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    let first = dir.path().join("first.tar.zst");
+    create(&first, "example.com/hello@v1.0.0\n", None);
+    // The database grows between the two bundles, as the real one does.
+    public
+        .sumdb
+        .add("example.com/elsewhere", "v1.0.0", "h1:AAAA", "h1:BBBB");
+    let second = dir.path().join("second.tar.zst");
+    create(
+        &second,
+        "example.com/hello@v1.0.0\nexample.com/hello@v1.1.0\n",
+        Some(&first),
+    );
+    let (old, new) = (read_manifest(&first), read_manifest(&second));
+    let names = |m: &Value| -> Vec<String> {
+        let all = m["versions"].as_array().expect("versions");
+        all.iter()
+            .map(|v| v["version"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(names(&new), ["v1.1.0"], "only what changed");
+    let size = |m: &Value| m["sumdb"]["tree_size"].as_u64().expect("a tree size");
+    assert!(size(&new) > size(&old), "{old} {new}");
+
+    public.sumdb.set_down(true);
+    let site_store = dir.path().join("site-store");
+    let offline = config(dir.path(), "offline.toml", &public, true);
+    let unpacked = dir.path().join("unpacked");
+    std::fs::create_dir_all(&unpacked).expect("a directory");
+    for bundle in [&first, &second] {
+        let out = run_modgate(&[
+            "bundle",
+            "import",
+            path(bundle),
+            "--config",
+            path(&offline),
+            "--store",
+            path(&site_store),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let tar = std::process::Command::new("tar")
+            .args(["--zstd", "-xf", path(bundle), "-C", path(&unpacked)])
+            .output()
+            .expect("running tar");
+        assert!(tar.status.success(), "{}", text(&tar));
+    }
+    let site = Modgate::start(&site_store, Some(&offline), None);
+    let go = current_go();
+    for goproxy in [site.url(), file_url(&unpacked)] {
+        let env = go_env(&go, &goproxy, &public);
+        let downloaded = env.download(&["example.com/hello@v1.0.0", "example.com/hello@v1.1.0"]);
+        assert_eq!(downloaded.len(), 2, "through {goproxy}");
+    }
+}
