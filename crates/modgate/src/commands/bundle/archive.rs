@@ -163,6 +163,62 @@ pub(super) fn safe_relative(name: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A bundle written and read back is the same tree; one with a path leaving it, a link,
+    /// or a file twice unpacks none of those and says so, one line each.
+    #[test]
+    fn bundles_unpack_what_they_hold_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(root.join("example.com/m/@v")).expect("dirs");
+        std::fs::write(root.join("example.com/m/@v/list"), "v1.0.0\n").expect("list");
+        let manifest = Manifest {
+            format: manifest::FORMAT,
+            created: "2026-01-01T00:00:00Z".to_owned(),
+            sumdb: None,
+            files: file_entries(&root).expect("entries"),
+            versions: Vec::new(),
+        };
+        let out = dir.path().join("b.tar.zst");
+        write(&out, &root, &manifest).expect("writing");
+        assert_eq!(Manifest::read_earlier(&out).expect("manifest"), manifest);
+        let into = dir.path().join("into");
+        assert!(unpack(&out, &into).expect("unpacking").is_empty());
+        assert_eq!(file_entries(&into).expect("entries"), manifest.files);
+
+        let evil = dir.path().join("evil.tar.zst");
+        let file = std::fs::File::create(&evil).expect("create");
+        let mut archive = tar::Builder::new(zstd::Encoder::new(file, 1).expect("zstd"));
+        let mut add = |name: &[u8], kind: tar::EntryType| {
+            let mut header = tar::Header::new_old();
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
+            header.set_entry_type(kind);
+            header.set_size(2);
+            header.set_cksum();
+            archive.append(&header, &b"hi"[..]).expect("entry");
+        };
+        add(b"../outside", tar::EntryType::Regular);
+        add(b"/etc/x", tar::EntryType::Regular);
+        add(b"a/link", tar::EntryType::Symlink);
+        add(b"a/twice", tar::EntryType::Regular);
+        add(b"a/twice", tar::EntryType::Regular);
+        let encoder = archive.into_inner().expect("tar");
+        encoder.finish().expect("zstd");
+        let into = dir.path().join("evil");
+        let problems = unpack(&evil, &into).expect("unpacking");
+        assert_eq!(
+            problems,
+            [
+                "../outside: a path outside the bundle",
+                "/etc/x: a path outside the bundle",
+                "a/link: not a regular file",
+                "a/twice: in the archive twice",
+            ]
+        );
+        let (files, _) = files_below(&into).expect("listing");
+        assert_eq!(files, ["a/twice"]);
+        assert!(!dir.path().join("outside").exists());
+    }
+
     #[test]
     fn only_plain_relative_paths_unpack() {
         assert_eq!(
