@@ -19,7 +19,7 @@ const TOOLCHAIN_VERSION: &str = "v0.0.1-go1.99.1.linux-amd64";
 /// What the fake toolchain's `bin/go` prints, whatever it is asked.
 const FAKE_LINE: &str = "fake toolchain go1.99.1 from a bundle";
 
-const APP_GO_MOD: &str = "module example.com/app\n\ngo 1.19\n\nrequire example.com/greet v1.0.0\n";
+const APP_GO_MOD: &str = "module example.com/app\n\ngo 1.19\n\nrequire (\n\texample.com/greet v1.0.0\n\texample.com/old v1.0.0\n)\n";
 
 /// The newest go command the tests drive: the one that switches toolchains (Go 1.21+).
 fn current_go() -> GoClient {
@@ -30,17 +30,20 @@ fn current_go() -> GoClient {
         .expect("a go command of 1.21 or later in MODGATE_TEST_GO")
 }
 
-/// The public side with the fake toolchain added: a module zip of `golang.org/toolchain` whose
-/// `bin/go` is a shell script, served by SECOND like any module, and its hashes appended to the
-/// test checksum database (`TestSumdb::add`, signed with the database's test key), so it goes
-/// through exactly the paths and sums a real toolchain does.
+/// The public side with two more versions, each served by SECOND and with its hashes appended
+/// to the test checksum database (`TestSumdb::add`, signed with the database's test key):
+///
+/// - the fake toolchain: a module zip of `golang.org/toolchain` whose `bin/go` is a shell
+///   script, so it goes through exactly the paths and sums a real toolchain does;
+/// - `example.com/old`, which requires words v1.0.0: a version the build graph reads the go.mod
+///   of, which minimal version selection passes over (the bundle holds only its go.mod).
 fn public_side(root: &Path) -> PublicSide {
     let public = PublicSide::start(root);
     let script = format!("#!/bin/sh\necho '{FAKE_LINE}'\n");
-    public.upstream.add(
+    add_signed(
+        &public,
         "golang.org/toolchain",
         TOOLCHAIN_VERSION,
-        "2026-01-01T00:00:00Z",
         &[
             ("go.mod", "module golang.org/toolchain\n"),
             ("bin/go", &script),
@@ -51,20 +54,35 @@ fn public_side(root: &Path) -> PublicSide {
             ("lib/README", "nothing here either\n"),
         ],
     );
-    let file = |ext| {
-        public
-            .upstream
-            .file("golang.org/toolchain", TOOLCHAIN_VERSION, ext)
-    };
-    let zip = std::fs::File::open(file("zip")).expect("the toolchain zip");
-    let go_mod = std::fs::read(file("mod")).expect("the toolchain go.mod");
-    public.sumdb.add(
-        "golang.org/toolchain",
-        TOOLCHAIN_VERSION,
-        &gomod::hash_zip(zip).expect("hashing the toolchain zip"),
-        &gomod::hash_go_mod(&go_mod),
+    add_signed(
+        &public,
+        "example.com/old",
+        "v1.0.0",
+        &[
+            (
+                "go.mod",
+                "module example.com/old\n\ngo 1.19\n\nrequire example.com/words v1.0.0\n",
+            ),
+            ("old.go", "package old\n"),
+        ],
     );
     public
+}
+
+/// Adds a version to SECOND's tree and its record to the test checksum database.
+fn add_signed(public: &PublicSide, module: &str, version: &str, files: &[(&str, &str)]) {
+    public
+        .upstream
+        .add(module, version, "2026-01-01T00:00:00Z", files);
+    let file = |ext| public.upstream.file(module, version, ext);
+    let zip = std::fs::File::open(file("zip")).expect("the zip");
+    let go_mod = std::fs::read(file("mod")).expect("the go.mod");
+    public.sumdb.add(
+        module,
+        version,
+        &gomod::hash_zip(zip).expect("hashing the zip"),
+        &gomod::hash_go_mod(&go_mod),
+    );
 }
 
 fn run_modgate(args: &[&str]) -> std::process::Output {
@@ -146,10 +164,12 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
         versions,
         [
             ("example.com/greet@v1.0.0".to_owned(), true),
+            ("example.com/old@v1.0.0".to_owned(), true),
+            ("example.com/words@v1.0.0".to_owned(), false),
             ("example.com/words@v1.1.0".to_owned(), true),
             (format!("golang.org/toolchain@{TOOLCHAIN_VERSION}"), true),
         ],
-        "the build list by MVS (words v1.0.0 is never reached), and the toolchain"
+        "the build list by MVS (only the go.mod of words v1.0.0, which is passed over), and the toolchain"
     );
     assert_eq!(manifest["sumdb"]["name"], "sumdb.test");
 
@@ -169,7 +189,7 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("imported 3 versions"),
+        String::from_utf8_lossy(&out.stdout).contains("imported 5 versions"),
         "{}",
         text(&out)
     );
@@ -220,28 +240,31 @@ fn assert_downloads(env: &GoEnv, manifest: &Value) {
             "download",
             "-json",
             "example.com/greet",
+            "example.com/old",
             "example.com/words",
         ],
     );
     let out = out.success();
     let downloaded = testkit::go::parse_download_json(&out);
-    assert_eq!(downloaded.len(), 2, "{}", out.describe());
+    assert_eq!(downloaded.len(), 3, "{}", out.describe());
     for d in &downloaded {
         let entry = manifest["versions"]
             .as_array()
-            .and_then(|all| all.iter().find(|v| v["module"] == d.path.as_str()))
+            .and_then(|all| {
+                all.iter()
+                    .find(|v| v["module"] == d.path.as_str() && v["version"] == d.version.as_str())
+            })
             .unwrap_or_else(|| panic!("{} not in the bundle", d.path));
-        assert_eq!(entry["version"], d.version.as_str(), "{}", out.describe());
         assert_eq!(entry["h1"], d.sum.as_str(), "{}", out.describe());
     }
 }
 
-/// A bundle with a changed zip, and one with a forged checksum record (its manifest made to
-/// agree), are refused with one line per problem, and the store is left as it was.
+/// A bundle with a changed zip, one with a forged checksum record (its manifest made to
+/// agree), and a good one into a store that holds one of its versions with other bytes, are
+/// refused with one line per problem, and the store is left as it was.
 fn tampered_bundles_are_refused(dir: &Path, unpacked: &Path, offline: &Path) {
     let store = dir.join("tampered-store");
     std::fs::create_dir_all(&store).expect("a directory");
-    let before = digest_tree(&store);
     let zip = "example.com/greet/@v/v1.0.0.zip";
     let changed = dir.join("changed-zip");
     crate::support::copy_tree(unpacked, &changed);
@@ -255,7 +278,27 @@ fn tampered_bundles_are_refused(dir: &Path, unpacked: &Path, offline: &Path) {
     let record = record.replacen("h1:", "h1:AAAA", 1);
     write_file(&forged.join(&lookup), &record);
     agree_manifest(&forged, &lookup);
-    for (tree, line) in [(&changed, zip), (&forged, lookup.as_str())] {
+    let other_store = dir.join("other-store");
+    crate::support::TreeBuilder::new(&other_store).add(
+        "example.com/greet",
+        "v1.0.0",
+        "2023-03-01T00:00:00Z",
+        &[
+            ("go.mod", "module example.com/greet\n"),
+            ("other.go", "package greet\n"),
+        ],
+    );
+    let cases = [
+        (&changed, &store, zip),
+        (&forged, &store, lookup.as_str()),
+        (
+            &unpacked.to_path_buf(),
+            &other_store,
+            "example.com/greet@v1.0.0: the store holds",
+        ),
+    ];
+    for (tree, store, line) in cases {
+        let before = digest_tree(store);
         let out = run_modgate(&[
             "bundle",
             "import",
@@ -263,7 +306,7 @@ fn tampered_bundles_are_refused(dir: &Path, unpacked: &Path, offline: &Path) {
             "--config",
             path(offline),
             "--store",
-            path(&store),
+            path(store),
         ]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
