@@ -317,7 +317,7 @@ fn tampered_bundles_are_refused(dir: &Path, unpacked: &Path, offline: &Path) {
         );
         assert!(stderr.contains("bundle refused"), "{}", text(&out));
         assert_eq!(
-            digest_tree(&store),
+            digest_tree(store),
             before,
             "nothing written: {}",
             text(&out)
