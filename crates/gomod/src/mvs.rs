@@ -102,6 +102,9 @@ fn higher(version: &str, other: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// module, version, and what its go.mod requires.
+    type GoMod<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
     fn reqs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
             .map(|(m, v)| ((*m).to_owned(), (*v).to_owned()))
@@ -113,7 +116,7 @@ mod tests {
     #[test]
     fn the_highest_required_version_of_each_module_reached_is_selected() {
         let mut graph = Graph::new(&reqs(&[("b", "v1.2.0"), ("c", "v1.2.0")]));
-        let table: &[(&str, &str, &[(&str, &str)])] = &[
+        let table: &[GoMod] = &[
             ("b", "v1.2.0", &[("d", "v1.3.0")]),
             ("c", "v1.2.0", &[("d", "v1.4.0"), ("b", "v1.1.0")]),
             ("d", "v1.3.0", &[("e", "v1.2.0")]),
