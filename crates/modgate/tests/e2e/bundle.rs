@@ -145,23 +145,8 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let manifest = read_manifest(&bundle);
-    let versions: Vec<(String, bool)> = manifest["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| {
-            (
-                format!(
-                    "{}@{}",
-                    v["module"].as_str().unwrap_or(""),
-                    v["version"].as_str().unwrap_or("")
-                ),
-                v["h1"].is_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        versions,
+        bundled(&manifest),
         [
             ("example.com/greet@v1.0.0".to_owned(), true),
             ("example.com/old@v1.0.0".to_owned(), true),
@@ -178,16 +163,7 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
     public.sumdb.take_requests();
     let site_store = dir.path().join("site-store");
     let offline = config(dir.path(), "offline.toml", &public, true);
-    let out = run_modgate(&[
-        "bundle",
-        "import",
-        path(&bundle),
-        "--config",
-        path(&offline),
-        "--store",
-        path(&site_store),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = import(&bundle, &offline, &site_store);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("imported 5 versions"),
         "{}",
@@ -197,10 +173,7 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
     let go = current_go();
 
     // GOTOOLCHAIN switches to the fake toolchain, downloaded and verified through the site.
-    let mut env = go_env(&go, &site.url(), &public);
-    env.set("GOTOOLCHAIN", TOOLCHAIN);
-    let version = env.run(None, &["version"]).success();
-    assert!(version.stdout.contains(FAKE_LINE), "{}", version.describe());
+    assert_switches_toolchain(&go, &site.url(), &public);
 
     // The build list downloads and verifies through the offline site.
     let env = go_env(&go, &site.url(), &public);
@@ -208,24 +181,63 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
 
     // And through the unpacked bundle, as a file:// tree at home.
     let unpacked = dir.path().join("unpacked");
-    std::fs::create_dir_all(&unpacked).expect("a directory");
-    let tar = std::process::Command::new("tar")
-        .args(["--zstd", "-xf", path(&bundle), "-C", path(&unpacked)])
-        .output()
-        .expect("running tar");
-    assert!(tar.status.success(), "{}", text(&tar));
+    unpack(&bundle, &unpacked);
     let env = go_env(&go, &file_url(&unpacked), &public);
     assert_downloads(&env, &manifest);
-    let mut env = go_env(&go, &file_url(&unpacked), &public);
-    env.set("GOTOOLCHAIN", TOOLCHAIN);
-    let version = env.run(None, &["version"]).success();
-    assert!(version.stdout.contains(FAKE_LINE), "{}", version.describe());
+    assert_switches_toolchain(&go, &file_url(&unpacked), &public);
     assert!(
         public.sumdb.requests().is_empty(),
         "nothing asked the checksum database: {:?}",
         public.sumdb.requests()
     );
     tampered_bundles_are_refused(dir.path(), &unpacked, &offline);
+}
+
+/// `module@version` and whether the bundle holds its zip, for every version of a manifest.
+fn bundled(manifest: &Value) -> Vec<(String, bool)> {
+    let versions = manifest["versions"].as_array().expect("versions");
+    let name = |v: &Value, key: &str| v[key].as_str().unwrap_or("").to_owned();
+    versions
+        .iter()
+        .map(|v| {
+            let spec = format!("{}@{}", name(v, "module"), name(v, "version"));
+            (spec, v["h1"].is_string())
+        })
+        .collect()
+}
+
+/// `modgate bundle import`, which must succeed.
+fn import(bundle: &Path, config: &Path, store: &Path) -> std::process::Output {
+    let out = run_modgate(&[
+        "bundle",
+        "import",
+        path(bundle),
+        "--config",
+        path(config),
+        "--store",
+        path(store),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    out
+}
+
+/// `tar --zstd -xf bundle -C into`, as a person at home would unpack it.
+fn unpack(bundle: &Path, into: &Path) {
+    std::fs::create_dir_all(into).expect("a directory");
+    let tar = std::process::Command::new("tar")
+        .args(["--zstd", "-xf", path(bundle), "-C", path(into)])
+        .output()
+        .expect("running tar");
+    assert!(tar.status.success(), "{}", text(&tar));
+}
+
+/// `GOTOOLCHAIN=go1.99.1 go version` through `goproxy` runs the fake toolchain, which the go
+/// command downloaded and verified against the checksum database.
+fn assert_switches_toolchain(go: &GoClient, goproxy: &str, public: &PublicSide) {
+    let mut env = go_env(go, goproxy, public);
+    env.set("GOTOOLCHAIN", TOOLCHAIN);
+    let version = env.run(None, &["version"]).success();
+    assert!(version.stdout.contains(FAKE_LINE), "{}", version.describe());
 }
 
 /// `go mod download` of the build list in a fresh module cache: every version verified against
@@ -412,23 +424,9 @@ fn a_bundle_since_an_earlier_one_holds_only_what_changed() {
     let site_store = dir.path().join("site-store");
     let offline = config(dir.path(), "offline.toml", &public, true);
     let unpacked = dir.path().join("unpacked");
-    std::fs::create_dir_all(&unpacked).expect("a directory");
     for bundle in [&first, &second] {
-        let out = run_modgate(&[
-            "bundle",
-            "import",
-            path(bundle),
-            "--config",
-            path(&offline),
-            "--store",
-            path(&site_store),
-        ]);
-        assert!(out.status.success(), "{}", text(&out));
-        let tar = std::process::Command::new("tar")
-            .args(["--zstd", "-xf", path(bundle), "-C", path(&unpacked)])
-            .output()
-            .expect("running tar");
-        assert!(tar.status.success(), "{}", text(&tar));
+        import(bundle, &offline, &site_store);
+        unpack(bundle, &unpacked);
     }
     let site = Modgate::start(&site_store, Some(&offline), None);
     let go = current_go();
