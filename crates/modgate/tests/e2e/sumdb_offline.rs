@@ -18,7 +18,8 @@ const FIRST: [&str; 3] = [
     "example.com/late@v1.0.0",
     "example.com/later@v1.0.0",
 ];
-/// The version of the second proofs, made over a tree of 902 since the first.
+/// The version of the second proofs, made over a tree of 1200 since the first: in leaf tile 4,
+/// so that its own proof does not read the tiles proving the first tree in the second.
 const SECOND: &str = "example.com/newest@v1.0.0";
 
 /// The public side: module files, and a test database holding their hashes among fillers.
@@ -222,8 +223,9 @@ fn offline_proofs_verify_through_modgate_and_file_trees() {
     // Later, a second set over a bigger tree, since the first: clients that saw the first
     // tree accept the second, through modgate and through the file tree.
     public.sumdb.set_down(false);
+    public.fill(1100);
     public.add(SECOND);
-    public.fill(902);
+    public.fill(1200);
     let second = work.path().join("second");
     write_proofs(&public, &connected, &second, &[SECOND], Some(&latest(&out)));
     public.copy_versions(&[SECOND], &store);
