@@ -18,6 +18,9 @@ const FIRST: [&str; 3] = [
     "example.com/late@v1.0.0",
     "example.com/later@v1.0.0",
 ];
+/// Proven too, then tampered with in the offline modgate's store: the zip, and the record.
+const TAMPERED_ZIP: &str = "example.com/hello@v1.0.0";
+const TAMPERED_RECORD: &str = "example.com/hello@v1.2.0";
 /// The version of the second proofs, made over a tree of 1200 since the first: in leaf tile 4,
 /// so that its own proof does not read the tiles proving the first tree in the second.
 const SECOND: &str = "example.com/newest@v1.0.0";
@@ -176,14 +179,16 @@ fn offline_proofs_verify_through_modgate_and_file_trees() {
     let work = temp_dir();
     let connected = public.config("connected.toml", &work.path().join("connected"), false);
     let out = work.path().join("first");
-    write_proofs(&public, &connected, &out, &FIRST, None);
+    let all = [&FIRST[..], &[TAMPERED_ZIP, TAMPERED_RECORD]].concat();
+    write_proofs(&public, &connected, &out, &all, None);
 
     // An offline modgate holding the versions and their proofs; the database is down, so
     // anything asked of it would fail.
     let store = work.path().join("offline");
-    public.copy_versions(&FIRST, &store);
+    public.copy_versions(&all, &store);
     let offline = public.config("offline.toml", &store, true);
     succeeded(store_proofs(&offline, &out));
+    tamper_store(&store);
     public.sumdb.set_down(true);
     public.sumdb.take_requests();
     let server = Modgate::start(&store, Some(&offline), None);
@@ -212,28 +217,37 @@ fn offline_proofs_verify_through_modgate_and_file_trees() {
             .run(None, &["mod", "download", "-json", FIRST[1]])
             .failure();
         assert!(
-            failed.stdout.contains("example.com/late"),
+            failed.stdout.contains("example.com/late@v1.0.0: verifying"),
             "{}",
             failed.stdout
         );
+        tampered_store_fails(&env);
         saw_first.push((env, file_env));
     }
     assert_eq!(public.sumdb.take_requests(), Vec::<String>::new());
 
-    // Later, a second set over a bigger tree, since the first: clients that saw the first
-    // tree accept the second, through modgate and through the file tree.
+    second_set_since_the_first(&public, work.path(), &mut saw_first);
+}
+
+/// Later, a second set over a bigger tree, since the first (in `work/first`, stored in
+/// `work/offline` and served from there): clients that saw the first tree accept the second,
+/// through modgate and through the file tree.
+fn second_set_since_the_first(public: &Public, work: &Path, saw_first: &mut [(GoEnv, GoEnv)]) {
+    let (out, store) = (work.join("first"), work.join("offline"));
+    let connected = public.dir.path().join("connected.toml");
+    let offline = public.dir.path().join("offline.toml");
     public.sumdb.set_down(false);
     public.fill(1100);
     public.add(SECOND);
     public.fill(1200);
-    let second = work.path().join("second");
-    write_proofs(&public, &connected, &second, &[SECOND], Some(&latest(&out)));
+    let second = work.join("second");
+    write_proofs(public, &connected, &second, &[SECOND], Some(&latest(&out)));
     public.copy_versions(&[SECOND], &store);
     succeeded(store_proofs(&offline, &second));
     crate::support::copy_tree(&second, &out);
     public.sumdb.set_down(true);
     public.sumdb.take_requests();
-    for (env, file_env) in &mut saw_first {
+    for (env, file_env) in saw_first {
         env.download(&[SECOND]);
         file_env.download(&[SECOND]);
         // A first-set version, its lookup in the first tree, for a client now at the second.
@@ -246,6 +260,41 @@ fn offline_proofs_verify_through_modgate_and_file_trees() {
         std::fs::read(latest(&store)).ok(),
         std::fs::read(latest(&second)).ok()
     );
+}
+
+/// In the offline store: another zip for `TAMPERED_ZIP` (a valid one, other bytes), and
+/// another `h1:` in `TAMPERED_RECORD`'s record.
+fn tamper_store(store: &Path) {
+    let dir = temp_dir();
+    let other = TreeBuilder::new(dir.path());
+    let (module, version) = TAMPERED_ZIP.split_once('@').expect("module@version");
+    other.add(
+        module,
+        version,
+        "2023-01-01T00:00:00Z",
+        &[
+            ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+            (
+                "hello.go",
+                "package hello\n\nfunc Hello() string { return \"evil\" }\n",
+            ),
+        ],
+    );
+    let zip = std::fs::read(other.file(module, version, "zip")).expect("the other zip");
+    write_file(&TreeBuilder::new(store).file(module, version, "zip"), zip);
+    tamper(&lookup(store, TAMPERED_RECORD));
+}
+
+/// Both tampered versions fail through the offline modgate: the zip at the go command, the
+/// record already at modgate, which proves what it serves (a failure, not a 404).
+fn tampered_store_fails(env: &GoEnv) {
+    for (spec, says) in [
+        (TAMPERED_ZIP, "SECURITY ERROR"),
+        (TAMPERED_RECORD, "502 Bad Gateway"),
+    ] {
+        let failed = env.run(None, &["mod", "download", "-json", spec]).failure();
+        assert!(failed.stdout.contains(says), "{spec}: {}", failed.stdout);
+    }
 }
 
 /// Changes the zip `h1:` in a lookup's record.
