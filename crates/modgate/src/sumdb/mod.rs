@@ -5,6 +5,8 @@
 //! - `tiles`: the tile cache: full tiles in the store for good, the rest briefly in memory.
 //! - `verify`: signed tree heads, consistency between the trees seen, records proven in a
 //!   tree, and the comparison of hashes.
+//! - `offline` and `proofcheck`: proof files of some versions for a machine with no route to
+//!   the database (made, checked, stored), and the fallback to them when it cannot be asked.
 //!
 //! Everything forwarded is checked first: a lookup is proven in its signed tree, and the tree
 //! is proven consistent with the latest one this process has seen, before a client gets it; a

@@ -298,3 +298,6 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     found
 }
+
+#[path = "tests_offline.rs"]
+mod offline;

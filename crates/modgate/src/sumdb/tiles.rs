@@ -11,6 +11,8 @@
 //! - The first `w` hashes of a tile never change either, so a partial tile is cut from its
 //!   stored full tile when there is one, and, like the go command's client, from the upstream's
 //!   full tile when the upstream no longer serves the partial one.
+//! - Partial tiles stored with proof files (`offline.rs`) answer only when the upstream cannot
+//!   be asked: offline, or down.
 
 use bytes::Bytes;
 use gomod::tlog::{HASH_SIZE, TILE_HEIGHT, Tile};

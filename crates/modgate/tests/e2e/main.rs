@@ -23,6 +23,7 @@ mod publish_safety;
 mod s3;
 mod shutdown;
 mod sumdb;
+mod sumdb_offline;
 mod tls_reload;
 mod ui;
 mod ui_browser;
