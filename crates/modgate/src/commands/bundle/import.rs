@@ -1,8 +1,9 @@
 //! `modgate bundle import FILE|DIR`: everything is checked before anything is written (the
 //! files against the manifest, every zip and go.mod as the writer checks them and against the
 //! manifest's `h1:`, the proofs against the checksum database's key, and what the store
-//! already holds); any problem refuses the whole bundle, one line each. Then the versions go
-//! in through the version writer and the proofs through `store_proof_files`.
+//! already holds); any problem refuses the whole bundle, one line each. Then the proofs go in
+//! through `store_proof_files` (which refuses a tree head the stored one is not part of before
+//! it writes anything) and the versions through the version writer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,7 +65,7 @@ pub(crate) fn run(config: &Config, source: &Path) -> anyhow::Result<Summary> {
                     problems.push(format!("{}@{}: {problem}", entry.module, entry.version))
                 }
             }
-            progress.step(&entry.version);
+            progress.step(&format!("{}@{}", entry.module, entry.version));
         }
         progress.finish();
     }
@@ -242,13 +243,19 @@ async fn conflicts(store: &Store, versions: &[VersionEntry]) -> anyhow::Result<V
     Ok(problems)
 }
 
-/// Writes the checked versions through the writer, then the proofs.
+/// Writes the proofs, then the checked versions through the writer.
 async fn write(
     writer: &VersionWriter,
     store: &Store,
     checked: Vec<Checked>,
     proofs: Option<&ProofFiles>,
 ) -> anyhow::Result<Summary> {
+    // The proofs first: a tree head that the stored one is not part of is refused before any
+    // version is written, so that refusal too leaves the store as it was.
+    if let Some(proofs) = proofs {
+        let stored = store_proof_files(store, proofs).await;
+        stored.context("storing the checksum database's proofs")?;
+    }
     let origin = Origin::Published {
         by: BUNDLE_IMPORT.to_owned(),
     };
@@ -284,11 +291,6 @@ async fn write(
         progress.step(&name);
     }
     progress.finish();
-    if let Some(proofs) = proofs {
-        store_proof_files(store, proofs)
-            .await
-            .context("storing the checksum database's proofs")?;
-    }
     Ok(summary)
 }
 

@@ -17,6 +17,7 @@ pub(crate) use create::CreateArgs;
 pub(crate) enum BundleCommand {
     /// Write a bundle: versions fetched as downloads would be, their checksum-database proofs,
     /// and a manifest of every file.
+    #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["modules", "toolchains"])))]
     Create {
         /// The bundle to write (.tar.zst).
         out: PathBuf,
@@ -32,7 +33,7 @@ pub(crate) enum BundleCommand {
         #[arg(long, value_delimiter = ',')]
         toolchains: Vec<String>,
         /// The toolchains' platforms [default: linux-amd64].
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', requires = "toolchains")]
         platforms: Vec<String>,
         #[command(flatten)]
         config: ConfigArgs,
