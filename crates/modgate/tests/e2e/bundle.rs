@@ -175,15 +175,17 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
     // GOTOOLCHAIN switches to the fake toolchain, downloaded and verified through the site.
     assert_switches_toolchain(&go, &site.url(), &public);
 
-    // The build list downloads and verifies through the offline site.
-    let env = go_env(&go, &site.url(), &public);
-    assert_downloads(&env, &manifest);
+    // The build list downloads and verifies through the offline site, with every go client.
+    for client in go_clients() {
+        assert_downloads(&go_env(&client, &site.url(), &public), &manifest);
+    }
 
     // And through the unpacked bundle, as a file:// tree at home.
     let unpacked = dir.path().join("unpacked");
     unpack(&bundle, &unpacked);
-    let env = go_env(&go, &file_url(&unpacked), &public);
-    assert_downloads(&env, &manifest);
+    for client in go_clients() {
+        assert_downloads(&go_env(&client, &file_url(&unpacked), &public), &manifest);
+    }
     assert_switches_toolchain(&go, &file_url(&unpacked), &public);
     assert!(
         public.sumdb.requests().is_empty(),
