@@ -438,3 +438,61 @@ fn a_bundle_since_an_earlier_one_holds_only_what_changed() {
         assert_eq!(downloaded.len(), 2, "through {goproxy}");
     }
 }
+
+/// A private module goes into a bundle without proofs, and its name never reaches the public
+/// checksum database; the site serves it from the import.
+#[test]
+#[ignore = "needs the go command (MODGATE_TEST_GO)"]
+fn private_modules_are_bundled_without_asking_the_checksum_database() {
+    let dir = temp_dir();
+    let public = PublicSide::start(&dir.path().join("upstream"));
+    let store = crate::support::private_tree(&dir.path().join("store"))
+        .root()
+        .to_owned();
+    let routes = "[[route]]\nprefix = \"corp.example\"\nprivate = true\n\n\
+                  [[route]]\nprefix = \"*\"\nsource = \"upstream\"\n";
+    let online = dir.path().join("online.toml");
+    write_file(&online, format!("{}\n{routes}", public.config("")));
+    let list = dir.path().join("modules.txt");
+    write_file(&list, "corp.example/a@v1.0.0\ncorp.example/b@v1.0.0\n");
+    let bundle = dir.path().join("private.tar.zst");
+    let out = run_modgate(&[
+        "bundle",
+        "create",
+        path(&bundle),
+        "--modules",
+        path(&list),
+        "--config",
+        path(&online),
+        "--store",
+        path(&store),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let manifest = read_manifest(&bundle);
+    assert_eq!(
+        manifest["sumdb"],
+        Value::Null,
+        "no public version, no proofs"
+    );
+    assert!(
+        public
+            .sumdb
+            .requests()
+            .iter()
+            .all(|r| !r.contains("corp.example")),
+        "{:?}",
+        public.sumdb.requests()
+    );
+    let offline = dir.path().join("offline.toml");
+    write_file(
+        &offline,
+        format!("{}\n{routes}", public.config("offline = true")),
+    );
+    let site_store = dir.path().join("site-store");
+    import(&bundle, &offline, &site_store);
+    let site = Modgate::start(&site_store, Some(&offline), None);
+    let mut env = go_env(&current_go(), &site.url(), &public);
+    env.set("GONOSUMDB", "corp.example");
+    let downloaded = env.download(&["corp.example/a@v1.0.0", "corp.example/b@v1.0.0"]);
+    assert_eq!(bundled(&manifest).len(), downloaded.len());
+}
