@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::service::{Caller, Request, Service};
 
 /// Versions fetched at once: enough to hide upstream latency, few enough to be polite.
-const CONCURRENT_FETCHES: usize = 8;
+pub(crate) const CONCURRENT_FETCHES: usize = 8;
 
 /// What happened.
 #[derive(Debug, Default)]

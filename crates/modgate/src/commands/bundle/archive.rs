@@ -2,7 +2,6 @@
 //! (so `tar --zstd -xf` gives the `GOPROXY=file://` tree), written in one step and read back
 //! with every entry's path checked before it is unpacked.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
@@ -71,39 +70,28 @@ pub(crate) fn file_entries(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
 }
 
 /// Writes `out`: the manifest first (a later `--since` reads only that far), then every file
-/// it names from `root`. Written beside `out` and renamed: a bundle is whole or absent.
+/// it names from `root`; in one step (`atomic_file`): a bundle is whole or absent.
 pub(crate) fn write(out: &Path, root: &Path, manifest: &Manifest) -> anyhow::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new()
-        .prefix(".modgate-bundle-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temp file in {}", dir.display()))?;
-    let encoder = zstd::stream::write::Encoder::new(temp.as_file(), ZSTD_LEVEL)?;
-    let mut archive = tar::Builder::new(encoder);
-    // Numeric owners and fixed times: the same contents make the same archive.
-    archive.mode(tar::HeaderMode::Deterministic);
     let json = manifest.to_json()?;
-    let mut header = tar::Header::new_gnu();
-    header.set_size(json.len() as u64);
-    header.set_mode(0o644);
-    header.set_entry_type(tar::EntryType::Regular);
-    archive.append_data(&mut header, MANIFEST, json.as_slice())?;
-    for file in &manifest.files {
-        archive
-            .append_path_with_name(root.join(&file.path), &file.path)
-            .with_context(|| format!("adding {}", file.path))?;
-    }
-    let mut encoder = archive.into_inner()?;
-    encoder.flush()?;
-    encoder.finish()?.sync_all()?;
-    temp.persist(out)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", out.display()))?;
-    Ok(())
+    crate::atomic_file::write_with(out, 0o644, |file| {
+        let encoder = zstd::stream::write::Encoder::new(file, ZSTD_LEVEL)?;
+        let mut archive = tar::Builder::new(encoder);
+        // Numeric owners and fixed times: the same contents make the same archive.
+        archive.mode(tar::HeaderMode::Deterministic);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(json.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        archive.append_data(&mut header, MANIFEST, json.as_slice())?;
+        for file in &manifest.files {
+            let added = archive.append_path_with_name(root.join(&file.path), &file.path);
+            added
+                .map_err(|e| std::io::Error::new(e.kind(), format!("adding {}: {e}", file.path)))?;
+        }
+        archive.into_inner()?.finish()?;
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", out.display()))
 }
 
 /// Unpacks the bundle at `file` into the empty directory `into`. An entry that is not a

@@ -20,9 +20,6 @@ use crate::storage::{VersionFile, list_file, version_file};
 use crate::sumdb::{ChecksumDb, check_proof_files};
 use crate::writer::{Strictness, check};
 
-/// Versions fetched at once, as `modgate prefetch` does.
-const CONCURRENT_FETCHES: usize = 8;
-
 /// The platform whose toolchain `.info`/`.mod` the go command always asks for.
 const TOOLCHAIN_HOME: &str = "linux-amd64";
 
@@ -162,7 +159,7 @@ async fn fetch_all(
                 )
             }
         })
-        .buffer_unordered(CONCURRENT_FETCHES);
+        .buffer_unordered(prefetch::CONCURRENT_FETCHES);
     let (mut versions, mut failed) = (Vec::new(), Vec::new());
     while let Some((name, outcome)) = fetches.next().await {
         progress.step(&name);

@@ -11,9 +11,6 @@ use gomod::mvs::Graph;
 use crate::commands::prefetch::{self, Wanted};
 use crate::service::{Answer, Caller, Request, Service};
 
-/// go.mod files fetched at once.
-const CONCURRENT_FETCHES: usize = 8;
-
 /// Adds to `wanted` the go.mod of every version in the module graph of the go.mod at `path`,
 /// and the zip of every version of its build list and of every requirement it lists (what a
 /// tidy `go 1.17`+ module's pruned build list selects).
@@ -34,7 +31,7 @@ pub(super) async fn build_list(
         }
         let mut fetches = futures::stream::iter(needed)
             .map(|(module, version)| requirements(service, &operator, module, version))
-            .buffer_unordered(CONCURRENT_FETCHES);
+            .buffer_unordered(prefetch::CONCURRENT_FETCHES);
         let mut failed = Vec::new();
         while let Some(fetched) = fetches.next().await {
             match fetched {
