@@ -82,11 +82,18 @@ impl Manifest {
     /// (`.tar.zst`) whose manifest is read from its archive.
     pub fn read_earlier(path: &Path) -> anyhow::Result<Manifest> {
         let what = || format!("--since {}", path.display());
-        let bytes = std::fs::read(path).with_context(what)?;
-        if bytes.starts_with(b"{") {
+        let mut file = std::io::BufReader::new(std::fs::File::open(path).with_context(what)?);
+        // A manifest is JSON; a bundle is read only as far as its first entry, the manifest.
+        if std::io::BufRead::fill_buf(&mut file)
+            .with_context(what)?
+            .first()
+            == Some(&b'{')
+        {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).with_context(what)?;
             return Manifest::parse(&bytes).with_context(what);
         }
-        let decoder = zstd::stream::read::Decoder::new(bytes.as_slice()).with_context(what)?;
+        let decoder = zstd::stream::read::Decoder::with_buffer(file).with_context(what)?;
         let mut archive = tar::Archive::new(decoder);
         for entry in archive.entries().with_context(what)? {
             let mut entry = entry.with_context(what)?;
