@@ -126,3 +126,42 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_manifest_is_read_as_json_and_a_newer_format_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let manifest = Manifest {
+            format: FORMAT,
+            created: "2026-01-01T00:00:00Z".to_owned(),
+            sumdb: Some(SumdbHead {
+                name: "sum.golang.org".to_owned(),
+                tree_size: 42,
+                tree_hash: "AAAA".to_owned(),
+            }),
+            files: Vec::new(),
+            versions: vec![VersionEntry {
+                module: "example.com/m".to_owned(),
+                version: "v1.0.0".to_owned(),
+                h1: None,
+                go_mod_h1: "h1:x=".to_owned(),
+            }],
+        };
+        let path = dir.path().join(MANIFEST);
+        std::fs::write(&path, manifest.to_json().expect("JSON")).expect("writing");
+        assert_eq!(Manifest::read_earlier(&path).expect("read"), manifest);
+        let newer = serde_json::to_vec(&Manifest {
+            format: FORMAT + 1,
+            ..manifest
+        })
+        .expect("JSON");
+        std::fs::write(&path, newer).expect("writing");
+        let err = Manifest::read_earlier(&path).expect_err("a newer format");
+        assert!(format!("{err:#}").contains("bundle format 2"), "{err:#}");
+        std::fs::write(&path, "not a bundle").expect("writing");
+        assert!(Manifest::read_earlier(&path).is_err());
+    }
+}
