@@ -100,10 +100,18 @@ fn every_subcommand_exits_2_on_a_bad_config() {
     write_file(&config, "[storage]\nkind = \"tape\"\n");
     let tree = dir.path().join("tree");
     std::fs::create_dir_all(&tree).expect("a tree");
-    let runs: [&[&str]; 3] = [
+    let runs: [&[&str]; 5] = [
         &["import", tree.to_str().expect("UTF-8")],
         &["export", tree.to_str().expect("UTF-8")],
         &["prefetch", "example.com/m@v1.0.0"],
+        &[
+            "bundle",
+            "create",
+            "b.tar.zst",
+            "--modules",
+            "example.com/m@v1.0.0",
+        ],
+        &["bundle", "import", tree.to_str().expect("UTF-8")],
     ];
     for args in runs {
         let out = modgate_command()
