@@ -29,6 +29,7 @@ pub(super) struct Fetcher {
     pub flights: Arc<Singleflight<Fetched>>,
     /// How long a request waits for a fetch that another request started.
     pub small_deadline: Duration,
+    /// For a zip: how long a request waits while nothing arrives (no limit while it does).
     pub zip_deadline: Duration,
 }
 
