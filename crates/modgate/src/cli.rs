@@ -67,7 +67,8 @@ enum Command {
     Sumdb(SumdbCommand),
     /// Fetch versions into the store through the upstream routes, as requests would.
     Prefetch {
-        /// module@version, or a go.sum, go.mod or text file (one module@version per line).
+        /// module@version, a toolchain (go1.X.Y.GOOS-GOARCH), or a go.sum, go.mod or text file
+        /// (one module@version or toolchain per line).
         #[arg(required = true)]
         specs: Vec<String>,
         /// Config file [default: modgate.toml in the working directory, if present].

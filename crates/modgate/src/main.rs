@@ -32,6 +32,7 @@ mod git;
 mod http;
 mod memory;
 mod outbound;
+mod progress;
 mod proxy_files;
 mod secret;
 mod sendfile;

@@ -12,6 +12,8 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 
+use crate::progress::Progress;
+
 /// Why a caller got no outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Interrupted {
@@ -22,9 +24,11 @@ pub(crate) enum Interrupted {
 }
 
 type Flight<T> = Shared<BoxFuture<'static, Option<T>>>;
+/// Running work by key, and how far each has come (for work that counts its bytes).
+type Flights<T> = HashMap<String, (Flight<T>, Progress)>;
 
 pub(crate) struct Singleflight<T: Clone> {
-    flights: Arc<Mutex<HashMap<String, Flight<T>>>>,
+    flights: Arc<Mutex<Flights<T>>>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Singleflight<T> {
@@ -45,7 +49,7 @@ impl<T: Clone + Send + Sync + 'static> Singleflight<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let flight = self.join_or_start(key, work);
+        let (flight, _) = self.join_or_start(key, |_| work());
         match tokio::time::timeout(deadline, flight).await {
             Ok(Some(outcome)) => Ok(outcome),
             Ok(None) => Err(Interrupted::Panicked),
@@ -53,15 +57,42 @@ impl<T: Clone + Send + Sync + 'static> Singleflight<T> {
         }
     }
 
-    fn join_or_start<F>(&self, key: &str, work: impl FnOnce() -> F) -> Flight<T>
+    /// As `run`, for work that counts what it receives in the `Progress` it is given:
+    /// `idle` limits each wait with no progress, not the whole (a large download from a slow
+    /// but live upstream takes as long as it takes). The caller's request watches it too
+    /// (`progress::watch`), so its own time limit is extended alike.
+    pub async fn run_while_alive<F>(
+        &self,
+        key: &str,
+        idle: Duration,
+        work: impl FnOnce(Progress) -> F,
+    ) -> Result<T, Interrupted>
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let (mut flight, progress) = self.join_or_start(key, work);
+        crate::progress::watch(&progress);
+        let mut seen = progress.get();
+        loop {
+            match tokio::time::timeout(idle, &mut flight).await {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => return Err(Interrupted::Panicked),
+                Err(_) if progress.get() == seen => return Err(Interrupted::Deadline),
+                Err(_) => seen = progress.get(),
+            }
+        }
+    }
+
+    fn join_or_start<F>(&self, key: &str, work: impl FnOnce(Progress) -> F) -> (Flight<T>, Progress)
     where
         F: Future<Output = T> + Send + 'static,
     {
         let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(flight) = flights.get(key) {
-            return flight.clone();
+        if let Some((flight, progress)) = flights.get(key) {
+            return (flight.clone(), progress.clone());
         }
-        let task = tokio::spawn(work());
+        let progress = Progress::default();
+        let task = tokio::spawn(work(progress.clone()));
         let registry = self.flights.clone();
         let owned_key = key.to_owned();
         let flight = async move {
@@ -76,8 +107,8 @@ impl<T: Clone + Send + Sync + 'static> Singleflight<T> {
         }
         .boxed()
         .shared();
-        flights.insert(key.to_owned(), flight.clone());
-        flight
+        flights.insert(key.to_owned(), (flight.clone(), progress.clone()));
+        (flight, progress)
     }
 }
 
@@ -133,6 +164,18 @@ mod tests {
             .run("k", Duration::from_secs(5), || async { 2 })
             .await;
         assert_eq!(joined, Ok(1));
+    }
+
+    #[tokio::test]
+    async fn a_stall_ends_the_wait_of_work_that_counts_its_bytes() {
+        let flights = Singleflight::<u8>::new();
+        // Never receives anything: the idle limit ends the wait, and the work goes on.
+        let stalled = flights
+            .run_while_alive("s", Duration::from_millis(20), |_| {
+                std::future::pending::<u8>()
+            })
+            .await;
+        assert_eq!(stalled, Err(Interrupted::Deadline));
     }
 
     fn flights_panic() -> bool {

@@ -134,7 +134,14 @@ pub(crate) fn read_spec(spec: &str, wanted: &mut Wanted) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `module@version`, or a toolchain as `GOTOOLCHAIN` names it with its platform
+/// (`go1.22.1.linux-amd64`, for `golang.org/toolchain@v0.0.1-go1.22.1.linux-amd64`).
 fn parse_module_version(spec: &str) -> anyhow::Result<ModuleVersion> {
+    if spec.starts_with("go1.") && !spec.contains('@') {
+        let version = format!("v0.0.1-{spec}");
+        return ModuleVersion::parse(crate::sumdb::TOOLCHAIN_MODULE, &version)
+            .with_context(|| format!("{spec:?}: expected a toolchain as go1.X.Y.<goos>-<goarch>"));
+    }
     let (module, version) = spec.split_once('@').context("expected module@version")?;
     Ok(ModuleVersion::parse(module, version)?)
 }
@@ -146,6 +153,21 @@ pub(crate) fn want(wanted: &mut Wanted, version: ModuleVersion, zip: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toolchains_by_module_version_or_by_name() {
+        for spec in [
+            "golang.org/toolchain@v0.0.1-go1.22.1.linux-amd64",
+            "go1.22.1.linux-amd64",
+        ] {
+            let version = parse_module_version(spec).expect(spec);
+            assert_eq!(
+                version.to_string(),
+                "golang.org/toolchain@v0.0.1-go1.22.1.linux-amd64"
+            );
+        }
+        assert!(parse_module_version("go1.22.1.linux_amd64").is_err());
+    }
 
     #[test]
     fn go_sum_lines_want_zips_or_go_mod_files() {

@@ -17,7 +17,7 @@ use futures::TryStreamExt;
 
 use super::error::HttpError;
 use super::kept::{IMMUTABLE, Ready, content_etag, not_modified};
-use super::{AppState, Endpoint, caller, request};
+use super::{AppState, Endpoint, caller, range, request};
 use crate::sendfile;
 use crate::service::{Answer, ObjectBody, Request, Zip};
 
@@ -150,11 +150,14 @@ async fn shape(
     let (content_type, body, etag) = match answer {
         Answer::Zip(zip) if zip.size <= READ_WHOLE_ZIP => {
             let etag = store_etag(&zip);
+            let date = zip.last_modified.and_then(range::http_date);
             let body = read_whole(zip, request).await?;
             let etag = etag.unwrap_or_else(|| content_etag(&body));
-            (ZIP, body, etag)
+            let ready = Ready::new(request.module().clone(), "zip", ZIP, body, etag).zip(date);
+            let ready = state.kept.keep(path, ready);
+            return Ok(ready.respond(request_headers, IMMUTABLE));
         }
-        Answer::Zip(zip) => return Ok(stream_zip(zip, request_headers)),
+        Answer::Zip(zip) => return stream_zip(zip, request, request_headers).await,
         Answer::List(text) => hashed(TEXT, text),
         Answer::Info(json) => hashed(JSON, json),
         Answer::Mod(go_mod) => hashed(TEXT, go_mod),
@@ -183,15 +186,12 @@ async fn shape(
 async fn read_whole(zip: Zip, request: &Request) -> Result<Bytes, HttpError> {
     let stream = match zip.body {
         ObjectBody::Read { bytes, file } => return Ok(sendfile::file_backed(bytes, file)),
-        ObjectBody::Stream(stream) => stream,
+        other => other.into_stream(),
     };
-    let mut chunks: Vec<Bytes> = stream.try_collect().await.map_err(|e| {
-        tracing::error!(module = %request.module(), cause = %e, "reading a zip failed");
-        HttpError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{}: storage unavailable, try again later", request.module()),
-        )
-    })?;
+    let mut chunks: Vec<Bytes> = stream
+        .try_collect()
+        .await
+        .map_err(|e| unavailable(request, &e))?;
     Ok(match chunks.len() {
         1 => chunks.remove(0),
         _ => Bytes::from(chunks.concat()),
@@ -204,8 +204,21 @@ fn store_etag(zip: &Zip) -> Option<HeaderValue> {
         .and_then(|tag| HeaderValue::from_str(&quoted(tag)).ok())
 }
 
-/// A zip too large to keep in memory, streamed from the store.
-fn stream_zip(zip: Zip, request_headers: &HeaderMap) -> Response {
+/// A failure reading a zip: a 503, never a cut-off body or a "not found".
+fn unavailable(request: &Request, cause: &dyn std::fmt::Display) -> HttpError {
+    tracing::error!(module = %request.module(), %cause, "reading a zip failed");
+    HttpError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{}: storage unavailable, try again later", request.module()),
+    )
+}
+
+/// A zip too large to keep in memory, streamed from the store, whole or the part asked for.
+async fn stream_zip(
+    zip: Zip,
+    request: &Request,
+    request_headers: &HeaderMap,
+) -> Result<Response, HttpError> {
     let cache_control = HeaderValue::from_static(IMMUTABLE);
     let etag = store_etag(&zip);
     if let Some(etag) = &etag
@@ -215,20 +228,36 @@ fn stream_zip(zip: Zip, request_headers: &HeaderMap) -> Response {
         let headers = response.headers_mut();
         headers.insert(header::ETAG, etag.clone());
         headers.insert(header::CACHE_CONTROL, cache_control);
-        return response;
+        return Ok(response);
     }
-    let mut response = Response::new(Body::from_stream(zip.body.into_stream()));
+    let date = zip.last_modified.and_then(range::http_date);
+    let size = zip.size;
+    let part = range::part(request_headers, size, etag.as_ref(), date.as_ref());
+    let body = match &part {
+        range::Part::Whole => zip.body.into_stream(),
+        range::Part::Bytes(bytes) => zip
+            .slice(bytes.clone())
+            .await
+            .map_err(|e| unavailable(request, &e))?
+            .into_stream(),
+        range::Part::Unsatisfiable => return Ok(range::unsatisfiable(size)),
+    };
+    let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
     );
     headers.insert(header::CACHE_CONTROL, cache_control);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(zip.size));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     if let Some(etag) = etag {
         headers.insert(header::ETAG, etag);
     }
-    response
+    range::add_validators(headers, date.as_ref());
+    if let range::Part::Bytes(bytes) = &part {
+        range::make_partial(&mut response, bytes, size);
+    }
+    Ok(response)
 }
 
 fn quoted(tag: &str) -> String {

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use gomod::ModulePath;
 use sha2::{Digest, Sha256};
 
-use super::error;
+use super::{error, range};
 use crate::memory::{self, Dated, Kept, Weighed};
 
 /// Versions never change once published, so clients and caches may keep them for a year.
@@ -33,7 +33,12 @@ pub(crate) struct Ready {
     etag: HeaderValue,
     length: HeaderValue,
     body: Bytes,
+    /// A zip's date: zips are answered in parts (`Range`), other answers whole.
+    zip_date: Option<ZipDate>,
 }
+
+/// Whether an answer is a zip, and its `Last-Modified` when the store gave one.
+pub(crate) struct ZipDate(pub Option<HeaderValue>);
 
 impl Ready {
     pub fn new(
@@ -50,7 +55,14 @@ impl Ready {
             etag,
             length: HeaderValue::from(body.len()),
             body,
+            zip_date: None,
         }
+    }
+
+    /// A zip: answered with `Accept-Ranges`, its date, and in parts when asked.
+    pub fn zip(mut self, last_modified: Option<HeaderValue>) -> Ready {
+        self.zip_date = Some(ZipDate(last_modified));
+        self
     }
 
     /// The response, or 304 when the client holds these bytes already.
@@ -63,12 +75,31 @@ impl Ready {
             headers.insert(header::CACHE_CONTROL, cache_control);
             return response;
         }
-        let mut response = Response::new(Body::from(self.body.clone()));
+        let mut part = range::Part::Whole;
+        if let Some(ZipDate(date)) = &self.zip_date {
+            let size = self.body.len() as u64;
+            part = range::part(request_headers, size, Some(&self.etag), date.as_ref());
+        }
+        let body = match &part {
+            range::Part::Whole => self.body.clone(),
+            // A slice of a file-backed body is still sent from its file (`sendfile`).
+            range::Part::Bytes(bytes) => {
+                self.body.slice(to_usize(bytes.start)..to_usize(bytes.end))
+            }
+            range::Part::Unsatisfiable => return range::unsatisfiable(self.body.len() as u64),
+        };
+        let mut response = Response::new(Body::from(body));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, self.content_type.clone());
         headers.insert(header::CACHE_CONTROL, cache_control);
         headers.insert(header::CONTENT_LENGTH, self.length.clone());
         headers.insert(header::ETAG, self.etag.clone());
+        if let Some(ZipDate(date)) = &self.zip_date {
+            range::add_validators(headers, date.as_ref());
+        }
+        if let range::Part::Bytes(bytes) = &part {
+            range::make_partial(&mut response, bytes, self.body.len() as u64);
+        }
         response
     }
 }
@@ -77,6 +108,10 @@ impl Weighed for Ready {
     fn weight(&self) -> u64 {
         (self.module.as_str().len() + self.body.len()) as u64
     }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 /// An answer that something is not here: a 404, or a private route's refusal.

@@ -11,11 +11,14 @@ mod identity;
 mod kept;
 mod ops;
 mod publish;
+mod range;
 mod request;
 mod sumdb;
 mod time_limit;
 mod ui;
 
+#[cfg(test)]
+mod range_tests;
 #[cfg(test)]
 mod tests;
 

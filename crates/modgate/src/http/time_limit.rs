@@ -37,17 +37,31 @@ impl TimeLimits {
                 "server.request_timeout_secs",
             )
         };
-        match tokio::time::timeout(limit, response).await {
-            Ok(response) => response,
-            Err(_) => HttpError::new(
+        // A limit on waiting idle, not on the whole: while a transfer the answer waits on
+        // (a large zip from a slow upstream) keeps receiving bytes, another period is given.
+        crate::progress::watching(async {
+            let mut response = std::pin::pin!(response);
+            let mut seen = crate::progress::watched_total();
+            loop {
+                if let Ok(response) = tokio::time::timeout(limit, response.as_mut()).await {
+                    return response;
+                }
+                let now = crate::progress::watched_total();
+                if now == seen {
+                    break;
+                }
+                seen = now;
+            }
+            HttpError::new(
                 status,
                 format!(
                     "no answer within {} s ({setting}); try again",
                     limit.as_secs()
                 ),
             )
-            .into_response(),
-        }
+            .into_response()
+        })
+        .await
     }
 }
 

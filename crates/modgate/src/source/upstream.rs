@@ -35,7 +35,7 @@ pub(crate) struct UpstreamSettings {
     pub proxies: Vec<UpstreamProxy>,
     /// For connecting, for a whole small answer, and for any pause while a zip streams.
     pub timeout: Duration,
-    /// For a whole zip download.
+    /// For a zip's answer to start; then none on the whole while its bytes keep coming.
     pub zip_timeout: Duration,
     /// How long a `list`, `@latest` or version query answer is used before it is asked again
     /// (in the background; the old answer keeps being served meanwhile and when upstream fails).

@@ -7,7 +7,6 @@ use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
 
 use super::{ObjectBody, StoredObject};
 
@@ -37,29 +36,30 @@ pub(super) async fn open(path: PathBuf) -> std::io::Result<Option<StoredObject>>
         let Some((file, size)) = open_file(&path)? else {
             return Ok(None);
         };
-        let etag = etag(&file.metadata()?);
+        let metadata = file.metadata()?;
+        let dated = (etag(&metadata), metadata.modified().ok());
         if size <= READ_WHOLE_MAX {
             let (file, bytes) = read_up_to(file, buffer_for(size), size)?;
-            Ok(Some((etag, Whole::Read(bytes, file))))
+            Ok(Some((dated, Whole::Read(bytes, file))))
         } else {
-            Ok(Some((etag, Whole::Open(file, size))))
+            Ok(Some((dated, Whole::Open(file, size))))
         }
     })
     .await?;
-    let Some((etag, whole)) = opened else {
+    let Some(((etag, last_modified), whole)) = opened else {
         return Ok(None);
     };
     let (size, body) = match whole {
         Whole::Read(bytes, file) => (bytes.len() as u64, ObjectBody::Read { bytes, file }),
-        Whole::Open(file, size) => (
-            size,
-            ObjectBody::Stream(file_chunks(file).map_err(io_error).boxed()),
-        ),
+        Whole::Open(file, size) => (size, ObjectBody::Open(file)),
     };
     Ok(Some(StoredObject {
         size,
         etag: Some(etag),
+        last_modified,
         body,
+        key: object_store::path::Path::default(),
+        reopen: None,
     }))
 }
 
@@ -135,16 +135,37 @@ enum Whole {
 pub(crate) fn file_chunks(
     file: File,
 ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    futures::stream::try_unfold(Some(file), |file| async move {
-        let Some(file) = file else {
+    chunks_up_to(file, u64::MAX)
+}
+
+/// Bytes `range` of an open file, as chunks (a `Range` request's part of a large zip).
+pub(super) fn file_range(
+    mut file: File,
+    range: std::ops::Range<u64>,
+) -> std::io::Result<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
+    use std::io::Seek;
+    // A seek is a change of the file offset, not a read: no trip to the blocking pool.
+    file.seek(std::io::SeekFrom::Start(range.start))?;
+    Ok(chunks_up_to(file, range.end.saturating_sub(range.start)))
+}
+
+/// At most `limit` bytes from where `file` stands, as chunks.
+fn chunks_up_to(
+    file: File,
+    limit: u64,
+) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures::stream::try_unfold((Some(file), limit), |(file, left)| async move {
+        let Some(file) = file.filter(|_| left > 0) else {
             return Ok(None);
         };
-        let buffer = buffer_for(CHUNK);
-        let (file, chunk) = blocking(move || read_up_to(file, buffer, CHUNK)).await?;
+        let size = CHUNK.min(left);
+        let buffer = buffer_for(size);
+        let (file, chunk) = blocking(move || read_up_to(file, buffer, size)).await?;
         if chunk.is_empty() {
             return Ok(None);
         }
-        Ok(Some((chunk, Some(file))))
+        let left = left - chunk.len() as u64;
+        Ok(Some((chunk, (Some(file), left))))
     })
 }
 
@@ -198,7 +219,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(std::io::Error::other)?
 }
 
-fn io_error(e: std::io::Error) -> object_store::Error {
+pub(super) fn io_error(e: std::io::Error) -> object_store::Error {
     object_store::Error::Generic {
         store: "local file",
         source: Box::new(e),
@@ -207,6 +228,7 @@ fn io_error(e: std::io::Error) -> object_store::Error {
 
 #[cfg(test)]
 mod tests {
+    use futures::TryStreamExt;
     use object_store::{ObjectStore, ObjectStoreExt};
 
     use super::*;

@@ -56,3 +56,35 @@ async fn a_directory_store_stages_a_copy_and_places_it_create_only() {
         .collect();
     assert!(left.is_empty(), "left in staging: {left:?}");
 }
+
+#[tokio::test]
+async fn parts_of_a_stream_with_nowhere_to_read_again_are_cut_from_it() {
+    let whole: Vec<u8> = (0..=255).collect();
+    for (from, to) in [(0, 256), (10, 20), (63, 65), (200, 256), (255, 256)] {
+        let chunks: Vec<Result<Bytes, object_store::Error>> = whole
+            .chunks(64)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let object = StoredObject {
+            size: 256,
+            etag: None,
+            last_modified: None,
+            body: ObjectBody::Stream(futures::stream::iter(chunks).boxed()),
+            key: Path::from("k"),
+            reopen: None,
+        };
+        let part: Vec<Bytes> = object
+            .slice(from..to)
+            .await
+            .expect("slice")
+            .into_stream()
+            .try_collect()
+            .await
+            .expect("body");
+        assert_eq!(
+            part.concat(),
+            whole[from as usize..to as usize],
+            "{from}..{to}"
+        );
+    }
+}

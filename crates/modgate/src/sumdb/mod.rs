@@ -49,6 +49,10 @@ pub(crate) const NO_CACHE: &str = "no-cache";
 pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
 pub(crate) const BINARY: &str = "application/octet-stream";
 
+/// The module the go command downloads toolchains from (`GOTOOLCHAIN=go1.X.Y`), versions
+/// `v0.0.1-go1.X.Y.<goos>-<goarch>`.
+pub(crate) const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
+
 /// Whether a module path belongs to a private route, whose names must not leave this server.
 pub(crate) type IsPrivate = Arc<dyn Fn(&ModulePath) -> bool + Send + Sync>;
 
@@ -164,7 +168,13 @@ impl ChecksumDb {
     }
 
     /// Whether modules fetched from upstream must be verified (verify on, module not skipped).
+    /// Go toolchains always are, whatever the settings: the go command verifies a toolchain
+    /// zip against the checksum database even with `GOSUMDB=off`, so one the database does
+    /// not vouch for would only be stored to fail every client.
     pub fn checks(&self, module: &ModulePath) -> bool {
+        if module.as_str() == TOOLCHAIN_MODULE {
+            return true;
+        }
         self.verify && !gomod::match_prefix_patterns(&self.skip, module.as_str())
     }
 

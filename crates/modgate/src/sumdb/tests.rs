@@ -36,7 +36,8 @@ impl Setup {
             key: upstream.verifier_key(),
             url: upstream.url(),
             verify: true,
-            skip: vec!["skipped.example".to_owned()],
+            // `golang.org` too: toolchains are checked whatever `skip` says.
+            skip: vec!["skipped.example".to_owned(), "golang.org".to_owned()],
             proxy: true,
             timeout: Duration::from_secs(10),
             offline: false,
@@ -280,6 +281,11 @@ fn checks_skips_configured_patterns() {
     let module = |path| ModulePath::new(path).expect("valid");
     assert!(s.db.checks(&module("example.com/m1")));
     assert!(!s.db.checks(&module("skipped.example/lib")));
+    assert!(!s.db.checks(&module("golang.org/x/mod")));
+    assert!(
+        s.db.checks(&module("golang.org/toolchain")),
+        "toolchains always"
+    );
 }
 
 fn v1(module: &str) -> ModuleVersion {

@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
 use super::{UpstreamError, UpstreamSettings};
+use crate::progress::Progress;
 
 /// The largest `list`, `.info`, `.mod` or `@latest` answer taken (the go command's limit on a
 /// go.mod).
@@ -48,7 +49,8 @@ pub(crate) struct UpstreamClient {
 /// Where an answer's body goes.
 enum Sink<'a> {
     Memory,
-    File(&'a Path),
+    /// A zip's bytes, counted as they arrive.
+    File(&'a Path, &'a Progress),
 }
 
 enum Body {
@@ -92,10 +94,18 @@ impl UpstreamClient {
         }
     }
 
-    /// Downloads a zip at `path` into `file`; `false` when the proxies say it does not exist.
-    pub async fn download(&self, path: &str, file: &Path) -> Result<bool, UpstreamError> {
+    /// Downloads a zip at `path` into `file`, counting its bytes in `progress`; `false` when
+    /// the proxies say it does not exist. `zip_timeout` limits the wait for the answer to
+    /// start; then there is no limit on the whole while bytes keep coming (a pause longer
+    /// than `timeout` fails it): a 70 MB toolchain from a slow upstream takes what it takes.
+    pub async fn download(
+        &self,
+        path: &str,
+        file: &Path,
+        progress: &Progress,
+    ) -> Result<bool, UpstreamError> {
         Ok(self
-            .ask(path, Sink::File(file), self.zip_timeout)
+            .ask(path, Sink::File(file, progress), self.zip_timeout)
             .await?
             .is_some())
     }
@@ -111,14 +121,20 @@ impl UpstreamClient {
         let mut failure = None;
         for proxy in &self.proxies {
             let url = format!("{}/{path}", proxy.url);
-            let attempt =
-                match tokio::time::timeout(deadline, self.attempt(proxy, &url, &sink)).await {
-                    Ok(attempt) => attempt,
-                    Err(_) => Attempt::Failed(UpstreamError::Timeout(format!(
-                        "upstream {url}: no complete answer within {}s",
-                        deadline.as_secs()
-                    ))),
-                };
+            let attempt = match &sink {
+                // A zip's deadline is for its answer to start (see `attempt`).
+                Sink::File(..) => self.attempt(proxy, &url, &sink, deadline).await,
+                Sink::Memory => {
+                    let whole = self.attempt(proxy, &url, &sink, deadline);
+                    match tokio::time::timeout(deadline, whole).await {
+                        Ok(attempt) => attempt,
+                        Err(_) => Attempt::Failed(UpstreamError::Timeout(format!(
+                            "upstream {url}: no complete answer within {}s",
+                            deadline.as_secs()
+                        ))),
+                    }
+                }
+            };
             let outcome = match &attempt {
                 Attempt::Found(_) => "found",
                 Attempt::NotFound => "not_found",
@@ -141,14 +157,27 @@ impl UpstreamClient {
         failure.map_or(Ok(None), Err)
     }
 
-    async fn attempt(&self, proxy: &UpstreamProxy, url: &str, sink: &Sink<'_>) -> Attempt {
+    /// One proxy's answer; `deadline` for its status and headers.
+    async fn attempt(
+        &self,
+        proxy: &UpstreamProxy,
+        url: &str,
+        sink: &Sink<'_>,
+        deadline: Duration,
+    ) -> Attempt {
         let mut request = self.http.get(url);
         if let Some((user, password)) = &proxy.credentials {
             request = request.basic_auth(user, Some(password));
         }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Attempt::Failed(request_error(url, &e)),
+        let response = match tokio::time::timeout(deadline, request.send()).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Attempt::Failed(request_error(url, &e)),
+            Err(_) => {
+                return Attempt::Failed(UpstreamError::Timeout(format!(
+                    "upstream {url}: no answer within {}s",
+                    deadline.as_secs()
+                )));
+            }
         };
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
@@ -164,7 +193,7 @@ impl UpstreamClient {
         }
         let body = match sink {
             Sink::Memory => read_limited(url, response).await.map(Body::Memory),
-            Sink::File(file) => write_limited(url, response, file)
+            Sink::File(file, progress) => write_limited(url, response, file, progress)
                 .await
                 .map(|()| Body::File),
         };
@@ -201,6 +230,7 @@ async fn write_limited(
     url: &str,
     mut response: reqwest::Response,
     path: &Path,
+    progress: &Progress,
 ) -> Result<(), UpstreamError> {
     let too_large =
         || UpstreamError::Failed(format!("upstream {url}: zip larger than {MAX_ZIP} bytes"));
@@ -218,6 +248,7 @@ async fn write_limited(
             return Err(too_large());
         }
         file.write_all(&chunk).await.map_err(local)?;
+        progress.advance(chunk.len() as u64);
     }
     file.flush().await.map_err(local)?;
     Ok(())

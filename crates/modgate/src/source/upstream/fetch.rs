@@ -29,6 +29,7 @@ pub(super) struct Fetcher {
     pub flights: Arc<Singleflight<Fetched>>,
     /// How long a request waits for a fetch that another request started.
     pub small_deadline: Duration,
+    /// For a zip: how long a request waits while nothing arrives (no limit while it does).
     pub zip_deadline: Duration,
 }
 
@@ -91,11 +92,13 @@ impl Fetcher {
             (self.client.clone(), self.writer.clone(), self.sumdb.clone());
         let (version, key) = (version.clone(), path.clone());
         self.flights
-            .run(&key, self.zip_deadline, move || async move {
+            // The deadline is for waiting with nothing received: a slow but live download
+            // goes on, and so does the request that waits for it.
+            .run_while_alive(&key, self.zip_deadline, move |progress| async move {
                 let temp = crate::spool::new_file().map_err(|e| {
                     UpstreamError::Storing(format!("creating a temp file for {path}: {e}"))
                 })?;
-                if !client.download(&path, temp.path()).await? {
+                if !client.download(&path, temp.path(), &progress).await? {
                     return Ok(false);
                 }
                 let zip = check::zip(

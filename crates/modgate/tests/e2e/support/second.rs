@@ -32,6 +32,10 @@ pub enum Fault {
     Hang,
     /// Zips come back with their bytes damaged (other files are served as they are).
     CorruptZip,
+    /// Zips come slowly but steadily: 64 KiB, then this pause, and so on (other files are
+    /// served as they are). A large zip takes far longer than any time limit in the test,
+    /// with no pause anywhere near one.
+    Trickle(Duration),
 }
 
 #[derive(Clone)]
@@ -111,7 +115,7 @@ async fn serve_file(State(shared): State<Shared>, uri: Uri) -> Response {
         Fault::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
-        Fault::None | Fault::CorruptZip => {}
+        Fault::None | Fault::CorruptZip | Fault::Trickle(_) => {}
     }
     let relative = path.trim_start_matches('/');
     if relative
@@ -129,7 +133,24 @@ async fn serve_file(State(shared): State<Shared>, uri: Uri) -> Response {
             }
             bytes.into_response()
         }
-        Ok(bytes) => bytes.into_response(),
+        Ok(bytes) => match fault {
+            Fault::Trickle(pause) if path.ends_with(".zip") => trickle(bytes, pause),
+            _ => bytes.into_response(),
+        },
         Err(_) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
     }
+}
+
+/// `bytes` as a body sent 64 KiB at a time, each after `pause`.
+fn trickle(bytes: Vec<u8>, pause: Duration) -> Response {
+    use futures::StreamExt;
+    let chunks: Vec<bytes::Bytes> = bytes
+        .chunks(64 * 1024)
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
+    let stream = futures::stream::iter(chunks).then(move |chunk| async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
+    axum::body::Body::from_stream(stream).into_response()
 }
