@@ -36,7 +36,11 @@ pub(crate) async fn handle(
     request: HttpRequest,
 ) -> Response {
     // GOPROXY requests have no body; the rest is borrowed from here on.
-    let (parts, _) = request.into_parts();
+    let (mut parts, _) = request.into_parts();
+    // RFC 9110 §14.2 defines ranges for GET only: a HEAD answers for the whole zip.
+    if parts.method == Method::HEAD {
+        parts.headers.remove(header::RANGE);
+    }
     let (method, headers, path) = (&parts.method, &parts.headers, parts.uri.path());
     // Read before anything is looked for: a write meanwhile makes what is not found now stale.
     let generation = state.service.generation();

@@ -5,7 +5,8 @@
 //! 200, which the RFC allows (a server may ignore `Range`), rather than a multipart body no Go
 //! client asks for. A range past the end is 416 with `Content-Range: bytes */<size>`. An
 //! `If-Range` that does not name the zip as it is (its strong ETag, or exactly its
-//! `Last-Modified` date) gets the whole zip. HEAD answers as GET would, without the body.
+//! `Last-Modified` date) gets the whole zip. A HEAD ignores `Range` (ranges are defined for GET
+//! only): it gets the whole zip's headers.
 
 use std::ops::Range;
 
