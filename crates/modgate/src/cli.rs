@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    delete, doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -78,6 +78,28 @@ enum Command {
         /// Upstream proxies, in GOPROXY syntax [default: the config's].
         #[arg(long)]
         upstream: Option<String>,
+    },
+    /// Delete a version: it answers 410 with the reason from then on, and is never written
+    /// again but by `restore` with the same bytes.
+    Delete {
+        /// MODULE@VERSION.
+        version: String,
+        /// Why, in one line: clients are shown it.
+        #[arg(long)]
+        reason: String,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Restore a deleted version from its zip or module directory: the same bytes only.
+    Restore {
+        /// MODULE@VERSION.
+        version: String,
+        /// The version's zip, or the module's directory.
+        from: PathBuf,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Manage CI tokens.
     #[command(subcommand)]
@@ -258,6 +280,18 @@ pub(crate) fn run() -> ExitCode {
         )
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
+        Command::Delete {
+            version,
+            reason,
+            config,
+        } => load(config, Overrides::default())
+            .and_then(|config| delete::delete(&config, &version, &reason)),
+        Command::Restore {
+            version,
+            from,
+            config,
+        } => load(config, Overrides::default())
+            .and_then(|config| delete::restore(&config, &version, &from)),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),

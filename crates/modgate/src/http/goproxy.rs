@@ -47,7 +47,9 @@ pub(crate) async fn handle(
         generation,
     };
     let (endpoint, outcome) = if let Some(ready) = state.kept.get(path) {
-        let kept = kept(&state, peer, &asked, &ready.module).await;
+        let kept = kept(&state, peer, &asked, &ready.module)
+            .await
+            .and_then(|()| not_deleted(&state, &ready));
         (
             ready.endpoint,
             kept.map(|()| ready.respond(headers, IMMUTABLE)),
@@ -97,6 +99,18 @@ async fn kept(
     let refusal = |r| state.refusal(r, StatusCode::NOT_FOUND);
     let caller = caller(state, peer, asked.headers).await.map_err(refusal)?;
     state.service.may_read(&caller, module).map_err(refusal)
+}
+
+/// A kept version deleted since answers 410: a lookup in memory, no store read.
+fn not_deleted(state: &AppState, ready: &Ready) -> Result<(), HttpError> {
+    let gone = ready
+        .version
+        .as_ref()
+        .and_then(|version| state.service.deleted(&ready.module, version.as_str()));
+    match gone {
+        Some(gone) => Err(state.refusal(gone, StatusCode::NOT_FOUND)),
+        None => Ok(()),
+    }
 }
 
 async fn answer(
@@ -159,8 +173,9 @@ async fn shape(
         Answer::Info(json) => hashed(JSON, json),
         Answer::Mod(go_mod) => hashed(TEXT, go_mod),
     };
+    let version = request.version().map(|v| v.version().clone());
     let ready = Ready::new(
-        request.module().clone(),
+        (request.module().clone(), version),
         request.endpoint(),
         content_type,
         body,

@@ -241,7 +241,7 @@ impl Service {
         }
     }
 
-    fn require_admin(&self, caller: &Caller) -> Result<(), Refusal> {
+    pub(super) fn require_admin(&self, caller: &Caller) -> Result<(), Refusal> {
         self.require_identity(caller)?;
         if self.is_admin(caller) {
             Ok(())
@@ -253,7 +253,7 @@ impl Service {
         }
     }
 
-    fn audit_result<T, E: std::fmt::Display>(
+    pub(super) fn audit_result<T, E: std::fmt::Display>(
         &self,
         caller: &Caller,
         action: &str,
