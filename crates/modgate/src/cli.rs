@@ -13,7 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    delete, doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    audit, delete, doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token,
+    verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -97,6 +98,19 @@ enum Command {
         version: String,
         /// The version's zip, or the module's directory.
         from: PathBuf,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the audit file's events (`[audit] file`), oldest first.
+    Audit {
+        /// Only events since then: a duration back from now (30s, 90m, 12h, 7d) or an
+        /// RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// The audit file [default: the config's [audit] file].
+        #[arg(long)]
+        file: Option<PathBuf>,
         /// Config file [default: modgate.toml in the working directory, if present].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
@@ -292,6 +306,11 @@ pub(crate) fn run() -> ExitCode {
             config,
         } => load(config, Overrides::default())
             .and_then(|config| delete::restore(&config, &version, &from)),
+        Command::Audit {
+            since,
+            file,
+            config,
+        } => audit_file(file, config).and_then(|file| audit::run(&file, since.as_deref())),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),
@@ -344,6 +363,18 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
             load(config, Overrides::default()).and_then(|config| sumdb::sync(&config).map(drop))
         }
     }
+}
+
+/// `--file`, else the config's `[audit] file`.
+fn audit_file(file: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(file) = file {
+        return Ok(file);
+    }
+    let config = load(config, Overrides::default())?;
+    config
+        .audit
+        .file
+        .context("no audit file: give --file, or set [audit] file in the config")
 }
 
 fn count_failures(failures: usize, what: &str) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
 //! `login` and `auth` run on a developer's machine, against a server.
 
+pub(crate) mod audit;
 pub(crate) mod delete;
 pub(crate) mod docs;
 pub(crate) mod doctor;

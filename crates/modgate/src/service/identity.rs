@@ -37,13 +37,8 @@ impl Service {
         match self.auth.check_password(credentials).await {
             Ok(principal) => Ok(Caller { address, principal }),
             Err(denied) => {
-                self.audit.record(
-                    "-",
-                    Some(client),
-                    "sign-in",
-                    user,
-                    "wrong user name or password",
-                );
+                self.audit
+                    .failed_sign_in(client, user, "wrong user name or password");
                 Err(refused(denied))
             }
         }
@@ -180,7 +175,7 @@ impl Service {
 
     /// Records a failed sign-in by Basic auth or a bearer token.
     pub(super) fn audit_failed_credentials(&self, client: IpAddr, target: &str, why: &str) {
-        self.audit.record("-", Some(client), "sign-in", target, why);
+        self.audit.failed_sign_in(client, target, why);
     }
 
     async fn edit_users(&self, caller: &Caller, action: &str, edit: Edit) -> Result<(), Refusal> {

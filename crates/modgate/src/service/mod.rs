@@ -47,8 +47,7 @@ use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
-pub(crate) use audit::AuditEvent;
-use audit::AuditLog;
+pub(crate) use audit::{AuditEvent, AuditLog, AuditSettings};
 use catalog::Catalog;
 pub(crate) use catalog::{ClientSettings, ModulePage, ModuleView};
 pub(crate) use hooks::{GitHook, PushEvent};
@@ -76,6 +75,8 @@ pub(crate) struct Parts {
     pub git_hooks: Vec<GitHook>,
     /// The private checksum database, if there is one.
     pub sumlog: Option<Arc<Sumlog>>,
+    /// Where events go.
+    pub audit: AuditLog,
 }
 
 pub(crate) struct Service {
@@ -124,7 +125,7 @@ impl Service {
             sumlog: parts.sumlog,
             tamper,
             tokens: PersonalTokens::new(parts.store.clone()),
-            audit: AuditLog::default(),
+            audit: parts.audit,
             tombstones: tombstones::Tombstones::default(),
             store: parts.store,
             git_hooks: parts.git_hooks,
