@@ -7,7 +7,9 @@
 
 mod support;
 
+mod audit_log;
 mod config_errors;
+mod delete;
 mod doctor;
 mod git;
 mod goauth;
