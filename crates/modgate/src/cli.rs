@@ -91,6 +91,9 @@ enum Command {
         /// Config file [default: modgate.toml in the working directory, if present].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Restore a deleted version from its zip or module directory: the same bytes only.
     Restore {
@@ -101,6 +104,9 @@ enum Command {
         /// Config file [default: modgate.toml in the working directory, if present].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Print the audit file's events (`[audit] file`), oldest first.
     Audit {
@@ -298,13 +304,15 @@ pub(crate) fn run() -> ExitCode {
             version,
             reason,
             config,
-        } => load(config, Overrides::default())
+            store,
+        } => load_with_store(config, store)
             .and_then(|config| delete::delete(&config, &version, &reason)),
         Command::Restore {
             version,
             from,
             config,
-        } => load(config, Overrides::default())
+            store,
+        } => load_with_store(config, store)
             .and_then(|config| delete::restore(&config, &version, &from)),
         Command::Audit {
             since,
@@ -363,6 +371,15 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
             load(config, Overrides::default()).and_then(|config| sumdb::sync(&config).map(drop))
         }
     }
+}
+
+/// The config, with `--store` for its store.
+fn load_with_store(config: Option<PathBuf>, store: Option<PathBuf>) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        store,
+        ..Overrides::default()
+    };
+    load(config, overrides)
 }
 
 /// `--file`, else the config's `[audit] file`.

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::support::{
-    GoEnv, Modgate, Reply, Token, api_path, describe, go_clients, h1_of, modgate_command,
+    Gateway, GoEnv, Modgate, Reply, Token, api_path, describe, go_clients, h1_of, modgate_command,
     module_zip, new_token, parse_published, temp_dir, wait_until, write_file, write_htpasswd,
 };
 
@@ -168,6 +168,11 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
         assert!(line.contains(&format!("deleted: {REASON}")), "{line}");
     }
     assert_eq!(http.get(&format!("/{MODULE}/@v/list")).text(), "v1.0.0\n");
+    let page = http.get(&format!("/-/mod/{MODULE}")).text();
+    assert!(
+        page.contains("v1.0.0") && !page.contains("v1.1.0"),
+        "{page}"
+    );
     assert!(
         http.get(&format!("/{MODULE}/@latest"))
             .text()
@@ -310,5 +315,57 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
             .lines()
             .any(|l| l.contains("\tpublish\t") && l.contains(REASON)),
         "the refused publish is audited:\n{lines}"
+    );
+}
+
+/// A version cached from upstream, deleted by the CLI on the gateway's store: the server
+/// answers 410 within seconds, and neither lists nor fetches it from upstream again.
+#[test]
+fn a_deleted_upstream_version_is_not_fetched_again() {
+    let gateway = Gateway::start("timeout_secs = 10", "");
+    let http = gateway.server.http();
+    let base = "/example.com/words/@v/v1.1.0";
+    assert_eq!(http.get(&format!("{base}.zip")).status, 200);
+    assert!(gateway.stored("example.com/words", "v1.1.0", "zip"));
+    let deleted = modgate_command()
+        .args([
+            "delete",
+            "example.com/words@v1.1.0",
+            "--reason",
+            "bad release",
+        ])
+        .arg("--config")
+        .arg(gateway.dir.path().join("modgate.toml"))
+        .arg("--store")
+        .arg(&gateway.store)
+        .output()
+        .expect("modgate delete");
+    assert!(deleted.status.success(), "{}", describe(&deleted));
+    assert!(
+        wait_until(Duration::from_secs(20), || http
+            .get(&format!("{base}.info"))
+            .status
+            == 410),
+        "the delete did not show"
+    );
+    let second = gateway.second();
+    second.take_requests();
+    for extension in ["info", "mod", "zip"] {
+        let line = http
+            .get(&format!("{base}.{extension}"))
+            .assert_error(410, extension);
+        assert!(line.ends_with("deleted: bad release"), "{line}");
+        assert!(!gateway.stored("example.com/words", "v1.1.0", extension));
+    }
+    assert_eq!(http.get("/example.com/words/@v/list").text(), "v1.0.0\n");
+    assert!(
+        http.get("/example.com/words/@latest")
+            .text()
+            .contains("\"v1.0.0\"")
+    );
+    let asked = second.take_requests();
+    assert!(
+        asked.iter().all(|path| !path.contains("v1.1.0")),
+        "upstream was asked for the deleted version: {asked:?}"
     );
 }
