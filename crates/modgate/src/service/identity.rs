@@ -173,6 +173,16 @@ impl Service {
         Ok(self.audit.recent(limit))
     }
 
+    /// The audit log, for what changes the store outside a request (gc's evictions, say):
+    /// `record(who, from, action, target, outcome)`.
+    #[allow(
+        dead_code,
+        reason = "the retention branch's gc records its evictions here"
+    )]
+    pub fn audit(&self) -> &super::AuditLog {
+        &self.audit
+    }
+
     /// Records a failed sign-in by Basic auth or a bearer token.
     pub(super) fn audit_failed_credentials(&self, client: IpAddr, target: &str, why: &str) {
         self.audit.failed_sign_in(client, target, why);

@@ -216,3 +216,95 @@ impl Service {
             .map_err(|e| Failure::new(FailureKind::Storage, "deleted versions", e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::config::{Config, Overrides, RawConfig};
+    use crate::service::{Answer, Request, Upload};
+
+    /// A service over `dir/store`: what a replica is, another process on the same store.
+    fn replica(dir: &Path) -> Service {
+        let text = "[[route]]\nprefix = \"corp.example\"\n";
+        let raw = RawConfig::parse(text, Path::new("test.toml")).expect("config");
+        let overrides = Overrides {
+            store: Some(dir.join("store")),
+            ..Overrides::default()
+        };
+        let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+        crate::app::service(&config, None).expect("the service")
+    }
+
+    /// The zip of corp.example/m@v1.0.0 holding `text`.
+    fn zip(dir: &Path, text: &str) -> PathBuf {
+        let source = dir.join(format!("src-{}", text.len()));
+        std::fs::create_dir_all(&source).expect("dir");
+        std::fs::write(source.join("go.mod"), "module corp.example/m\n").expect("go.mod");
+        std::fs::write(source.join("m.go"), text).expect("m.go");
+        let path = dir.join(format!("m-{}.zip", text.len()));
+        let file = std::fs::File::create(&path).expect("zip");
+        gomod::create_from_dir(file, "corp.example/m", "v1.0.0", &source).expect("zipped");
+        path
+    }
+
+    fn upload(zip: PathBuf) -> Upload {
+        Upload {
+            version: ModuleVersion::parse("corp.example/m", "v1.0.0").expect("valid"),
+            zip,
+            time: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delete_shows_at_once_here_and_at_a_refresh_on_a_replica() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (here, there) = (replica(dir.path()), replica(dir.path()));
+        let operator = Caller::operator();
+        let (same, other) = (
+            zip(dir.path(), "package m\n"),
+            zip(dir.path(), "package m // other\n"),
+        );
+        let version = upload(same.clone()).version;
+        let request = Request::Zip(version.clone());
+        here.publish(&operator, upload(same.clone()))
+            .await
+            .expect("published");
+        assert!(there.get(&operator, Ok(&request)).await.is_ok());
+
+        let tombstone = here
+            .delete_version(&operator, &version, "withdrawn")
+            .await
+            .expect("deleted");
+        assert_eq!(tombstone.reason, "withdrawn");
+        let gone = |answer: Result<Answer, Refusal>| match answer {
+            Err(Refusal::Gone(line)) => line,
+            Err(other) => panic!("not gone: {other}"),
+            Ok(_) => panic!("still served"),
+        };
+        assert!(gone(here.get(&operator, Ok(&request)).await).ends_with("deleted: withdrawn"));
+        // The replica holds no tombstone until it lists them; the files are gone already.
+        assert!(there.deleted(version.path(), "v1.0.0").is_none());
+        there.refresh_tombstones().await.expect("listed");
+        assert!(gone(there.get(&operator, Ok(&request)).await).contains("withdrawn"));
+        for bytes in [same.clone(), other.clone()] {
+            assert!(matches!(
+                there.publish(&operator, upload(bytes)).await,
+                Err(Refusal::Gone(_))
+            ));
+        }
+
+        // Only the same bytes come back, and the other replica learns it at its next listing.
+        let refused = here.restore_version(&operator, &version, other).await;
+        assert!(matches!(refused, Err(Refusal::Conflict(_))));
+        let restored = here
+            .restore_version(&operator, &version, same)
+            .await
+            .expect("restored");
+        assert_eq!(restored.h1, tombstone.h1.expect("the zip's h1"));
+        assert!(here.get(&operator, Ok(&request)).await.is_ok());
+        there.refresh_tombstones().await.expect("listed");
+        assert!(there.get(&operator, Ok(&request)).await.is_ok());
+    }
+}

@@ -65,18 +65,20 @@ fn form_sign_in(server: &Modgate, user: &str, password: &str) {
     assert!(reply.status != 303, "a wrong password signed in");
 }
 
-#[test]
-fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
-    let dir = temp_dir();
-    let htpasswd = dir.path().join("htpasswd");
-    write_htpasswd(&htpasswd, &[("alice", ALICE_PW), ("bob", BOB_PW)]);
-    let config = dir.path().join("modgate.toml");
-    write_file(&config, CONFIG);
-    let server = Modgate::start(&dir.path().join("store"), Some(&config), None);
-    let http = server.http();
-    let alice = basic("alice", ALICE_PW);
-    let as_alice = |method: &str, path: &str, body: &str| {
-        http.send_body(
+/// The server and the files beside it.
+struct Site {
+    dir: tempfile::TempDir,
+    server: Modgate,
+}
+
+impl Site {
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn as_alice(&self, method: &str, path: &str, body: &str) -> Reply {
+        let alice = basic("alice", ALICE_PW);
+        self.server.http().send_body(
             method,
             path,
             &[
@@ -85,111 +87,143 @@ fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
             ],
             Some(body.as_bytes().to_vec()),
         )
-    };
+    }
+}
 
-    // A personal token, used to publish.
-    let created = json(
-        &as_alice("POST", "/-/api/tokens", r#"{"label": "ci"}"#),
-        201,
-        "token",
-    );
-    let token = created["token"].as_str().expect("a token").to_owned();
-    let token_id = created["id"].as_str().expect("an id").to_owned();
-    let zip = module_zip(
+fn lib_zip() -> Vec<u8> {
+    module_zip(
         "corp.example/lib",
         "v1.0.0",
         &[
             ("go.mod", "module corp.example/lib\n\ngo 1.19\n"),
             ("lib.go", "package lib\n"),
         ],
+    )
+}
+
+#[test]
+fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
+    let dir = temp_dir();
+    write_htpasswd(
+        &dir.path().join("htpasswd"),
+        &[("alice", ALICE_PW), ("bob", BOB_PW)],
     );
+    let config = dir.path().join("modgate.toml");
+    write_file(&config, CONFIG);
+    let server = Modgate::start(&dir.path().join("store"), Some(&config), None);
+    let site = Site { dir, server };
+    let (token, token_id) = publish_with_a_new_token(&site);
+    fail_ten_sign_ins(&site);
+    change_users_delete_revoke(&site, &token_id);
+    let outputs = change_by_cli(&site);
+    let audit = std::fs::read_to_string(site.path("audit.log")).expect("the audit file");
+    assert_events(&audit, &token_id);
+    let stderr = site.server.stderr();
+    assert!(
+        stderr.contains(r#""action":"delete""#),
+        "stderr has the JSON lines:\n{stderr}"
+    );
+    let mut logs = vec![
+        ("the audit file", audit),
+        ("the server's stderr and access log", stderr),
+    ];
+    logs.extend(outputs);
+    for secret in [
+        ALICE_PW,
+        BOB_PW,
+        GUESS,
+        BOGUS_TOKEN,
+        CAROL_PW,
+        CAROL_PW2,
+        DAVE_PW,
+        &token,
+        // The token's secret part alone, after its prefix.
+        &token[token.len() - 16..],
+    ] {
+        for (name, text) in &logs {
+            assert!(
+                !text.contains(secret),
+                "{name} holds the secret {secret:?}:\n{text}"
+            );
+        }
+    }
+}
+
+/// A personal token for alice, used to publish; its secret and id.
+fn publish_with_a_new_token(site: &Site) -> (String, String) {
+    let created = json(
+        &site.as_alice("POST", "/-/api/tokens", r#"{"label": "ci"}"#),
+        201,
+        "token",
+    );
+    let token = created["token"].as_str().expect("a token").to_owned();
+    let token_id = created["id"].as_str().expect("an id").to_owned();
     let bearer = format!("Bearer {token}");
-    let published = http.send_body(
+    let published = site.server.http().send_body(
         "PUT",
         &api_path("corp.example/lib", "v1.0.0"),
         &[("authorization", &bearer)],
-        Some(zip.clone()),
+        Some(lib_zip()),
     );
     assert_eq!(published.status, 201, "{}", published.text());
+    (token, token_id)
+}
 
-    // Ten failed sign-ins from this address: Basic, a token, the form.
-    for _ in 0..5 {
+/// Ten failed sign-ins from this address: Basic, a token, the form.
+fn fail_ten_sign_ins(site: &Site) {
+    let http = site.server.http();
+    let bogus = format!("Bearer {BOGUS_TOKEN}");
+    let wrong = basic("bob", GUESS);
+    for authorization in [&wrong; 5].into_iter().chain([&bogus; 3]) {
         let reply = http.send(
             "GET",
             "/corp.example/lib/@v/list",
-            &[("authorization", &basic("bob", GUESS))],
+            &[("authorization", authorization)],
         );
         assert_eq!(reply.status, 401);
     }
-    let bogus = format!("Bearer {BOGUS_TOKEN}");
-    for _ in 0..3 {
-        assert_eq!(
-            http.send(
-                "GET",
-                "/corp.example/lib/@v/list",
-                &[("authorization", &bogus)]
-            )
-            .status,
-            401
-        );
-    }
     for _ in 0..2 {
-        form_sign_in(&server, "bob", GUESS);
+        form_sign_in(&site.server, "bob", GUESS);
     }
+}
 
-    // Users, a delete, the token's revocation.
+/// Users, a delete, the token's revocation, through the API.
+fn change_users_delete_revoke(site: &Site, token_id: &str) {
+    let add = format!(r#"{{"user": "carol", "password": "{CAROL_PW}"}}"#);
     json(
-        &as_alice(
-            "POST",
-            "/-/api/users",
-            &format!(r#"{{"user": "carol", "password": "{CAROL_PW}"}}"#),
-        ),
+        &site.as_alice("POST", "/-/api/users", &add),
         201,
         "add carol",
     );
-    let passwd = as_alice(
-        "PUT",
-        "/-/api/users/carol/password",
-        &format!(r#"{{"password": "{CAROL_PW2}"}}"#),
-    );
+    let passwd = format!(r#"{{"password": "{CAROL_PW2}"}}"#);
+    let passwd = site.as_alice("PUT", "/-/api/users/carol/password", &passwd);
     assert!(passwd.status < 300, "{}", passwd.text());
-    json(
-        &as_alice(
-            "DELETE",
-            "/api/v1/corp.example/lib/@v/v1.0.0",
-            r#"{"reason": "withdrawn"}"#,
-        ),
-        200,
-        "delete",
-    );
-    let revoked = as_alice("DELETE", &format!("/-/api/tokens/{token_id}"), "");
+    let delete = r#"{"reason": "withdrawn"}"#;
+    let path = "/api/v1/corp.example/lib/@v/v1.0.0";
+    json(&site.as_alice("DELETE", path, delete), 200, "delete");
+    let revoked = site.as_alice("DELETE", &format!("/-/api/tokens/{token_id}"), "");
     assert!(revoked.status < 300, "{}", revoked.text());
+}
 
-    // The CLI: a restore and a user, appended to the same file.
-    let zip_path = dir.path().join("lib.zip");
-    std::fs::write(&zip_path, &zip).expect("zip");
+/// The CLI: a restore and a user, appended to the same file; what each printed.
+fn change_by_cli(site: &Site) -> Vec<(&'static str, String)> {
+    let zip_path = site.path("lib.zip");
+    std::fs::write(&zip_path, lib_zip()).expect("zip");
     let restore = modgate_command()
         .args(["restore", "corp.example/lib@v1.0.0"])
         .arg(&zip_path)
         .arg("--config")
-        .arg(&config)
-        .env("TMPDIR", dir.path())
+        .arg(site.path("modgate.toml"))
+        .env("TMPDIR", site.dir.path())
         .output()
         .expect("modgate restore");
     assert!(restore.status.success(), "{}", describe(&restore));
     let mut add_dave = modgate_command()
-        .args([
-            "user",
-            "add",
-            "dave",
-            "--password-stdin",
-            "--cost",
-            "4",
-            "--htpasswd",
-        ])
-        .arg(&htpasswd)
+        .args(["user", "add", "dave", "--password-stdin", "--cost", "4"])
+        .arg("--htpasswd")
+        .arg(site.path("htpasswd"))
         .arg("--config")
-        .arg(&config)
+        .arg(site.path("modgate.toml"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -203,8 +237,14 @@ fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
         .expect("the password");
     let add_dave = add_dave.wait_with_output().expect("modgate user add");
     assert!(add_dave.status.success(), "{}", describe(&add_dave));
+    vec![
+        ("restore's output", describe(&restore)),
+        ("user add's output", describe(&add_dave)),
+    ]
+}
 
-    let audit = std::fs::read_to_string(dir.path().join("audit.log")).expect("the audit file");
+/// Each change once in the file, one event for the ten failed sign-ins, every field.
+fn assert_events(audit: &str, token_id: &str) {
     let events: Vec<serde_json::Value> = audit
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
@@ -217,13 +257,13 @@ fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
         })
     };
     for (who, action, target) in [
-        ("alice", "token.create", token_id.as_str()),
+        ("alice", "token.create", token_id),
         ("alice", "publish", "corp.example/lib@v1.0.0"),
         ("-", "sign-in.failures", ""),
         ("alice", "user.add", "carol"),
         ("alice", "user.passwd", "carol"),
         ("alice", "delete", "corp.example/lib@v1.0.0"),
-        ("alice", "token.revoke", token_id.as_str()),
+        ("alice", "token.revoke", token_id),
         ("(operator)", "restore", "corp.example/lib@v1.0.0"),
         ("(operator)", "user.add", "dave"),
     ] {
@@ -250,42 +290,5 @@ fn every_change_and_repeated_failure_is_audited_and_no_secret_is_logged() {
         for key in ["at", "who", "from", "action", "target", "outcome"] {
             assert!(e.get(key).is_some(), "{key} missing in {e}");
         }
-    }
-
-    let stderr = server.stderr();
-    assert!(
-        stderr.contains(r#""action":"delete""#),
-        "stderr has the JSON lines:\n{stderr}"
-    );
-    let logs = [
-        ("the audit file", audit),
-        ("the server's stderr and access log", stderr),
-        ("restore's output", describe(&restore)),
-        ("user add's output", describe(&add_dave)),
-    ];
-    for secret in [
-        ALICE_PW,
-        BOB_PW,
-        GUESS,
-        BOGUS_TOKEN,
-        CAROL_PW,
-        CAROL_PW2,
-        DAVE_PW,
-        &token,
-    ] {
-        for (name, text) in &logs {
-            assert!(
-                !text.contains(secret),
-                "{name} holds the secret {secret:?}:\n{text}"
-            );
-        }
-    }
-    // Nor the token's secret part alone (after its prefix).
-    let tail = &token[token.len() - 16..];
-    for (name, text) in &logs {
-        assert!(
-            !text.contains(tail),
-            "{name} holds part of the token:\n{text}"
-        );
     }
 }

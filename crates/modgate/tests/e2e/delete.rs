@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use crate::support::{
-    Gateway, GoEnv, Modgate, Reply, Token, api_path, describe, go_clients, h1_of, modgate_command,
-    module_zip, new_token, parse_published, temp_dir, wait_until, write_file, write_htpasswd,
+    Gateway, GoEnv, Modgate, Published, Reply, Token, api_path, describe, go_clients, h1_of,
+    modgate_command, module_zip, new_token, parse_published, temp_dir, wait_until, write_file,
+    write_htpasswd,
 };
 
 const MODULE: &str = "corp.example/lib";
@@ -134,7 +135,18 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
     for extension in ["info", "mod", "zip"] {
         assert_eq!(http.get(&file_path("v1.1.0", extension)).status, 200);
     }
+    delete_as_admin(&site, &published);
+    assert_gone_over_http(&site, &new);
+    assert_gone_for_go(&site);
+    restore_by_cli(&site, &new);
+    assert_back(&site, &published);
+    delete_by_cli(&site);
+    assert_audited(&site);
+}
 
+/// Refused without credentials, for a user, without a reason; done for alice.
+fn delete_as_admin(site: &Site, published: &Published) {
+    let http = site.server.http();
     // Only an admin, with a reason.
     let body = format!(r#"{{"reason": "{REASON}"}}"#);
     assert_eq!(site.delete("v1.1.0", &body, None).status, 401);
@@ -159,7 +171,11 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
     let tombstone: serde_json::Value = serde_json::from_slice(&deleted.body).expect("json");
     assert_eq!(tombstone["h1"], published.h1.as_str());
     assert_eq!(tombstone["who"], "alice");
+}
 
+/// At once on this server, kept answers included; and never published again.
+fn assert_gone_over_http(site: &Site, new: &[u8]) {
+    let http = site.server.http();
     // At once on this server, kept answers included.
     for extension in ["info", "mod", "zip"] {
         let line = http
@@ -189,11 +205,14 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
     );
 
     // Never published again, whatever the bytes.
-    let again = site.put("v1.1.0", new.clone());
+    let again = site.put("v1.1.0", new.to_vec());
     assert!(again.assert_error(410, "same bytes").contains(REASON));
     site.put("v1.1.0", zip("v1.1.0", "package lib\n\nconst V = 2\n"))
         .assert_error(410, "other bytes");
+}
 
+/// `go mod download` fails with the reason; `go list -m -versions` and `@latest` skip it.
+fn assert_gone_for_go(site: &Site) {
     for go in go_clients() {
         let env = GoEnv::new(&go, &site.server.url());
         let failed = env
@@ -216,8 +235,10 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
             go.version
         );
     }
+}
 
-    // Restore: other bytes refused, the same bytes (from a zip) taken, through the CLI.
+/// Other bytes refused, the same bytes (from a zip) taken, through the CLI.
+fn restore_by_cli(site: &Site, new: &[u8]) {
     let other_zip = site.dir.path().join("other.zip");
     std::fs::write(&other_zip, zip("v1.1.0", "package lib\n\nconst V = 2\n")).expect("zip");
     let refused = site.cli(&[
@@ -232,15 +253,18 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
         describe(&refused)
     );
     let same_zip = site.dir.path().join("same.zip");
-    std::fs::write(&same_zip, &new).expect("zip");
+    std::fs::write(&same_zip, new).expect("zip");
     let restored = site.cli(&[
         "restore",
         &format!("{MODULE}@v1.1.0"),
         &same_zip.display().to_string(),
     ]);
     assert!(restored.status.success(), "{}", describe(&restored));
+}
 
-    // The server learns of the other process's restore within seconds.
+/// The server learns of the other process's restore within seconds; go gets the same h1.
+fn assert_back(site: &Site, published: &Published) {
+    let http = site.server.http();
     assert!(
         wait_until(Duration::from_secs(20), || http
             .get(&file_path("v1.1.0", "zip"))
@@ -270,8 +294,11 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
             go.version
         );
     }
+}
 
-    // A delete by another process: the server's kept answer turns 410 within seconds.
+/// A delete by another process: the server's kept answer turns 410 within seconds.
+fn delete_by_cli(site: &Site) {
+    let http = site.server.http();
     assert_eq!(http.get(&file_path("v1.0.0", "zip")).status, 200);
     let by_cli = site.cli(&[
         "delete",
@@ -287,8 +314,10 @@ fn a_deleted_version_is_gone_for_go_until_restored_with_the_same_bytes() {
             == 410),
         "the other process's delete did not show"
     );
+}
 
-    // Every change is in the audit file, which `modgate audit` reads.
+/// Every change is in the audit file, which `modgate audit` reads.
+fn assert_audited(site: &Site) {
     let audit = site.cli(&["audit", "--since", "1h"]);
     assert!(audit.status.success(), "{}", describe(&audit));
     let lines = String::from_utf8_lossy(&audit.stdout).into_owned();
