@@ -161,6 +161,19 @@ fn delete_as_admin(site: &Site, published: &Published) {
         Some(("alice", "alice-Pw-71")),
     );
     assert_eq!(no_reason.status, 400, "{}", no_reason.text());
+    let alice = Some(("alice", "alice-Pw-71"));
+    for (version, body, status) in [
+        ("v1.1.0", "not json", 400),
+        ("v1.1.0", r#"{"reason": "a", "extra": 1}"#, 400),
+        ("v1.1", body.as_str(), 400),
+        ("v9.0.0", body.as_str(), 400),
+        ("v1.9.0", body.as_str(), 404),
+    ] {
+        let reply = site.delete(version, body, alice);
+        assert_eq!(reply.status, status, "{version} {body}: {}", reply.text());
+        let error: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+        assert!(error["error"].as_str().is_some_and(|e| !e.contains('\n')));
+    }
     assert_eq!(
         http.get(&file_path("v1.1.0", "info")).status,
         200,
