@@ -13,8 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    bundle, doctor, export, goauth, healthcheck, import, prefetch, proofs, publish, sumdb, token,
-    verify,
+    audit, bundle, delete, doctor, export, goauth, healthcheck, import, prefetch, proofs, publish,
+    sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -84,6 +84,47 @@ enum Command {
     /// Carry versions to a site with no route to the internet: `bundle create`, `bundle import`.
     #[command(subcommand)]
     Bundle(bundle::BundleCommand),
+    /// Delete a version: it answers 410 with the reason from then on, and is never written
+    /// again but by `restore` with the same bytes.
+    Delete {
+        /// MODULE@VERSION.
+        version: String,
+        /// Why, in one line: clients are shown it.
+        #[arg(long)]
+        reason: String,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Restore a deleted version from its zip or module directory: the same bytes only.
+    Restore {
+        /// MODULE@VERSION.
+        version: String,
+        /// The version's zip, or the module's directory.
+        from: PathBuf,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Print the audit file's events (`[audit] file`), oldest first.
+    Audit {
+        /// Only events since then: a duration back from now (30s, 90m, 12h, 7d) or an
+        /// RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// The audit file [default: the config's [audit] file].
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Manage CI tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -294,6 +335,25 @@ pub(crate) fn run() -> ExitCode {
             };
             load(args.config, flags)
         }),
+        Command::Delete {
+            version,
+            reason,
+            config,
+            store,
+        } => load_with_store(config, store)
+            .and_then(|config| delete::delete(&config, &version, &reason)),
+        Command::Restore {
+            version,
+            from,
+            config,
+            store,
+        } => load_with_store(config, store)
+            .and_then(|config| delete::restore(&config, &version, &from)),
+        Command::Audit {
+            since,
+            file,
+            config,
+        } => audit_file(file, config).and_then(|file| audit::run(&file, since.as_deref())),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),
@@ -356,6 +416,27 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
             load(config, Overrides::default()).and_then(|config| proofs::store(&config, &dir))
         }
     }
+}
+
+/// The config, with `--store` for its store.
+fn load_with_store(config: Option<PathBuf>, store: Option<PathBuf>) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        store,
+        ..Overrides::default()
+    };
+    load(config, overrides)
+}
+
+/// `--file`, else the config's `[audit] file`.
+fn audit_file(file: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(file) = file {
+        return Ok(file);
+    }
+    let config = load(config, Overrides::default())?;
+    config
+        .audit
+        .file
+        .context("no audit file: give --file, or set [audit] file in the config")
 }
 
 fn count_failures(failures: usize, what: &str) -> anyhow::Result<()> {

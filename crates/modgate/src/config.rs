@@ -83,6 +83,16 @@ pub(crate) struct RawConfig {
     git: RawGitCache,
     #[serde(default)]
     network: RawNetwork,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+/// `[audit]`: the audit log's file and/or stderr.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    file: Option<PathBuf>,
+    stderr: Option<bool>,
 }
 
 /// `[network]`: what every outbound connection shares.
@@ -183,6 +193,7 @@ pub(crate) struct Config {
     /// Where git routes keep their repositories' mirrors.
     pub git_cache_dir: PathBuf,
     pub outbound: OutboundSettings,
+    pub audit: crate::service::AuditSettings,
 }
 
 impl RawConfig {
@@ -283,7 +294,12 @@ impl Config {
                 .map(|p| existing_file("network.ca_file", in_file(p)))
                 .transpose()?,
         };
+        let audit = crate::service::AuditSettings {
+            file: raw.audit.file.map(in_file),
+            stderr: raw.audit.stderr.unwrap_or(false),
+        };
         Ok(Config {
+            audit,
             listen: server.listen,
             log_format: server.log_format,
             request_timeout: server.request_timeout,

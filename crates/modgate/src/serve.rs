@@ -34,6 +34,15 @@ pub(crate) async fn run(
         let service = service.clone();
         async move { service.warm_catalog().await }
     });
+    // Deleted versions are known before the first request, then kept current in the
+    // background (another replica's deletes).
+    if let Err(e) = service.refresh_tombstones().await {
+        tracing::warn!(cause = %e, "listing deleted versions at start failed; trying again");
+    }
+    tokio::spawn({
+        let service = service.clone();
+        async move { service.watch_tombstones().await }
+    });
     tokio::spawn(async move { service.clean_leftovers().await });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {

@@ -43,6 +43,9 @@ pub(super) struct HtpasswdArgs {
     /// The htpasswd file (bcrypt); `add` creates it, mode 0600.
     #[arg(long)]
     htpasswd: PathBuf,
+    /// A config file whose [audit] file records the change.
+    #[arg(long, env = "MODGATE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -90,7 +93,11 @@ pub(super) fn user(command: UserCommand) -> anyhow::Result<()> {
         Some(p) => (p.cost, password_from(p.password_stdin)),
         None => (None, PasswordFrom::Prompt),
     };
-    user::run(action, &file.htpasswd, cost, from)
+    let audit = match file.config {
+        Some(config) => super::load(Some(config), Default::default())?.audit,
+        None => Default::default(),
+    };
+    user::run(action, &file.htpasswd, cost, from, &audit)
 }
 
 /// `modgate login …`.

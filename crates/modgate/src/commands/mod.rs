@@ -1,7 +1,9 @@
 //! The subcommands other than `serve`: each takes its parsed arguments and does one job.
 //! `login` and `auth` run on a developer's machine, against a server.
 
+pub(crate) mod audit;
 pub(crate) mod bundle;
+pub(crate) mod delete;
 pub(crate) mod docs;
 pub(crate) mod doctor;
 pub(crate) mod export;

@@ -145,7 +145,11 @@ fn module_of(dir: &Path) -> anyhow::Result<Option<String>> {
     Ok(parsed.module)
 }
 
-fn build_zip(dir: &Path, version: &ModuleVersion, zip_path: &Path) -> anyhow::Result<()> {
+pub(crate) fn build_zip(
+    dir: &Path,
+    version: &ModuleVersion,
+    zip_path: &Path,
+) -> anyhow::Result<()> {
     let file = std::fs::File::create(zip_path).context("creating the zip")?;
     let (module, v) = (version.path().as_str(), version.version().as_str());
     gomod::create_from_dir(std::io::BufWriter::new(file), module, v, dir)

@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::auth::{self, Edit, EditError};
+use crate::service::{AuditLog, AuditSettings};
 
 /// What to do to the file.
 pub(crate) enum UserCommand {
@@ -37,6 +38,7 @@ pub(crate) fn run(
     htpasswd: &Path,
     cost: Option<u32>,
     from: PasswordFrom,
+    audit: &AuditSettings,
 ) -> anyhow::Result<()> {
     let edit = match command {
         UserCommand::List => {
@@ -58,12 +60,25 @@ pub(crate) fn run(
     // By default, the cost the file's hashes use, so that every user takes as long to check.
     let cost = cost.unwrap_or_else(|| auth::htpasswd_cost(htpasswd));
     let name = edit.name().to_owned();
-    let verb = match &edit {
-        Edit::Add { .. } => "added",
-        Edit::SetPassword { .. } => "password changed for",
-        Edit::Remove { .. } => "removed",
+    let (verb, action) = match &edit {
+        Edit::Add { .. } => ("added", "user.add"),
+        Edit::SetPassword { .. } => ("password changed for", "user.passwd"),
+        Edit::Remove { .. } => ("removed", "user.remove"),
     };
-    auth::edit_htpasswd(htpasswd, &edit, cost).map_err(|e| match e {
+    let edited = auth::edit_htpasswd(htpasswd, &edit, cost);
+    let outcome = match &edited {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let operator = crate::service::Caller::operator();
+    AuditLog::new(audit).context("[audit] file")?.record(
+        operator.name(),
+        None,
+        action,
+        &name,
+        &outcome,
+    );
+    edited.map_err(|e| match e {
         EditError::InvalidName { .. } | EditError::Cost(_) | EditError::EmptyPassword => {
             anyhow::Error::new(UsageError(e.to_string()))
         }

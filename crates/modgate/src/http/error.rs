@@ -57,6 +57,7 @@ impl HttpError {
             Refusal::NotFound(_) => StatusCode::NOT_FOUND,
             Refusal::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::Conflict(_) => StatusCode::CONFLICT,
+            Refusal::Gone(_) => StatusCode::GONE,
             Refusal::Failed(failure) => {
                 let status = match failure.kind() {
                     FailureKind::Storage => StatusCode::SERVICE_UNAVAILABLE,

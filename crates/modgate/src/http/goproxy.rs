@@ -51,7 +51,9 @@ pub(crate) async fn handle(
         generation,
     };
     let (endpoint, outcome) = if let Some(ready) = state.kept.get(path) {
-        let kept = kept(&state, peer, &asked, &ready.module).await;
+        let kept = kept(&state, peer, &asked, &ready.module)
+            .await
+            .and_then(|()| not_deleted(&state, &ready));
         (
             ready.endpoint,
             kept.map(|()| ready.respond(headers, IMMUTABLE)),
@@ -103,6 +105,18 @@ async fn kept(
     state.service.may_read(&caller, module).map_err(refusal)
 }
 
+/// A kept version deleted since answers 410: a lookup in memory, no store read.
+fn not_deleted(state: &AppState, ready: &Ready) -> Result<(), HttpError> {
+    let gone = ready
+        .version
+        .as_ref()
+        .and_then(|version| state.service.deleted(&ready.module, version.as_str()));
+    match gone {
+        Some(gone) => Err(state.refusal(gone, StatusCode::NOT_FOUND)),
+        None => Ok(()),
+    }
+}
+
 async fn answer(
     state: &AppState,
     peer: SocketAddr,
@@ -151,13 +165,15 @@ async fn shape(
         let etag = content_etag(&body);
         (content_type, body, etag)
     };
+    let version = request.version().map(|v| v.version().clone());
     let (content_type, body, etag) = match answer {
         Answer::Zip(zip) if zip.size <= READ_WHOLE_ZIP => {
             let etag = store_etag(&zip);
             let date = zip.last_modified.and_then(range::http_date);
             let body = read_whole(zip, request).await?;
             let etag = etag.unwrap_or_else(|| content_etag(&body));
-            let ready = Ready::new(request.module().clone(), "zip", ZIP, body, etag).zip(date);
+            let owner = (request.module().clone(), version);
+            let ready = Ready::new(owner, "zip", ZIP, body, etag).zip(date);
             let ready = state.kept.keep(path, ready);
             return Ok(ready.respond(request_headers, IMMUTABLE));
         }
@@ -167,7 +183,7 @@ async fn shape(
         Answer::Mod(go_mod) => hashed(TEXT, go_mod),
     };
     let ready = Ready::new(
-        request.module().clone(),
+        (request.module().clone(), version),
         request.endpoint(),
         content_type,
         body,

@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use gomod::ModulePath;
+use gomod::{ModulePath, Version};
 use sha2::{Digest, Sha256};
 
 use super::{error, range};
@@ -27,6 +27,8 @@ pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub(crate) struct Ready {
     /// The module path, to check access by.
     pub module: ModulePath,
+    /// The version answered, to check it was not deleted since.
+    pub version: Option<Version>,
     /// `info`, `mod` or `zip`, for metrics.
     pub endpoint: &'static str,
     content_type: HeaderValue,
@@ -42,7 +44,7 @@ pub(crate) struct ZipDate(pub Option<HeaderValue>);
 
 impl Ready {
     pub fn new(
-        module: ModulePath,
+        (module, version): (ModulePath, Option<Version>),
         endpoint: &'static str,
         content_type: &'static str,
         body: Bytes,
@@ -50,6 +52,7 @@ impl Ready {
     ) -> Ready {
         Ready {
             module,
+            version,
             endpoint,
             content_type: HeaderValue::from_static(content_type),
             etag,

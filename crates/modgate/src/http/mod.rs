@@ -4,6 +4,7 @@
 //! utilities (`memory`, `telemetry`, `sendfile`), nothing from below the service.
 
 mod access;
+mod delete;
 mod error;
 mod goproxy;
 mod hooks;

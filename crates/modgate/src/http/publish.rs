@@ -35,7 +35,10 @@ const MAX_FORM_OVERHEAD: u64 = 1 << 20;
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/api/v1/{*path}", put(upload).post(upload))
+        .route(
+            "/api/v1/{*path}",
+            put(upload).post(upload).delete(super::delete::remove),
+        )
         // axum's Multipart stops forms at 2 MiB by default; `receive` counts the zip's bytes
         // itself, and this bounds the form as a whole.
         .layer(DefaultBodyLimit::max(

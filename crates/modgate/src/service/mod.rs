@@ -30,6 +30,7 @@ mod session;
 mod sumlog;
 mod tamper;
 mod tokens;
+mod tombstones;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -46,8 +47,7 @@ use crate::sumlog::Sumlog;
 pub(crate) use crate::writer::Published;
 use crate::writer::VersionWriter;
 use absent::HeldModules;
-pub(crate) use audit::AuditEvent;
-use audit::AuditLog;
+pub(crate) use audit::{AuditEvent, AuditLog, AuditSettings};
 use catalog::Catalog;
 pub(crate) use catalog::{ClientSettings, ModulePage, ModuleView};
 pub(crate) use hooks::{GitHook, PushEvent};
@@ -75,6 +75,8 @@ pub(crate) struct Parts {
     pub git_hooks: Vec<GitHook>,
     /// The private checksum database, if there is one.
     pub sumlog: Option<Arc<Sumlog>>,
+    /// Where events go.
+    pub audit: AuditLog,
 }
 
 pub(crate) struct Service {
@@ -97,6 +99,8 @@ pub(crate) struct Service {
     tokens: PersonalTokens,
     /// Who did what lately.
     audit: AuditLog,
+    /// Deleted versions.
+    tombstones: tombstones::Tombstones,
 }
 
 impl Service {
@@ -121,7 +125,8 @@ impl Service {
             sumlog: parts.sumlog,
             tamper,
             tokens: PersonalTokens::new(parts.store.clone()),
-            audit: AuditLog::default(),
+            audit: parts.audit,
+            tombstones: tombstones::Tombstones::default(),
             store: parts.store,
             git_hooks: parts.git_hooks,
         }
@@ -302,7 +307,7 @@ impl Service {
             Request::Latest(module) => self.latest(route, module).await,
             Request::Info(module, revision) => self.info(route, module, revision).await,
             Request::Mod(version) => {
-                self.check_allowed(version.path(), version.version().as_str())?;
+                self.check_present(version.path(), version.version().as_str())?;
                 match source.go_mod(version).await.map_err(&failed)? {
                     Some(go_mod) => Ok(Answer::Mod(go_mod)),
                     None => Err(self
@@ -311,7 +316,7 @@ impl Service {
                 }
             }
             Request::Zip(version) => {
-                self.check_allowed(version.path(), version.version().as_str())?;
+                self.check_present(version.path(), version.version().as_str())?;
                 match source.zip(version).await.map_err(&failed)? {
                     Some(zip) => {
                         if let Some(watch) = &self.tamper {
@@ -336,7 +341,7 @@ impl Service {
             .await
             .map_err(&failed)?
             && self
-                .check_allowed(module, &latest::info_version(&info))
+                .check_present(module, &latest::info_version(&info))
                 .is_ok()
         {
             return Ok(Answer::Info(info));
@@ -366,7 +371,7 @@ impl Service {
         let failed = failed(module);
         let (info, asked) = match revision {
             Revision::Version { version, .. } => {
-                self.check_allowed(module, version.version().as_str())?;
+                self.check_present(module, version.version().as_str())?;
                 (
                     source.info(version).await.map_err(&failed)?,
                     version.version().as_str(),
@@ -379,7 +384,7 @@ impl Service {
                     .await
                     .map_err(&failed)?;
                 if let Some(info) = &info {
-                    self.check_allowed(module, &latest::info_version(info))?;
+                    self.check_present(module, &latest::info_version(info))?;
                 }
                 (info, query.as_str())
             }
@@ -390,12 +395,21 @@ impl Service {
         }
     }
 
-    /// The versions a filter leaves.
+    /// The versions a filter leaves, less those deleted.
     fn allowed(&self, module: &ModulePath, versions: Vec<gomod::Version>) -> Vec<gomod::Version> {
         versions
             .into_iter()
             .filter(|v| self.filters.denies(module.as_str(), v.as_str()).is_none())
+            .filter(|v| self.tombstones.get(module, v.as_str()).is_none())
             .collect()
+    }
+
+    /// A version not deleted (410 with the reason) that no filter denies.
+    fn check_present(&self, module: &ModulePath, version: &str) -> Result<(), Refusal> {
+        match self.deleted(module, version) {
+            Some(gone) => Err(gone),
+            None => self.check_allowed(module, version),
+        }
     }
 
     fn check_allowed(&self, module: &ModulePath, version: &str) -> Result<(), Refusal> {

@@ -36,7 +36,12 @@ impl Service {
                 version.path()
             )));
         };
-        self.authorize(caller, route, Action::Write)
+        self.authorize(caller, route, Action::Write)?;
+        // Before the upload is received; the writer asks the store again.
+        match self.deleted(version.path(), version.version().as_str()) {
+            Some(gone) => Err(gone),
+            None => Ok(()),
+        }
     }
 
     /// Checks an upload as the go command checks a download, and writes it, immutably.
@@ -92,6 +97,7 @@ pub(super) fn write_refusal(version: &ModuleVersion, error: WriteError) -> Refus
     match error {
         WriteError::Invalid(reason) => Refusal::Invalid(reason),
         WriteError::Conflict(reason) => Refusal::Conflict(reason),
+        WriteError::Gone(reason) => Refusal::Gone(reason),
         WriteError::Storage(e) => {
             Refusal::Failed(Failure::new(FailureKind::Storage, version.to_string(), e))
         }

@@ -32,6 +32,9 @@ pub(crate) enum Refusal {
     /// The version exists with other bytes (publishing).
     #[error("{0}")]
     Conflict(String),
+    /// Deleted by an admin, for good (the tombstone's line: `deleted: <reason>`).
+    #[error("{0}")]
+    Gone(String),
     /// Storage, an upstream or the checksum database failed: never "not found".
     #[error("{0}")]
     Failed(Failure),

@@ -85,6 +85,15 @@ impl Request {
         }
     }
 
+    /// The version asked about, when the request names one exactly.
+    pub fn version(&self) -> Option<&ModuleVersion> {
+        match self {
+            Request::Mod(version) | Request::Zip(version) => Some(version),
+            Request::Info(_, Revision::Version { version, .. }) => Some(version),
+            Request::Info(_, Revision::Query(_)) | Request::List(_) | Request::Latest(_) => None,
+        }
+    }
+
     /// The endpoint's name, for logs and metrics.
     pub fn endpoint(&self) -> &'static str {
         match self {

@@ -64,6 +64,34 @@ pub(crate) fn origin_file(version: &ModuleVersion) -> Path {
     ))
 }
 
+/// `.modgate/tombstones/<escaped module>/@v/<escaped version>.json`: a deleted version's
+/// tombstone (`modgate delete`), which keeps its `h1:` and the reason.
+pub(crate) fn tombstone_file(version: &ModuleVersion) -> Path {
+    key(format!(
+        "{TOMBSTONES_DIR}/{}/@v/{}.json",
+        version.path().escaped(),
+        version.version().escaped()
+    ))
+}
+
+/// `.modgate/tombstones`: every tombstone is under it.
+pub(crate) fn tombstones_dir() -> Path {
+    key(TOMBSTONES_DIR.to_owned())
+}
+
+/// The version a key under [`tombstones_dir`] is the tombstone of.
+pub(crate) fn tombstone_of(key: &Path) -> Option<ModuleVersion> {
+    let rest = key
+        .as_ref()
+        .strip_prefix(TOMBSTONES_DIR)?
+        .strip_prefix('/')?;
+    let (module, file) = rest.split_once("/@v/")?;
+    let version = Version::from_escaped(file.strip_suffix(".json")?).ok()?;
+    ModuleVersion::new(ModulePath::from_escaped(module).ok()?, version).ok()
+}
+
+const TOMBSTONES_DIR: &str = ".modgate/tombstones";
+
 /// `.modgate/ui/session-key`: the web UI's key for signing sessions, written once
 /// (create-only), so every replica on one bucket accepts the others' cookies.
 pub(crate) fn ui_session_key() -> Path {
@@ -221,6 +249,17 @@ mod tests {
         assert_eq!(
             origin_file(&version("example.com/Corp/Lib", "v1.0.0-RC1")).as_ref(),
             ".modgate/origin/example.com/!corp/!lib@v1.0.0-!r!c1.json"
+        );
+        let deleted = version("example.com/Corp/Lib", "v1.0.0-RC1");
+        let tombstone = tombstone_file(&deleted);
+        assert_eq!(
+            tombstone.as_ref(),
+            ".modgate/tombstones/example.com/!corp/!lib/@v/v1.0.0-!r!c1.json"
+        );
+        assert_eq!(tombstone_of(&tombstone), Some(deleted));
+        assert_eq!(
+            tombstone_of(&origin_file(&version("example.com/m", "v1.0.0"))),
+            None
         );
     }
 }

@@ -26,7 +26,8 @@ use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
     VersionFile, list_file, module_dir, module_root, modules_of, origin_file, sumdb_file,
-    token_file, tokens_dir, ui_session_key, version_file, versions_with_zips, visible_versions,
+    token_file, tokens_dir, tombstone_file, tombstone_of, tombstones_dir, ui_session_key,
+    version_file, versions_with_zips, visible_versions,
 };
 pub(crate) use local::file_chunks;
 pub(crate) use open::StoreSettings;

@@ -45,3 +45,24 @@ pub(super) async fn add(
     // Still changing after all rounds: the next write of the module mends the file.
     Ok(())
 }
+
+/// Writes the module's `list` without `version` (deleted).
+pub(super) async fn remove(
+    store: &Store,
+    module: &ModulePath,
+    version: &Version,
+) -> Result<(), StorageError> {
+    let key = list_file(module);
+    let Some(current) = store.read(&key).await? else {
+        return Ok(());
+    };
+    let body: String = list_versions(&current)
+        .iter()
+        .filter(|v| v.as_str() != version.as_str())
+        .map(|v| format!("{v}\n"))
+        .collect();
+    if body.as_bytes() != &current[..] {
+        store.put(&key, Bytes::from(body)).await?;
+    }
+    Ok(())
+}

@@ -17,6 +17,7 @@
 pub(crate) mod check;
 mod list;
 mod origin;
+mod tombstone;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,7 @@ use crate::storage::{
 use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
 pub(crate) use origin::{Origin, OriginRecord};
+pub(crate) use tombstone::{Tombstone, read_tombstone, tombstone_keys};
 
 /// A claim (`.ziphash`) or a zip without its `.info` older than this was left by a write that
 /// died: the claim-to-info window of a live publish is a few small writes long.
@@ -43,6 +45,13 @@ const CLAIM_ABANDONED_AFTER: Duration = Duration::from_secs(30);
 /// A staged upload older than this was left by a killed process: staging a zip takes seconds
 /// (minutes for 500 MiB to a slow bucket), never an hour.
 const STAGING_ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+/// Whether a write restores a deleted version (which only `restore` may).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restoring {
+    No,
+    Yes,
+}
 
 /// A version written, as the publishing API and the CLI report it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,6 +72,10 @@ pub(crate) enum WriteError {
     /// The version exists with other bytes.
     #[error("{0}")]
     Conflict(String),
+    /// The version was deleted (its tombstone's line): it is never written again but by
+    /// `restore`.
+    #[error("{0}")]
+    Gone(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// Reading our own temp file failed, or a blocking task died.
@@ -102,7 +115,9 @@ impl VersionWriter {
         time: Option<OffsetDateTime>,
         origin: &Origin,
     ) -> Result<Published, WriteError> {
-        let published = self.write_version(version, zip, time, origin).await?;
+        let published = self
+            .write_version(version, zip, time, origin, Restoring::No)
+            .await?;
         self.log_or_warn(Entry {
             version: version.clone(),
             h1: zip.h1.clone(),
@@ -118,10 +133,13 @@ impl VersionWriter {
         zip: &CheckedZip,
         time: Option<OffsetDateTime>,
         origin: &Origin,
+        restoring: Restoring,
     ) -> Result<Published, WriteError> {
         let lock = self.lock_for(version.path());
         let _guard = lock.lock().await;
-
+        if restoring == Restoring::No {
+            self.refuse_deleted(version).await?;
+        }
         let info_key = version_file(version, VersionFile::Info);
         if self.store.read(&info_key).await?.is_some() {
             return self.compare_with_existing(version, zip).await;
@@ -161,6 +179,7 @@ impl VersionWriter {
         info: Bytes,
         go_mod: &CheckedGoMod,
     ) -> Result<(), WriteError> {
+        self.refuse_deleted(version).await?;
         self.store
             .put_new(
                 &version_file(version, VersionFile::Mod),
@@ -186,6 +205,7 @@ impl VersionWriter {
         version: &ModuleVersion,
         zip: &CheckedZip,
     ) -> Result<(), WriteError> {
+        self.refuse_deleted(version).await?;
         let zip_key = version_file(version, VersionFile::Zip);
         if self.store.put_file_new(&zip_key, &zip.file).await? == Created::New {
             self.store

@@ -7,8 +7,10 @@
 
 mod support;
 
+mod audit_log;
 mod bundle;
 mod config_errors;
+mod delete;
 mod doctor;
 mod git;
 mod goauth;
