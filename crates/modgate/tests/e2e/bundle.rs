@@ -101,18 +101,39 @@ fn text(output: &std::process::Output) -> String {
     )
 }
 
-/// The config of a modgate whose `*` route caches `public`; offline when `offline`.
+/// The config of a modgate whose `*` route caches `public`; offline when `offline`. Its audit
+/// file is `<name>.audit`.
 fn config(dir: &Path, name: &str, public: &PublicSide, offline: bool) -> PathBuf {
     let path = dir.join(name);
     let upstream = format!("offline = {offline}");
+    let audit = dir.join(format!("{name}.audit"));
     write_file(
         &path,
         format!(
-            "{}\n[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n",
-            public.config(&upstream)
+            "{}\n[audit]\nfile = {:?}\n\n[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n",
+            public.config(&upstream),
+            path_str(&audit)
         ),
     );
     path
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_str().expect("a UTF-8 path").to_owned()
+}
+
+/// The `bundle.import` events' outcomes in a config's audit file.
+fn import_outcomes(config: &Path) -> Vec<String> {
+    let audit = config.with_file_name(format!(
+        "{}.audit",
+        config.file_name().and_then(|n| n.to_str()).expect("a name")
+    ));
+    let text = std::fs::read_to_string(&audit).expect("the audit file");
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("a JSON line"))
+        .filter(|event| event["action"] == "bundle.import")
+        .map(|event| event["outcome"].as_str().expect("an outcome").to_owned())
+        .collect()
 }
 
 fn go_env(go: &GoClient, goproxy: &str, public: &PublicSide) -> GoEnv {
@@ -193,6 +214,13 @@ fn bundle_carries_a_build_list_and_a_toolchain_to_an_offline_modgate() {
         public.sumdb.requests()
     );
     tampered_bundles_are_refused(dir.path(), &unpacked, &offline);
+    let outcomes = import_outcomes(&offline);
+    assert_eq!(outcomes.len(), 4, "every import is audited: {outcomes:?}");
+    assert_eq!(outcomes[0], "ok: 5 imported, 0 already there");
+    assert!(
+        outcomes[1..].iter().all(|o| o.starts_with("refused: ")),
+        "{outcomes:?}"
+    );
 }
 
 /// `module@version` and whether the bundle holds its zip, for every version of a manifest.

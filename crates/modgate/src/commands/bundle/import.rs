@@ -81,6 +81,8 @@ pub(crate) fn run(config: &Config, source: &Path) -> anyhow::Result<Summary> {
             eprintln!("{problem}");
         }
         let plural = if problems.len() == 1 { "" } else { "s" };
+        let outcome = format!("refused: {} problem{plural}", problems.len());
+        audit(config, source, &outcome)?;
         anyhow::bail!(
             "{}: bundle refused ({} problem{plural} above); nothing was imported",
             source.display(),
@@ -93,7 +95,21 @@ pub(crate) fn run(config: &Config, source: &Path) -> anyhow::Result<Summary> {
         "imported {} versions, {} already there",
         summary.imported, summary.unchanged
     );
+    let outcome = format!(
+        "ok: {} imported, {} already there",
+        summary.imported, summary.unchanged
+    );
+    audit(config, source, &outcome)?;
     Ok(summary)
+}
+
+/// One `bundle.import` event in the audit file the config names, as the operator.
+fn audit(config: &Config, source: &Path, outcome: &str) -> anyhow::Result<()> {
+    let operator = crate::service::Caller::operator();
+    let log = crate::service::AuditLog::new(&config.audit).context("[audit] file")?;
+    let target = source.display().to_string();
+    log.record(operator.name(), None, "bundle.import", &target, outcome);
+    Ok(())
 }
 
 /// Every file below `root` against the manifest: no file it does not name, none missing, each
