@@ -81,6 +81,7 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
         store,
         git_hooks,
         sumlog,
+        retention: config.retention.clone(),
     }))
 }
 

@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    doctor, export, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
+    doctor, export, gc, goauth, healthcheck, import, prefetch, publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -78,6 +78,18 @@ enum Command {
         /// Upstream proxies, in GOPROXY syntax [default: the config's].
         #[arg(long)]
         upstream: Option<String>,
+    },
+    /// Evict upstream-cached versions by [retention]'s limits, least recently used first.
+    Gc {
+        /// List what would be evicted, and evict nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Manage CI tokens.
     #[command(subcommand)]
@@ -258,6 +270,19 @@ pub(crate) fn run() -> ExitCode {
         )
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
+        Command::Gc {
+            dry_run,
+            config,
+            store,
+        } => load(
+            config,
+            Overrides {
+                store,
+                ..Overrides::default()
+            },
+        )
+        .and_then(|config| gc::run(&config, dry_run))
+        .and_then(|failed| count_failures(failed, "evictions failed")),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),

@@ -22,6 +22,7 @@ use crate::telemetry::LogFormat;
 use crate::tls::TlsSettings;
 use filter::{RawFilter, filters};
 use git::RawGitCache;
+use retention::{RawRetention, retention};
 use route::{RawRoute, RouteContext, route};
 use storage::storage;
 pub(crate) use sumdb::is_valid_name as is_valid_sumdb_name;
@@ -83,6 +84,8 @@ pub(crate) struct RawConfig {
     git: RawGitCache,
     #[serde(default)]
     network: RawNetwork,
+    #[serde(default)]
+    retention: RawRetention,
 }
 
 /// `[network]`: what every outbound connection shares.
@@ -183,6 +186,8 @@ pub(crate) struct Config {
     /// Where git routes keep their repositories' mirrors.
     pub git_cache_dir: PathBuf,
     pub outbound: OutboundSettings,
+    /// `[retention]`: limits on upstream-cached versions.
+    pub retention: crate::retention::RetentionSettings,
 }
 
 impl RawConfig {
@@ -302,6 +307,7 @@ impl Config {
             upstream,
             filters: filters(raw.filters)?,
             routes,
+            retention: retention(raw.retention)?,
         })
     }
 }
@@ -523,6 +529,7 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 
 mod filter;
 mod git;
+mod retention;
 mod route;
 mod storage;
 mod sumdb;

@@ -33,6 +33,7 @@ mod http;
 mod memory;
 mod outbound;
 mod proxy_files;
+mod retention;
 mod secret;
 mod sendfile;
 mod serve;

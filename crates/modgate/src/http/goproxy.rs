@@ -50,7 +50,10 @@ pub(crate) async fn handle(
         let kept = kept(&state, peer, &asked, &ready.module).await;
         (
             ready.endpoint,
-            kept.map(|()| ready.respond(headers, IMMUTABLE)),
+            kept.map(|()| {
+                ready.mark_used();
+                ready.respond(headers, IMMUTABLE)
+            }),
         )
     } else if let Some(absence) = state.kept.absence(path, generation) {
         let kept = kept(&state, peer, &asked, &absence.module).await;
@@ -147,6 +150,7 @@ async fn shape(
         let etag = content_etag(&body);
         (content_type, body, etag)
     };
+    let used = state.service.record_use(request);
     let (content_type, body, etag) = match answer {
         Answer::Zip(zip) if zip.size <= READ_WHOLE_ZIP => {
             let etag = store_etag(&zip);
@@ -165,7 +169,8 @@ async fn shape(
         content_type,
         body,
         etag,
-    );
+    )
+    .with_use(used);
     Ok(if request.is_immutable() {
         // Kept for the next request for this path.
         state

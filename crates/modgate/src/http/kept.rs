@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::error;
 use crate::memory::{self, Dated, Kept, Weighed};
+use crate::service::UseMark;
 
 /// Versions never change once published, so clients and caches may keep them for a year.
 pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -33,6 +34,8 @@ pub(crate) struct Ready {
     etag: HeaderValue,
     length: HeaderValue,
     body: Bytes,
+    /// The use mark of an upstream-cached version: each answer marks a use.
+    used: Option<UseMark>,
 }
 
 impl Ready {
@@ -50,6 +53,19 @@ impl Ready {
             etag,
             length: HeaderValue::from(body.len()),
             body,
+            used: None,
+        }
+    }
+
+    /// With the use mark of the version it answers for.
+    pub fn with_use(self, used: Option<UseMark>) -> Ready {
+        Ready { used, ..self }
+    }
+
+    /// Marks a use of the version, if it is an upstream-cached one: a load, on a repeat.
+    pub fn mark_used(&self) {
+        if let Some(used) = &self.used {
+            used.used();
         }
     }
 

@@ -25,6 +25,7 @@ mod latest;
 mod publish;
 mod refusal;
 mod request;
+mod retention;
 mod routes;
 mod session;
 mod sumlog;
@@ -38,6 +39,8 @@ use gomod::ModulePath;
 
 use crate::auth::{Action, Auth, Denied, Identified, Principal};
 use crate::filter::Filters;
+pub(crate) use crate::retention::UseMark;
+use crate::retention::{LastUse, RetentionSettings};
 use crate::source::{Lookup, SourceError};
 use crate::storage::Store;
 pub(crate) use crate::sumdb::SumdbAnswer;
@@ -75,6 +78,8 @@ pub(crate) struct Parts {
     pub git_hooks: Vec<GitHook>,
     /// The private checksum database, if there is one.
     pub sumlog: Option<Arc<Sumlog>>,
+    /// `[retention]`: what gc may evict.
+    pub retention: RetentionSettings,
 }
 
 pub(crate) struct Service {
@@ -97,6 +102,9 @@ pub(crate) struct Service {
     tokens: PersonalTokens,
     /// Who did what lately.
     audit: AuditLog,
+    /// When upstream-cached versions were last used.
+    last_use: LastUse,
+    retention: RetentionSettings,
 }
 
 impl Service {
@@ -122,6 +130,8 @@ impl Service {
             tamper,
             tokens: PersonalTokens::new(parts.store.clone()),
             audit: AuditLog::default(),
+            last_use: LastUse::new(parts.store.clone()),
+            retention: parts.retention,
             store: parts.store,
             git_hooks: parts.git_hooks,
         }

@@ -272,6 +272,10 @@ impl Source for UpstreamSource {
         }
     }
 
+    fn forget(&self, version: &ModuleVersion) {
+        self.stored.forget(version);
+    }
+
     async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError> {
         self.stored.modules(prefix).await
     }

@@ -64,6 +64,54 @@ pub(crate) fn origin_file(version: &ModuleVersion) -> Path {
     ))
 }
 
+/// `.modgate/origin`: the directory of every origin record, which gc lists.
+pub(crate) fn origin_dir() -> Path {
+    key(ORIGIN_DIR.to_owned())
+}
+
+/// The version an origin record's key names, `None` for any other key.
+pub(crate) fn origin_version(origin_key: &Path) -> Option<ModuleVersion> {
+    let name = origin_key
+        .as_ref()
+        .strip_prefix(ORIGIN_DIR)?
+        .strip_prefix('/')?
+        .strip_suffix(".json")?;
+    // Neither an escaped module path nor an escaped version holds `@`.
+    let (module, version) = name.rsplit_once('@')?;
+    let module = ModulePath::from_escaped(module).ok()?;
+    ModuleVersion::new(module, Version::from_escaped(version).ok()?).ok()
+}
+
+const ORIGIN_DIR: &str = ".modgate/origin";
+
+/// `.modgate/lastuse/<escaped module>@<escaped version>.json`: when an upstream-cached version
+/// was last answered (`.info`, `.mod` or `.zip`), written at most once a day per process; gc
+/// evicts the least recently used first.
+pub(crate) fn last_use_file(version: &ModuleVersion) -> Path {
+    key(format!(
+        ".modgate/lastuse/{}@{}.json",
+        version.path().escaped(),
+        version.version().escaped()
+    ))
+}
+
+/// `.modgate/tombstones/<escaped module>/@v/<escaped version>.json`: a deleted version's
+/// tombstone. gc never touches a version that has one.
+pub(crate) fn tombstone_file(version: &ModuleVersion) -> Path {
+    key(format!(
+        "{TOMBSTONES_DIR}/{}/@v/{}.json",
+        version.path().escaped(),
+        version.version().escaped()
+    ))
+}
+
+/// `.modgate/tombstones`: every tombstone is below it.
+pub(crate) fn tombstones_dir() -> Path {
+    key(TOMBSTONES_DIR.to_owned())
+}
+
+const TOMBSTONES_DIR: &str = ".modgate/tombstones";
+
 /// `.modgate/ui/session-key`: the web UI's key for signing sessions, written once
 /// (create-only), so every replica on one bucket accepts the others' cookies.
 pub(crate) fn ui_session_key() -> Path {
@@ -214,6 +262,17 @@ mod tests {
         assert_eq!(
             origin_file(&version("example.com/Corp/Lib", "v1.0.0-RC1")).as_ref(),
             ".modgate/origin/example.com/!corp/!lib@v1.0.0-!r!c1.json"
+        );
+        let corp = version("example.com/Corp/Lib", "v1.0.0-RC1");
+        assert_eq!(origin_version(&origin_file(&corp)), Some(corp.clone()));
+        assert_eq!(origin_version(&last_use_file(&corp)), None);
+        assert_eq!(
+            last_use_file(&corp).as_ref(),
+            ".modgate/lastuse/example.com/!corp/!lib@v1.0.0-!r!c1.json"
+        );
+        assert_eq!(
+            tombstone_file(&corp).as_ref(),
+            ".modgate/tombstones/example.com/!corp/!lib/@v/v1.0.0-!r!c1.json"
         );
     }
 }

@@ -25,8 +25,9 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
-    VersionFile, list_file, module_dir, module_root, modules_of, origin_file, token_file,
-    tokens_dir, ui_session_key, version_file, versions_with_zips, visible_versions,
+    VersionFile, last_use_file, list_file, module_dir, module_root, modules_of, origin_dir,
+    origin_file, origin_version, token_file, tokens_dir, tombstone_file, tombstones_dir,
+    ui_session_key, version_file, versions_with_zips, visible_versions,
 };
 pub(crate) use local::file_chunks;
 pub(crate) use open::StoreSettings;
@@ -348,6 +349,15 @@ impl Store {
     /// Removes a staged file that was not moved into place (a no-op after a move).
     pub async fn discard(&self, staged: Staged) {
         let _ = self.objects.delete(&staged.0).await;
+    }
+
+    /// The object's size in bytes; `None` when it does not exist.
+    pub async fn size(&self, key: &Path) -> Result<Option<u64>, StorageError> {
+        match self.objects.head(key).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StorageError::new(key, e)),
+        }
     }
 
     /// How long ago the object was last written; `None` when it does not exist.
