@@ -19,6 +19,7 @@ mod publish;
 mod publish_api;
 mod publish_refusals;
 mod publish_safety;
+mod retention;
 mod s3;
 mod shutdown;
 mod sumdb;
