@@ -46,7 +46,8 @@ pub(crate) async fn handle(
         path,
         generation,
     };
-    let (endpoint, outcome) = if let Some(ready) = state.kept.get(path) {
+    let kept_answer = state.kept.get(path).filter(|ready| !ready.is_evicted());
+    let (endpoint, outcome) = if let Some(ready) = kept_answer {
         let kept = kept(&state, peer, &asked, &ready.module).await;
         (
             ready.endpoint,

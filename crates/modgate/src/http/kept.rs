@@ -62,6 +62,12 @@ impl Ready {
         Ready { used, ..self }
     }
 
+    /// Whether gc evicted the version this answer is for: it is then answered anew (fetched
+    /// again from upstream), not from here.
+    pub fn is_evicted(&self) -> bool {
+        self.used.as_ref().is_some_and(UseMark::is_evicted)
+    }
+
     /// Marks a use of the version, if it is an upstream-cached one: a load, on a repeat.
     pub fn mark_used(&self) {
         if let Some(used) = &self.used {

@@ -33,17 +33,33 @@ pub(crate) struct Mark {
 #[derive(Clone)]
 pub(crate) struct UseMark(Arc<Mark>);
 
+/// The day of a mark whose version gc evicted: the answers kept with it are stale.
+const EVICTED: i64 = i64::MAX;
+
 impl UseMark {
     /// Marks a use now; queues the version's record on its first use of the day.
     pub fn used(&self) {
         let now = now_secs();
         let day = now.div_euclid(SECONDS_A_DAY);
         let mark = &self.0;
-        if mark.day.load(Ordering::Relaxed) == day || mark.day.swap(day, Ordering::Relaxed) == day {
+        let before = mark.day.load(Ordering::Relaxed);
+        // Another use queued it today, or gc evicted it, meanwhile: nothing to queue.
+        if before == day
+            || before == EVICTED
+            || mark
+                .day
+                .compare_exchange(before, day, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
             return;
         }
         let mut queue = mark.queue.lock().unwrap_or_else(PoisonError::into_inner);
         queue.push((mark.version.clone(), now));
+    }
+
+    /// Whether gc evicted the version since: an answer kept with this mark must not be served.
+    pub fn is_evicted(&self) -> bool {
+        self.0.day.load(Ordering::Relaxed) == EVICTED
     }
 }
 
@@ -86,6 +102,15 @@ impl LastUse {
         });
         mark.used();
         mark
+    }
+
+    /// Forgets `version`, which gc evicted: the answers kept with its mark are stale from now
+    /// on, and its next use makes a new mark.
+    pub fn forget(&self, version: &ModuleVersion) {
+        if let Some(mark) = self.marks.get(version) {
+            mark.0.day.store(EVICTED, Ordering::Relaxed);
+            self.marks.forget(version);
+        }
     }
 
     /// Writes the queued records, each version's once a day; returns how many were written.
@@ -171,6 +196,13 @@ mod tests {
             .expect("queue")
             .push((a.clone(), now_secs()));
         assert_eq!(uses.flush().await, 0);
+        // Evicted: the old mark says so and queues nothing; the next use makes a new one.
+        let old_b = uses.used(&b);
+        uses.forget(&b);
+        assert!(old_b.is_evicted() && !mark.is_evicted());
+        old_b.used();
+        assert!(uses.queue.lock().expect("queue").is_empty());
+        assert!(!uses.used(&b).is_evicted());
         let stored = store.read(&last_use_file(&a)).await.expect("read");
         let at = parse_record(&stored.expect("a record")).expect("parses");
         assert!((OffsetDateTime::now_utc() - at).whole_seconds().abs() < SECONDS_A_DAY);

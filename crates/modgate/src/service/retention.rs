@@ -58,8 +58,9 @@ impl Service {
             let outcome = retention::evict(&self.store, version)
                 .await
                 .map_err(|e| Failure::new(FailureKind::Storage, version.to_string(), e));
+            // What this process keeps in memory of it would hide that it is gone.
+            self.last_use.forget(version);
             if let Some(route) = self.routes.find(version.path().as_str()) {
-                // Its `.info` and `.mod` kept in memory would hide that it is gone.
                 route.source.forget(version);
             }
             let target = version.to_string();

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::support::{
     Gateway, GoClient, GoEnv, Modgate, TreeBuilder, describe, go_clients, modgate_command,
-    publish_command, published_by, write_file, write_module,
+    publish_command, published_by, wait_until, write_file, write_module,
 };
 
 const WORDS_OLD: (&str, &str) = ("example.com/words", "v1.0.0");
@@ -100,6 +100,38 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
         assert!(stored(&store, version, "zip") && stored(&store, version, "info"));
         assert!(origin(&store, version).exists(), "{version:?}: no origin");
     }
+}
+
+#[test]
+fn the_server_evicts_on_its_own_and_fetches_an_evicted_version_again() {
+    let gateway = Gateway::start(
+        "timeout_secs = 10",
+        "[retention]\nmax_bytes = 0\ninterval_secs = 1\n",
+    );
+    let path = "/example.com/greet/@v/v1.0.0.zip";
+    let want = std::fs::read(gateway.upstream.file(GREET.0, GREET.1, "zip")).expect("the zip");
+    let first = gateway.server.http().get(path);
+    assert_eq!((first.status, &first.body[..]), (200, &want[..]));
+    // Nothing may stay: the server's next run evicts it.
+    let evicted = wait_until(Duration::from_secs(60), || {
+        !stored(&gateway.store, GREET, "zip") && !origin(&gateway.store, GREET).exists()
+    });
+    assert!(evicted, "not evicted:\n{}", gateway.server.stderr());
+    assert!(!stored(&gateway.store, GREET, "info"));
+    let stderr = gateway.server.stderr();
+    assert!(
+        stderr.contains("gc.evict") && stderr.contains("example.com/greet@v1.0.0"),
+        "no audit event:\n{stderr}"
+    );
+    // The answer kept in memory is not served any more: the zip comes from upstream again.
+    let again = gateway.server.http().get(path);
+    assert_eq!((again.status, &again.body[..]), (200, &want[..]));
+    assert_eq!(
+        gateway.second().count(path),
+        2,
+        "{:?}",
+        gateway.second().requests()
+    );
 }
 
 /// A go client through the gateway, checking public modules with the test checksum database.
