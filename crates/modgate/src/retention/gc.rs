@@ -17,7 +17,7 @@ use crate::storage::{
     StorageError, Store, VersionFile, last_use_file, origin_dir, origin_file, origin_version,
     tombstone_file, tombstones_dir, version_file,
 };
-use crate::writer::OriginRecord;
+use crate::writer::{OriginRecord, remove_from_list};
 
 /// Records read at once while planning.
 const CONCURRENT_READS: usize = 16;
@@ -139,8 +139,8 @@ async fn cached(
 }
 
 /// Removes an upstream-cached version: `.info` first (invisible at once), then the zip, the
-/// `.mod`, the `.ziphash`, the origin record and the last use. Its `list` line stays: the
-/// route's list comes from upstream, which still has it.
+/// `.mod`, the `.ziphash`, the origin record and the last use; then its `list` line, so the
+/// store stays a `GOPROXY=file://` tree.
 pub(crate) async fn evict(store: &Store, version: &ModuleVersion) -> Result<(), StorageError> {
     for file in [
         VersionFile::Info,
@@ -151,7 +151,8 @@ pub(crate) async fn evict(store: &Store, version: &ModuleVersion) -> Result<(), 
         store.delete(&version_file(version, file)).await?;
     }
     store.delete(&origin_file(version)).await?;
-    store.delete(&last_use_file(version)).await
+    store.delete(&last_use_file(version)).await?;
+    remove_from_list(store, version.path(), version.version()).await
 }
 
 #[cfg(test)]

@@ -45,3 +45,33 @@ pub(super) async fn add(
     // Still changing after all rounds: the next write of the module mends the file.
     Ok(())
 }
+
+/// Drops `version` from the module's `list` (gc evicted it), for `file://` users of the tree. A
+/// version another writer added meanwhile is put back, as `add` does.
+pub(crate) async fn remove(
+    store: &Store,
+    module: &ModulePath,
+    version: &Version,
+) -> Result<(), StorageError> {
+    let key = list_file(module);
+    let Some(current) = store.read(&key).await? else {
+        return Ok(());
+    };
+    let versions: Vec<String> = list_versions(&current)
+        .into_iter()
+        .filter(|v| v != version.as_str())
+        .collect();
+    let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
+    if body.as_bytes() == &current[..] {
+        return Ok(());
+    }
+    store.put(&key, Bytes::from(body)).await?;
+    let visible = visible_versions(&store.file_names(&module_dir(module)).await?);
+    match visible
+        .into_iter()
+        .find(|v| !v.is_pseudo() && !versions.iter().any(|l| l == v.as_str()))
+    {
+        Some(missing) => add(store, module, &missing).await,
+        None => Ok(()),
+    }
+}

@@ -34,6 +34,7 @@ use crate::storage::{
 };
 use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
+pub(crate) use list::remove as remove_from_list;
 pub(crate) use origin::{Origin, OriginRecord};
 
 /// A claim (`.ziphash`) or a zip without its `.info` older than this was left by a write that

@@ -84,6 +84,11 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
     for version in [WORDS_OLD, PRIVATE] {
         assert!(stored(&store, version, "zip"), "{version:?} evicted");
     }
+    let words = TreeBuilder::new(&store)
+        .version_dir(WORDS_OLD.0)
+        .join("list");
+    let words = std::fs::read_to_string(words).expect("words' list");
+    assert_eq!(words, "v1.0.0\n");
     // Nothing at all allowed: every upstream-cached version goes, the published one stays.
     let evicted = gc(&gateway, "max_bytes = 0", false);
     assert!(evicted.contains("evicted 1 of 1 "), "{evicted}");
@@ -112,17 +117,19 @@ fn the_server_evicts_on_its_own_and_fetches_an_evicted_version_again() {
     let want = std::fs::read(gateway.upstream.file(GREET.0, GREET.1, "zip")).expect("the zip");
     let first = gateway.server.http().get(path);
     assert_eq!((first.status, &first.body[..]), (200, &want[..]));
-    // Nothing may stay: the server's next run evicts it.
+    // Nothing may stay: the server's next run evicts it, and says so in the audit.
     let evicted = wait_until(Duration::from_secs(60), || {
-        !stored(&gateway.store, GREET, "zip") && !origin(&gateway.store, GREET).exists()
+        let stderr = gateway.server.stderr();
+        stderr.contains("gc.evict") && stderr.contains("example.com/greet@v1.0.0")
     });
-    assert!(evicted, "not evicted:\n{}", gateway.server.stderr());
-    assert!(!stored(&gateway.store, GREET, "info"));
-    let stderr = gateway.server.stderr();
-    assert!(
-        stderr.contains("gc.evict") && stderr.contains("example.com/greet@v1.0.0"),
-        "no audit event:\n{stderr}"
-    );
+    assert!(evicted, "no audit event:\n{}", gateway.server.stderr());
+    for extension in ["info", "zip", "mod", "ziphash"] {
+        assert!(
+            !stored(&gateway.store, GREET, extension),
+            "{extension} left"
+        );
+    }
+    assert!(!origin(&gateway.store, GREET).exists());
     // The answer kept in memory is not served any more: the zip comes from upstream again.
     let again = gateway.server.http().get(path);
     assert_eq!((again.status, &again.body[..]), (200, &want[..]));
