@@ -9,9 +9,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use object_store::path::Path as Key;
+use object_store::{ObjectStoreExt, PutPayload};
+
 use crate::support::{
-    Gateway, GoClient, GoEnv, Modgate, TreeBuilder, describe, go_clients, modgate_command,
-    publish_command, published_by, wait_until, write_file, write_module,
+    Gateway, GoClient, GoEnv, Modgate, PublicSide, TreeBuilder, Weed, describe, go_clients,
+    modgate_command, publish_command, published_by, temp_dir, wait_until, write_file, write_module,
 };
 
 const WORDS_OLD: (&str, &str) = ("example.com/words", "v1.0.0");
@@ -249,4 +252,80 @@ fn set_last_use(store: &Path, version: (&str, &str), days_ago: i64) {
     let at = OffsetDateTime::now_utc() - time::Duration::days(days_ago);
     let at = at.format(&Rfc3339).expect("formatting a time");
     write_file(&last_use(store, version), format!("{{\"at\":\"{at}\"}}"));
+}
+
+#[test]
+#[ignore = "needs go and weed"]
+fn gc_evicts_by_last_use_on_s3_and_a_later_download_fetches_again() {
+    let weed = Weed::start();
+    let dir = temp_dir();
+    let public = PublicSide::start(&dir.path().join("upstream"));
+    let s3 = weed.client();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let bucket_key = |key: &str| Key::parse(format!("retention/{key}")).expect("a key");
+    let size = |key: &str| {
+        let meta = runtime.block_on(s3.head(&bucket_key(key)));
+        meta.ok().map(|meta| meta.size)
+    };
+    let exists = |key: String| size(&key).is_some();
+    let zip_key = |(m, v): (&str, &str)| format!("{m}/@v/{v}.zip");
+    let routes = "[[route]]\nprefix = \"*\"\nsource = \"upstream\"\n";
+    let config = |limits: &str| {
+        let text = format!(
+            "{}\n{routes}\n[retention]\n{limits}\n",
+            public.config("timeout_secs = 10")
+        );
+        weed.write_config(&dir.path().join("modgate.toml"), "retention", &text)
+    };
+    let serve = |config: &Path| Modgate::start_configured(config, None, &weed.env());
+    let client = &go_clients()[0];
+    let specs = [WORDS_OLD, WORDS_NEW, GREET].map(|(m, v)| format!("{m}@{v}"));
+    let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+    let mut server = serve(&config("unused_days = 15"));
+    let mut env = GoEnv::new(client, &server.url());
+    env.set("GOSUMDB", &public.sumdb.verifier_key());
+    env.download(&specs);
+    server.terminate();
+    assert!(
+        server
+            .wait_exit(Duration::from_secs(30))
+            .is_some_and(|s| s.success())
+    );
+    let last_use_key = |(m, v): (&str, &str)| format!(".modgate/lastuse/{m}@{v}.json");
+    for version in [WORDS_OLD, WORDS_NEW, GREET] {
+        assert!(exists(last_use_key(version)), "{version:?}: no last use");
+    }
+    for (version, days_ago) in [(GREET, 30), (WORDS_NEW, 10), (WORDS_OLD, 0)] {
+        let at = OffsetDateTime::now_utc() - time::Duration::days(days_ago);
+        let record = format!("{{\"at\":\"{}\"}}", at.format(&Rfc3339).expect("a time"));
+        let key = bucket_key(&last_use_key(version));
+        runtime
+            .block_on(s3.put(&key, PutPayload::from(record)))
+            .expect("writing a last use");
+    }
+    let one_zip = size(&zip_key(WORDS_OLD)).expect("words' zip");
+    let limits = format!("max_bytes = {one_zip}\nunused_days = 15");
+    let config = config(&limits);
+    let output = modgate_command()
+        .args(["gc", "--config"])
+        .arg(&config)
+        .envs(weed.env())
+        .output()
+        .expect("running modgate gc");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(stdout.contains("evicted 2 of 3 "), "{stdout}");
+    for version in [GREET, WORDS_NEW] {
+        for key in [zip_key(version), last_use_key(version)] {
+            assert!(!exists(key.clone()), "{key} left");
+        }
+    }
+    assert!(exists(zip_key(WORDS_OLD)));
+
+    let server = serve(&config);
+    let mut env = GoEnv::new(client, &server.url());
+    env.set("GOSUMDB", &public.sumdb.verifier_key());
+    env.download(&specs);
+    assert_eq!(public.second.count("/example.com/greet/@v/v1.0.0.zip"), 2);
+    assert!(exists(zip_key(GREET)));
 }
