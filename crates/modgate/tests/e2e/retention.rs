@@ -58,27 +58,7 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
     // Over 15 days unused: greet; then least recently used until the zips fit one: words v1.1.0.
     let one_zip = zip_size(&store, WORDS_OLD);
     let limits = format!("max_bytes = {one_zip}\nunused_days = 15");
-    let dry = gc(&gateway, &limits, true);
-    let listed: Vec<&str> = dry
-        .lines()
-        .map(|l| l.split('\t').next().unwrap_or(""))
-        .collect();
-    assert_eq!(
-        listed,
-        [
-            "example.com/greet@v1.0.0",
-            "example.com/words@v1.1.0",
-            listed[2]
-        ],
-        "{dry}"
-    );
-    assert!(listed[2].starts_with("would evict 2 of 3 "), "{dry}");
-    for version in [WORDS_OLD, WORDS_NEW, GREET, PRIVATE] {
-        assert!(
-            stored(&store, version, "info"),
-            "dry run removed {version:?}"
-        );
-    }
+    assert_dry_run_lists_greet_and_words_new(&gateway, &limits);
     let evicted = gc(&gateway, &limits, false);
     assert!(evicted.contains("evicted 2 of 3 "), "{evicted}");
     for version in [WORDS_NEW, GREET] {
@@ -142,6 +122,33 @@ fn the_server_evicts_on_its_own_and_fetches_an_evicted_version_again() {
         "{:?}",
         gateway.second().requests()
     );
+}
+
+/// `modgate gc --dry-run` lists greet (unused too long), then words v1.1.0 (the least
+/// recently used of the rest), and the totals; and removes nothing.
+fn assert_dry_run_lists_greet_and_words_new(gateway: &Gateway, limits: &str) {
+    let store = &gateway.store;
+    let dry = gc(gateway, limits, true);
+    let listed: Vec<&str> = dry
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "example.com/greet@v1.0.0",
+            "example.com/words@v1.1.0",
+            listed[2]
+        ],
+        "{dry}"
+    );
+    assert!(listed[2].starts_with("would evict 2 of 3 "), "{dry}");
+    for version in [WORDS_OLD, WORDS_NEW, GREET, PRIVATE] {
+        assert!(
+            stored(store, version, "info"),
+            "dry run removed {version:?}"
+        );
+    }
 }
 
 /// A go client through the gateway, checking public modules with the test checksum database.
