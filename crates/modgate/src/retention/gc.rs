@@ -14,8 +14,8 @@ use time::{Duration, OffsetDateTime};
 use super::RetentionSettings;
 use super::last_use::parse_record;
 use crate::storage::{
-    StorageError, Store, VersionFile, last_use_file, origin_dir, origin_file, origin_version,
-    tombstone_file, tombstones_dir, version_file,
+    StorageError, Store, VersionFile, last_use_dir, last_use_file, last_use_version, origin_dir,
+    origin_file, origin_version, tombstone_file, tombstones_dir, version_file,
 };
 use crate::writer::{OriginRecord, remove_from_list};
 
@@ -38,6 +38,9 @@ pub(crate) struct GcPlan {
     /// Upstream-cached versions, and their zips' bytes, before eviction.
     pub cached_versions: usize,
     pub cached_bytes: u64,
+    /// Last-use records of versions no longer cached (evicted by another process while this
+    /// one still answered them from memory): removed with the evictions.
+    pub orphans: Vec<ModuleVersion>,
 }
 
 impl GcPlan {
@@ -52,8 +55,11 @@ pub(crate) async fn plan(
     settings: &RetentionSettings,
     now: OffsetDateTime,
 ) -> Result<GcPlan, StorageError> {
-    let cached = upstream_cached(store, now).await?;
-    Ok(choose(cached, settings, now))
+    let (cached, orphans) = upstream_cached(store, now).await?;
+    Ok(GcPlan {
+        orphans,
+        ..choose(cached, settings, now)
+    })
 }
 
 /// Those unused for `unused_days`, then the least recently used until the rest fit
@@ -81,22 +87,38 @@ fn choose(mut cached: Vec<Cached>, settings: &RetentionSettings, now: OffsetDate
         evict,
         cached_versions,
         cached_bytes,
+        orphans: Vec::new(),
     }
 }
 
-/// Every upstream-cached version without a tombstone.
-async fn upstream_cached(store: &Store, now: OffsetDateTime) -> Result<Vec<Cached>, StorageError> {
+/// Every upstream-cached version without a tombstone; and the last-use records of versions
+/// with no origin record. Origins are listed first: a record is written only after a use,
+/// which comes after the version's origin.
+async fn upstream_cached(
+    store: &Store,
+    now: OffsetDateTime,
+) -> Result<(Vec<Cached>, Vec<ModuleVersion>), StorageError> {
     let tombstones: HashSet<String> = store
         .keys(Some(&tombstones_dir()))
         .await?
         .into_iter()
         .map(|key| key.to_string())
         .collect();
-    let versions: Vec<ModuleVersion> = store
+    let with_origin: HashSet<ModuleVersion> = store
         .keys(Some(&origin_dir()))
         .await?
         .iter()
         .filter_map(origin_version)
+        .collect();
+    let orphans = store
+        .keys(Some(&last_use_dir()))
+        .await?
+        .iter()
+        .filter_map(last_use_version)
+        .filter(|v| !with_origin.contains(v))
+        .collect();
+    let versions: Vec<ModuleVersion> = with_origin
+        .into_iter()
         .filter(|v| !tombstones.contains(tombstone_file(v).as_ref()))
         .collect();
     let found: Vec<Option<Cached>> = futures::stream::iter(versions)
@@ -104,7 +126,7 @@ async fn upstream_cached(store: &Store, now: OffsetDateTime) -> Result<Vec<Cache
         .buffer_unordered(CONCURRENT_READS)
         .try_collect()
         .await?;
-    Ok(found.into_iter().flatten().collect())
+    Ok((found.into_iter().flatten().collect(), orphans))
 }
 
 /// `version` if its origin is `upstream`, with its zip's size and last use.
@@ -153,6 +175,14 @@ pub(crate) async fn evict(store: &Store, version: &ModuleVersion) -> Result<(), 
     store.delete(&origin_file(version)).await?;
     store.delete(&last_use_file(version)).await?;
     remove_from_list(store, version.path(), version.version()).await
+}
+
+/// Removes the last-use record of a version that is no longer cached.
+pub(crate) async fn drop_orphan(
+    store: &Store,
+    version: &ModuleVersion,
+) -> Result<(), StorageError> {
+    store.delete(&last_use_file(version)).await
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ mod last_use;
 
 use std::time::Duration;
 
-pub(crate) use gc::{Cached, GcPlan, evict, plan};
+pub(crate) use gc::{Cached, GcPlan, drop_orphan, evict, plan};
 pub(crate) use last_use::{LastUse, UseMark};
 
 /// How often the server runs gc when `[retention]` sets a limit and no `interval_secs`.

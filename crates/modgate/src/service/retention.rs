@@ -76,6 +76,11 @@ impl Service {
             }
             done(cached, outcome.as_ref().map(|_| ()));
         }
+        for orphan in &plan.orphans {
+            if let Err(e) = retention::drop_orphan(&self.store, orphan).await {
+                tracing::warn!(version = %orphan, cause = %e, "removing a stale last use failed");
+            }
+        }
         evicted
     }
 
@@ -88,7 +93,7 @@ impl Service {
                 return;
             }
         };
-        if plan.evict.is_empty() {
+        if plan.evict.is_empty() && plan.orphans.is_empty() {
             return;
         }
         let evicted = self.gc_evict(&plan, "(gc)", |_, _| {}).await;

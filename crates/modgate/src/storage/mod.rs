@@ -25,9 +25,9 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
-    VersionFile, last_use_file, list_file, module_dir, module_root, modules_of, origin_dir,
-    origin_file, origin_version, token_file, tokens_dir, tombstone_file, tombstones_dir,
-    ui_session_key, version_file, versions_with_zips, visible_versions,
+    VersionFile, last_use_dir, last_use_file, last_use_version, list_file, module_dir, module_root,
+    modules_of, origin_dir, origin_file, origin_version, token_file, tokens_dir, tombstone_file,
+    tombstones_dir, ui_session_key, version_file, versions_with_zips, visible_versions,
 };
 pub(crate) use local::file_chunks;
 pub(crate) use open::StoreSettings;

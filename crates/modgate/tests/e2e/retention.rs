@@ -21,6 +21,7 @@ const WORDS_OLD: (&str, &str) = ("example.com/words", "v1.0.0");
 const WORDS_NEW: (&str, &str) = ("example.com/words", "v1.1.0");
 const GREET: (&str, &str) = ("example.com/greet", "v1.0.0");
 const PRIVATE: (&str, &str) = ("corp.example/kept", "v1.0.0");
+const GONE: (&str, &str) = ("example.com/gone", "v1.0.0");
 
 #[test]
 #[ignore = "needs go"]
@@ -49,6 +50,9 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
         set_last_use(store, GREET, 30);
         set_last_use(store, WORDS_NEW, 10);
         set_last_use(store, WORDS_OLD, 20);
+        // A use recorded for a version evicted meanwhile (another process answered it from
+        // memory): gc removes the stale record.
+        set_last_use(store, GONE, 1);
     });
     // The oldest version by fetch time is used again, through kept answers too.
     go(&gateway, &clients[0]).download(&[&format!("{}@{}", WORDS_OLD.0, WORDS_OLD.1)]);
@@ -59,8 +63,13 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
     let one_zip = zip_size(&store, WORDS_OLD);
     let limits = format!("max_bytes = {one_zip}\nunused_days = 15");
     assert_dry_run_lists_greet_and_words_new(&gateway, &limits);
+    assert!(
+        last_use(&store, GONE).exists(),
+        "the dry run removed a record"
+    );
     let evicted = gc(&gateway, &limits, false);
     assert!(evicted.contains("evicted 2 of 3 "), "{evicted}");
+    assert!(!last_use(&store, GONE).exists(), "a stale last use stayed");
     for version in [WORDS_NEW, GREET] {
         assert_gone(&store, version);
     }
