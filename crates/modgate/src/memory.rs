@@ -114,11 +114,11 @@ pub(crate) const CATALOG_ZIPS_BYTES: u64 = 16 << 20;
 /// A README.md larger than this is cut (a module page shows the start of it).
 pub(crate) const MAX_README_BYTES: u64 = 256 << 10;
 
-/// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
 /// Use marks of upstream-cached versions: ~150 bytes each, so tens of thousands of versions.
 /// A mark forgotten is made again at the next use; its record is still written once a day.
 pub(crate) const LAST_USE_BYTES: u64 = 8 << 20;
 
+/// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
 pub(crate) trait Weighed {
     fn weight(&self) -> u64;
 }
