@@ -82,6 +82,7 @@ pub(crate) fn service(config: &Config, answer_within: Option<Duration>) -> anyho
         git_hooks,
         sumlog,
         audit: service::AuditLog::new(&config.audit).context("[audit] file")?,
+        retention: config.retention.clone(),
     }))
 }
 

@@ -13,8 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    audit, bundle, delete, doctor, export, goauth, healthcheck, import, prefetch, proofs, publish,
-    sumdb, token, verify,
+    audit, bundle, delete, doctor, export, gc, goauth, healthcheck, import, prefetch, proofs,
+    publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -92,6 +92,18 @@ enum Command {
         /// Why, in one line: clients are shown it.
         #[arg(long)]
         reason: String,
+        /// Config file [default: modgate.toml in the working directory, if present].
+        #[arg(long, env = "MODGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory store [default: the config's, else ./data].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Evict upstream-cached versions by [retention]'s limits, least recently used first.
+    Gc {
+        /// List what would be evicted, and evict nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Config file [default: modgate.toml in the working directory, if present].
         #[arg(long, env = "MODGATE_CONFIG")]
         config: Option<PathBuf>,
@@ -354,6 +366,13 @@ pub(crate) fn run() -> ExitCode {
             file,
             config,
         } => audit_file(file, config).and_then(|file| audit::run(&file, since.as_deref())),
+        Command::Gc {
+            dry_run,
+            config,
+            store,
+        } => load_with_store(config, store)
+            .and_then(|config| gc::run(&config, dry_run))
+            .and_then(|failed| count_failures(failed, "evictions failed")),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
         Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => crate::commands::docs::completions(Cli::command(), shell),

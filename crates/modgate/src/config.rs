@@ -22,6 +22,7 @@ use crate::telemetry::LogFormat;
 use crate::tls::TlsSettings;
 use filter::{RawFilter, filters};
 use git::RawGitCache;
+use retention::{RawRetention, retention};
 use route::{RawRoute, RouteContext, route};
 use storage::storage;
 pub(crate) use sumdb::is_valid_name as is_valid_sumdb_name;
@@ -85,6 +86,7 @@ pub(crate) struct RawConfig {
     network: RawNetwork,
     #[serde(default)]
     audit: RawAudit,
+    retention: RawRetention,
 }
 
 /// `[audit]`: the audit log's file and/or stderr.
@@ -194,6 +196,8 @@ pub(crate) struct Config {
     pub git_cache_dir: PathBuf,
     pub outbound: OutboundSettings,
     pub audit: crate::service::AuditSettings,
+    /// `[retention]`: limits on upstream-cached versions.
+    pub retention: crate::retention::RetentionSettings,
 }
 
 impl RawConfig {
@@ -318,6 +322,7 @@ impl Config {
             upstream,
             filters: filters(raw.filters)?,
             routes,
+            retention: retention(raw.retention)?,
         })
     }
 }
@@ -539,6 +544,7 @@ fn parse_nets(key: &str, values: Vec<String>) -> Result<Vec<IpNet>, ConfigError>
 
 mod filter;
 mod git;
+mod retention;
 mod route;
 mod storage;
 mod sumdb;

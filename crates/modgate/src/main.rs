@@ -13,7 +13,8 @@
 //! - `sumlog`: the private checksum database: a transparency log of every version served.
 //! - `auth`, `filter`: who may read and publish what; allow and deny rules by version.
 //! - `storage`: the store over object_store, in the `cache/download` layout.
-//! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `token`, `doctor`,
+//! - `retention`: when upstream-cached versions were last used, and which gc evicts.
+//! - `commands`: `publish`, `import`, `export`, `verify`, `prefetch`, `gc`, `token`, `doctor`,
 //!   `healthcheck`, completions and the manual page.
 //! - `doctor`: judges a developer's go settings against a server, pure.
 //! - Leaves any layer may use: `memory` (every cache, named once), `telemetry`, `tls`,
@@ -34,6 +35,7 @@ mod memory;
 mod outbound;
 mod progress;
 mod proxy_files;
+mod retention;
 mod secret;
 mod sendfile;
 mod serve;

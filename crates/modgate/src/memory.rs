@@ -26,6 +26,7 @@
 //! | module pages | Kept | a version's row (time, origin, `h1:`) and what its zip holds (README.md, packages) | ever (versions never change) | [`CATALOG_VERSIONS_BYTES`], [`CATALOG_ZIPS_BYTES`] | `service::catalog` |
 //! | personal tokens | Dated | token records (or that there is none) by the token's digest | [`PERSONAL_TOKEN_FOR`]; [`UNKNOWN_TOKEN_FOR`] | [`PERSONAL_TOKENS`] | `service::tokens` |
 //! | passwords | Dated | digests of verified credentials; recent wrong ones | `[auth] cache_secs`; [`FAILED_SIGN_IN_FOR`] | one per user; [`FAILED_SIGN_INS`] | `auth::htpasswd` |
+//! | last uses | Kept | each upstream-cached version's use mark: the day its last use was queued to be written | ever (a day's first use queues one record) | [`LAST_USE_BYTES`] | `retention` |
 //!
 //! Everything is bounded, so memory stays flat under any load; everything is per process, so a
 //! replica learns what another wrote within the "trusted for" time at most.
@@ -113,6 +114,10 @@ pub(crate) const CATALOG_ZIPS_BYTES: u64 = 16 << 20;
 /// A README.md larger than this is cut (a module page shows the start of it).
 pub(crate) const MAX_README_BYTES: u64 = 256 << 10;
 
+/// Use marks of upstream-cached versions: ~150 bytes each, so tens of thousands of versions.
+/// A mark forgotten is made again at the next use; its record is still written once a day.
+pub(crate) const LAST_USE_BYTES: u64 = 8 << 20;
+
 /// How many bytes an entry holds, roughly, for the byte budget of a [`Kept`].
 pub(crate) trait Weighed {
     fn weight(&self) -> u64;
@@ -121,6 +126,12 @@ pub(crate) trait Weighed {
 impl Weighed for String {
     fn weight(&self) -> u64 {
         self.len() as u64
+    }
+}
+
+impl Weighed for gomod::ModuleVersion {
+    fn weight(&self) -> u64 {
+        (self.path().as_str().len() + self.version().as_str().len()) as u64
     }
 }
 
@@ -174,6 +185,14 @@ where
 
     pub fn keep(&self, key: K, value: V) {
         self.entries.insert(key, value);
+    }
+
+    /// Drops `key`'s value: for what was removed from the store (gc).
+    pub fn forget<Q>(&self, key: &Q)
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.entries.remove(key);
     }
 }
 

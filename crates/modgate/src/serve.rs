@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum_server::Handle;
@@ -43,6 +44,7 @@ pub(crate) async fn run(
         let service = service.clone();
         async move { service.watch_tombstones().await }
     });
+    tokio::spawn(retention(service.clone()));
     tokio::spawn(async move { service.clean_leftovers().await });
     tokio::spawn(telemetry::metrics_upkeep(state.metrics.clone()));
     if let Err(e) = state.service.ready().await {
@@ -84,9 +86,39 @@ pub(crate) async fn run(
             server.serve(app).await?;
         }
     }
+    // Uses marked since the last flush would otherwise be lost with the process.
+    state.service.flush_last_use().await;
     tracing::info!("modgate stopped");
     Ok(())
 }
+
+/// Writes the marked uses of upstream-cached versions every [`LAST_USE_FLUSH`], and runs gc
+/// every `[retention] interval_secs` when a limit is set; the first run one interval after start.
+async fn retention(service: Arc<Service>) {
+    let mut flush = tokio::time::interval(LAST_USE_FLUSH);
+    let gc_every = service.gc_interval();
+    let mut gc = tokio::time::interval(gc_every.unwrap_or(IDLE));
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    gc.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Both first ticks are at once: skip them.
+    flush.tick().await;
+    gc.tick().await;
+    loop {
+        tokio::select! {
+            _ = flush.tick() => {
+                service.flush_last_use().await;
+            }
+            _ = gc.tick(), if gc_every.is_some() => service.gc_run().await,
+        }
+    }
+}
+
+/// The gc timer's period when gc is off (its ticks are then ignored).
+const IDLE: Duration = Duration::from_secs(86_400);
+
+/// How often marked uses are written: often enough that a crash loses little, rarely enough
+/// that they go in batches.
+const LAST_USE_FLUSH: Duration = Duration::from_secs(10);
 
 /// What the web UI needs to know of the listener: its connect page's scheme and CA hint.
 fn ui_settings(config: &Config) -> http::UiSettings {

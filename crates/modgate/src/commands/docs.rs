@@ -125,4 +125,14 @@ pub(crate) fn describe(config: &Config) {
     if let Some(log) = &config.private_sumdb {
         println!("  private checksum database: {}", log.name);
     }
+    let retention = &config.retention;
+    if let Some(every) = retention.interval {
+        let limit = |what: &str, value: Option<String>| value.map(|v| format!(" {what} {v}"));
+        println!(
+            "  retention of upstream-cached versions:{}{}, gc every {}s",
+            limit("max_bytes", retention.max_bytes.map(|b| b.to_string())).unwrap_or_default(),
+            limit("unused_days", retention.unused_days.map(|d| d.to_string())).unwrap_or_default(),
+            every.as_secs()
+        );
+    }
 }

@@ -7,6 +7,7 @@ pub(crate) mod delete;
 pub(crate) mod docs;
 pub(crate) mod doctor;
 pub(crate) mod export;
+pub(crate) mod gc;
 pub(crate) mod goauth;
 pub(crate) mod healthcheck;
 pub(crate) mod import;

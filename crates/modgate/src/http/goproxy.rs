@@ -50,13 +50,17 @@ pub(crate) async fn handle(
         path,
         generation,
     };
-    let (endpoint, outcome) = if let Some(ready) = state.kept.get(path) {
+    let kept_answer = state.kept.get(path).filter(|ready| !ready.is_evicted());
+    let (endpoint, outcome) = if let Some(ready) = kept_answer {
         let kept = kept(&state, peer, &asked, &ready.module)
             .await
             .and_then(|()| not_deleted(&state, &ready));
         (
             ready.endpoint,
-            kept.map(|()| ready.respond(headers, IMMUTABLE)),
+            kept.map(|()| {
+                ready.mark_used();
+                ready.respond(headers, IMMUTABLE)
+            }),
         )
     } else if let Some(absence) = state.kept.absence(path, generation) {
         let kept = kept(&state, peer, &asked, &absence.module).await;
@@ -166,6 +170,7 @@ async fn shape(
         (content_type, body, etag)
     };
     let version = request.version().map(|v| v.version().clone());
+    let used = state.service.record_use(request);
     let (content_type, body, etag) = match answer {
         Answer::Zip(zip) if zip.size <= READ_WHOLE_ZIP => {
             let etag = store_etag(&zip);
@@ -188,7 +193,8 @@ async fn shape(
         content_type,
         body,
         etag,
-    );
+    )
+    .with_use(used);
     Ok(if request.is_immutable() {
         // Kept for the next request for this path.
         state

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::{error, range};
 use crate::memory::{self, Dated, Kept, Weighed};
+use crate::service::UseMark;
 
 /// Versions never change once published, so clients and caches may keep them for a year.
 pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -37,6 +38,8 @@ pub(crate) struct Ready {
     body: Bytes,
     /// A zip's date: zips are answered in parts (`Range`), other answers whole.
     zip_date: Option<ZipDate>,
+    /// The use mark of an upstream-cached version: each answer marks a use.
+    used: Option<UseMark>,
 }
 
 /// Whether an answer is a zip, and its `Last-Modified` when the store gave one.
@@ -59,6 +62,25 @@ impl Ready {
             length: HeaderValue::from(body.len()),
             body,
             zip_date: None,
+            used: None,
+        }
+    }
+
+    /// With the use mark of the version it answers for.
+    pub fn with_use(self, used: Option<UseMark>) -> Ready {
+        Ready { used, ..self }
+    }
+
+    /// Whether gc evicted the version this answer is for: it is then answered anew (fetched
+    /// again from upstream), not from here.
+    pub fn is_evicted(&self) -> bool {
+        self.used.as_ref().is_some_and(UseMark::is_evicted)
+    }
+
+    /// Marks a use of the version, if it is an upstream-cached one: a load, on a repeat.
+    pub fn mark_used(&self) {
+        if let Some(used) = &self.used {
+            used.used();
         }
     }
 

@@ -25,6 +25,7 @@ mod latest;
 mod publish;
 mod refusal;
 mod request;
+mod retention;
 mod routes;
 mod session;
 mod sumlog;
@@ -39,6 +40,8 @@ use gomod::ModulePath;
 
 use crate::auth::{Action, Auth, Denied, Identified, Principal};
 use crate::filter::Filters;
+pub(crate) use crate::retention::UseMark;
+use crate::retention::{LastUse, RetentionSettings};
 use crate::source::{Lookup, SourceError};
 use crate::storage::Store;
 pub(crate) use crate::sumdb::SumdbAnswer;
@@ -77,6 +80,8 @@ pub(crate) struct Parts {
     pub sumlog: Option<Arc<Sumlog>>,
     /// Where events go.
     pub audit: AuditLog,
+    /// `[retention]`: what gc may evict.
+    pub retention: RetentionSettings,
 }
 
 pub(crate) struct Service {
@@ -101,6 +106,9 @@ pub(crate) struct Service {
     audit: AuditLog,
     /// Deleted versions.
     tombstones: tombstones::Tombstones,
+    /// When upstream-cached versions were last used.
+    last_use: LastUse,
+    retention: RetentionSettings,
 }
 
 impl Service {
@@ -127,6 +135,8 @@ impl Service {
             tokens: PersonalTokens::new(parts.store.clone()),
             audit: parts.audit,
             tombstones: tombstones::Tombstones::default(),
+            last_use: LastUse::new(parts.store.clone()),
+            retention: parts.retention,
             store: parts.store,
             git_hooks: parts.git_hooks,
         }

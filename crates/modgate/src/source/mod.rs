@@ -104,4 +104,6 @@ pub(crate) trait Source: Send + Sync {
     async fn holds_near(&self, _module: &ModulePath) -> Result<bool, SourceError> {
         Ok(false)
     }
+    /// Forgets what is kept in memory of `version`, which gc has just removed from the store.
+    fn forget(&self, _version: &ModuleVersion) {}
 }

@@ -83,6 +83,13 @@ impl Source for StoreSource {
             .await?)
     }
 
+    fn forget(&self, version: &ModuleVersion) {
+        for file in [VersionFile::Info, VersionFile::Mod] {
+            self.version_files
+                .forget(version_file(version, file).as_ref());
+        }
+    }
+
     async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError> {
         let under = if prefix.is_empty() {
             None

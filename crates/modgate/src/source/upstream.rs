@@ -229,7 +229,9 @@ impl Source for UpstreamSource {
             return Ok(Some(zip));
         }
         // The zip is fetched for a visible version only: its .info and .mod come first, from
-        // the store when they are there.
+        // the store when they are there. Looked for in the store itself, not in memory: another
+        // process's gc may have evicted the version, and it is then fetched whole again.
+        self.stored.forget(version);
         if self.stored.info(version).await?.is_none() && !self.fetcher.version(version).await? {
             return Ok(None);
         }
@@ -270,6 +272,10 @@ impl Source for UpstreamSource {
                 None => Err(e.into()),
             },
         }
+    }
+
+    fn forget(&self, version: &ModuleVersion) {
+        self.stored.forget(version);
     }
 
     async fn modules(&self, prefix: &str) -> Result<Vec<ModulePath>, SourceError> {

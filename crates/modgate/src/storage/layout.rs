@@ -64,8 +64,56 @@ pub(crate) fn origin_file(version: &ModuleVersion) -> Path {
     ))
 }
 
+/// `.modgate/origin`: the directory of every origin record, which gc lists.
+pub(crate) fn origin_dir() -> Path {
+    key(ORIGIN_DIR.to_owned())
+}
+
+/// The version an origin record's key names, `None` for any other key.
+pub(crate) fn origin_version(origin_key: &Path) -> Option<ModuleVersion> {
+    reserved_version(origin_key, ORIGIN_DIR)
+}
+
+/// `.modgate/lastuse`: the directory of every last-use record.
+pub(crate) fn last_use_dir() -> Path {
+    key(LAST_USE_DIR.to_owned())
+}
+
+/// The version a last-use record's key names, `None` for any other key.
+pub(crate) fn last_use_version(last_use_key: &Path) -> Option<ModuleVersion> {
+    reserved_version(last_use_key, LAST_USE_DIR)
+}
+
+/// `<dir>/<escaped module>@<escaped version>.json` → the version.
+fn reserved_version(key: &Path, dir: &str) -> Option<ModuleVersion> {
+    let name = key
+        .as_ref()
+        .strip_prefix(dir)?
+        .strip_prefix('/')?
+        .strip_suffix(".json")?;
+    // Neither an escaped module path nor an escaped version holds `@`.
+    let (module, version) = name.rsplit_once('@')?;
+    let module = ModulePath::from_escaped(module).ok()?;
+    ModuleVersion::new(module, Version::from_escaped(version).ok()?).ok()
+}
+
+const ORIGIN_DIR: &str = ".modgate/origin";
+const LAST_USE_DIR: &str = ".modgate/lastuse";
+
+/// `.modgate/lastuse/<escaped module>@<escaped version>.json`: when an upstream-cached version
+/// was last answered (`.info`, `.mod` or `.zip`), written at most once a day per process; gc
+/// evicts the least recently used first.
+pub(crate) fn last_use_file(version: &ModuleVersion) -> Path {
+    key(format!(
+        "{LAST_USE_DIR}/{}@{}.json",
+        version.path().escaped(),
+        version.version().escaped()
+    ))
+}
+
 /// `.modgate/tombstones/<escaped module>/@v/<escaped version>.json`: a deleted version's
-/// tombstone (`modgate delete`), which keeps its `h1:` and the reason.
+/// tombstone (`modgate delete`), which keeps its `h1:` and the reason. gc never touches a
+/// version that has one.
 pub(crate) fn tombstone_file(version: &ModuleVersion) -> Path {
     key(format!(
         "{TOMBSTONES_DIR}/{}/@v/{}.json",
@@ -260,6 +308,14 @@ mod tests {
         assert_eq!(
             tombstone_of(&origin_file(&version("example.com/m", "v1.0.0"))),
             None
+        );
+        let corp = version("example.com/Corp/Lib", "v1.0.0-RC1");
+        assert_eq!(origin_version(&origin_file(&corp)), Some(corp.clone()));
+        assert_eq!(origin_version(&last_use_file(&corp)), None);
+        assert_eq!(last_use_version(&last_use_file(&corp)), Some(corp.clone()));
+        assert_eq!(
+            last_use_file(&corp).as_ref(),
+            ".modgate/lastuse/example.com/!corp/!lib@v1.0.0-!r!c1.json"
         );
     }
 }

@@ -25,9 +25,10 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
-    VersionFile, list_file, module_dir, module_root, modules_of, origin_file, sumdb_file,
-    token_file, tokens_dir, tombstone_file, tombstone_of, tombstones_dir, ui_session_key,
-    version_file, versions_with_zips, visible_versions,
+    VersionFile, last_use_dir, last_use_file, last_use_version, list_file, module_dir, module_root,
+    modules_of, origin_dir, origin_file, origin_version, sumdb_file, token_file, tokens_dir,
+    tombstone_file, tombstone_of, tombstones_dir, ui_session_key, version_file, versions_with_zips,
+    visible_versions,
 };
 pub(crate) use local::file_chunks;
 pub(crate) use open::StoreSettings;
@@ -432,6 +433,15 @@ impl Store {
     /// Removes a staged file that was not moved into place (a no-op after a move).
     pub async fn discard(&self, staged: Staged) {
         let _ = self.objects.delete(&staged.0).await;
+    }
+
+    /// The object's size in bytes; `None` when it does not exist.
+    pub async fn size(&self, key: &Path) -> Result<Option<u64>, StorageError> {
+        match self.objects.head(key).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StorageError::new(key, e)),
+        }
     }
 
     /// How long ago the object was last written; `None` when it does not exist.

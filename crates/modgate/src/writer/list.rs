@@ -46,8 +46,9 @@ pub(super) async fn add(
     Ok(())
 }
 
-/// Writes the module's `list` without `version` (deleted).
-pub(super) async fn remove(
+/// Drops `version` from the module's `list` (deleted, or evicted by gc), for `file://` users of
+/// the tree. A version another writer added meanwhile is put back, as `add` does.
+pub(crate) async fn remove(
     store: &Store,
     module: &ModulePath,
     version: &Version,
@@ -56,13 +57,21 @@ pub(super) async fn remove(
     let Some(current) = store.read(&key).await? else {
         return Ok(());
     };
-    let body: String = list_versions(&current)
-        .iter()
-        .filter(|v| v.as_str() != version.as_str())
-        .map(|v| format!("{v}\n"))
+    let versions: Vec<String> = list_versions(&current)
+        .into_iter()
+        .filter(|v| v != version.as_str())
         .collect();
-    if body.as_bytes() != &current[..] {
-        store.put(&key, Bytes::from(body)).await?;
+    let body: String = versions.iter().map(|v| format!("{v}\n")).collect();
+    if body.as_bytes() == &current[..] {
+        return Ok(());
     }
-    Ok(())
+    store.put(&key, Bytes::from(body)).await?;
+    let visible = visible_versions(&store.file_names(&module_dir(module)).await?);
+    match visible
+        .into_iter()
+        .find(|v| !v.is_pseudo() && !versions.iter().any(|l| l == v.as_str()))
+    {
+        Some(missing) => add(store, module, &missing).await,
+        None => Ok(()),
+    }
 }

@@ -35,6 +35,7 @@ use crate::storage::{
 };
 use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
+pub(crate) use list::remove as remove_from_list;
 pub(crate) use origin::{Origin, OriginRecord};
 pub(crate) use tombstone::{Tombstone, read_tombstone, tombstone_keys};
 

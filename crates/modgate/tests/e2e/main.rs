@@ -23,6 +23,7 @@ mod publish_api;
 mod publish_refusals;
 mod publish_safety;
 mod resume;
+mod retention;
 mod s3;
 mod shutdown;
 mod sumdb;
