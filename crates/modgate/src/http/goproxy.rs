@@ -178,7 +178,9 @@ async fn shape(
             let body = read_whole(zip, request).await?;
             let etag = etag.unwrap_or_else(|| content_etag(&body));
             let owner = (request.module().clone(), version);
-            let ready = Ready::new(owner, "zip", ZIP, body, etag).zip(date);
+            let ready = Ready::new(owner, "zip", ZIP, body, etag)
+                .zip(date)
+                .with_use(used);
             let ready = state.kept.keep(path, ready);
             return Ok(ready.respond(request_headers, IMMUTABLE));
         }
