@@ -86,6 +86,7 @@ pub(crate) struct RawConfig {
     network: RawNetwork,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
     retention: RawRetention,
 }
 
