@@ -239,7 +239,7 @@ const ROWS: &[Row] = &[
     Row { what: "checksum log: data tiles for admins", method: "GET", path: "/sumdb/sum.corp.example/tile/8/data/000.p/1", user: Some("alice"), status: 200, says: " v1.0.0 h1:" },
     Row { what: "another checksum database", method: "GET", path: "/sumdb/sum.other.example/latest", user: None, status: 404, says: "sum.other.example" },
     Row { what: "public checksum database offline: supported", method: "GET", path: "/sumdb/sum.golang.org/supported", user: None, status: 200, says: "" },
-    Row { what: "public checksum database offline: a lookup with no stored proof", method: "GET", path: "/sumdb/sum.golang.org/lookup/golang.org/x/mod@v0.7.0", user: None, status: 404, says: "offline" },
+    Row { what: "public checksum database offline: a lookup with no stored proof is a failure", method: "GET", path: "/sumdb/sum.golang.org/lookup/golang.org/x/mod@v0.7.0", user: None, status: 502, says: "offline" },
     Row { what: "public checksum database offline: a tile not stored is a failure", method: "GET", path: "/sumdb/sum.golang.org/tile/8/0/000.p/3", user: None, status: 502, says: "offline" },
 ];
 

@@ -147,8 +147,8 @@ impl ChecksumDb {
     }
 
     /// `GET <path>` of the database or, when it cannot be asked (offline, or down), the file
-    /// stored with proof files. Offline, a file not stored is not found: the database is not
-    /// there to know it. Online, a failure stays a failure.
+    /// stored with proof files. A file not stored stays a failure (502), offline too: the
+    /// database might know it, and a 404 would claim it does not.
     pub(super) async fn remote_or_stored(
         &self,
         path: &str,
@@ -158,7 +158,7 @@ impl ChecksumDb {
             Err(e @ (SumdbError::Unreachable(_) | SumdbError::Timeout(_))) => {
                 match self.store.read(&sumdb_file(&self.name, path)).await {
                     Ok(Some(data)) => Ok(data),
-                    Ok(None) if self.remote.is_offline() => Err(SumdbError::NotFound(format!(
+                    Ok(None) if self.remote.is_offline() => Err(SumdbError::Unreachable(format!(
                         "{what}: modgate is offline and holds no proof of it from checksum database {}",
                         self.name
                     ))),
