@@ -13,8 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::commands::publish::{Origin, Target};
 use crate::commands::user::UsageError;
 use crate::commands::{
-    audit, bundle, delete, doctor, export, gc, goauth, healthcheck, import, prefetch, proofs,
-    publish, sumdb, token, verify,
+    ConfigArgs, audit, bundle, delete, doctor, export, gc, goauth, healthcheck, import, prefetch,
+    proofs, publish, sumdb, token, verify,
 };
 use crate::config::{self, Config, ConfigError, Overrides, RawConfig};
 use crate::storage::StoreSettings;
@@ -92,24 +92,16 @@ enum Command {
         /// Why, in one line: clients are shown it.
         #[arg(long)]
         reason: String,
-        /// Config file [default: modgate.toml in the working directory, if present].
-        #[arg(long, env = "MODGATE_CONFIG")]
-        config: Option<PathBuf>,
-        /// Directory store [default: the config's, else ./data].
-        #[arg(long)]
-        store: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Evict upstream-cached versions by [retention]'s limits, least recently used first.
     Gc {
         /// List what would be evicted, and evict nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Config file [default: modgate.toml in the working directory, if present].
-        #[arg(long, env = "MODGATE_CONFIG")]
-        config: Option<PathBuf>,
-        /// Directory store [default: the config's, else ./data].
-        #[arg(long)]
-        store: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Restore a deleted version from its zip or module directory: the same bytes only.
     Restore {
@@ -117,12 +109,8 @@ enum Command {
         version: String,
         /// The version's zip, or the module's directory.
         from: PathBuf,
-        /// Config file [default: modgate.toml in the working directory, if present].
-        #[arg(long, env = "MODGATE_CONFIG")]
-        config: Option<PathBuf>,
-        /// Directory store [default: the config's, else ./data].
-        #[arg(long)]
-        store: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Print the audit file's events (`[audit] file`), oldest first.
     Audit {
@@ -340,37 +328,23 @@ pub(crate) fn run() -> ExitCode {
         )
         .and_then(|config| prefetch::run(&config, &specs))
         .and_then(|summary| count_failures(summary.failed.len(), "versions could not be fetched")),
-        Command::Bundle(command) => bundle::run(command, |args| {
-            let flags = Overrides {
-                store: args.store,
-                ..Overrides::default()
-            };
-            load(args.config, flags)
-        }),
+        Command::Bundle(command) => bundle::run(command, load_args),
         Command::Delete {
             version,
             reason,
             config,
-            store,
-        } => load_with_store(config, store)
-            .and_then(|config| delete::delete(&config, &version, &reason)),
+        } => load_args(config).and_then(|config| delete::delete(&config, &version, &reason)),
         Command::Restore {
             version,
             from,
             config,
-            store,
-        } => load_with_store(config, store)
-            .and_then(|config| delete::restore(&config, &version, &from)),
+        } => load_args(config).and_then(|config| delete::restore(&config, &version, &from)),
         Command::Audit {
             since,
             file,
             config,
         } => audit_file(file, config).and_then(|file| audit::run(&file, since.as_deref())),
-        Command::Gc {
-            dry_run,
-            config,
-            store,
-        } => load_with_store(config, store)
+        Command::Gc { dry_run, config } => load_args(config)
             .and_then(|config| gc::run(&config, dry_run))
             .and_then(|failed| count_failures(failed, "evictions failed")),
         Command::Token(TokenCommand::New { name }) => token::new(&name),
@@ -438,12 +412,13 @@ fn run_sumdb(command: SumdbCommand) -> anyhow::Result<()> {
 }
 
 /// The config, with `--store` for its store.
-fn load_with_store(config: Option<PathBuf>, store: Option<PathBuf>) -> anyhow::Result<Config> {
+/// The config `--config` names, with `--store` for its store.
+fn load_args(args: ConfigArgs) -> anyhow::Result<Config> {
     let overrides = Overrides {
-        store,
+        store: args.store,
         ..Overrides::default()
     };
-    load(config, overrides)
+    load(args.config, overrides)
 }
 
 /// `--file`, else the config's `[audit] file`.

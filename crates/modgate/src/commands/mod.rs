@@ -22,6 +22,17 @@ mod tree;
 pub(crate) mod user;
 pub(crate) mod verify;
 
+/// The usual config, and the directory store it may be overridden with.
+#[derive(clap::Args)]
+pub(crate) struct ConfigArgs {
+    /// Config file [default: modgate.toml in the working directory, if present].
+    #[arg(long, env = "MODGATE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// Directory store [default: the config's, else ./data].
+    #[arg(long)]
+    pub store: Option<std::path::PathBuf>,
+}
+
 /// The runtime for a command's few requests, one after another: one thread is enough.
 fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;

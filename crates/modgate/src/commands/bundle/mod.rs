@@ -13,6 +13,8 @@ use std::path::PathBuf;
 
 pub(crate) use create::CreateArgs;
 
+use super::ConfigArgs;
+
 #[derive(clap::Subcommand)]
 pub(crate) enum BundleCommand {
     /// Write a bundle: versions fetched as downloads would be, their checksum-database proofs,
@@ -46,17 +48,6 @@ pub(crate) enum BundleCommand {
         #[command(flatten)]
         config: ConfigArgs,
     },
-}
-
-/// The usual config, and the directory store it may be overridden with.
-#[derive(clap::Args)]
-pub(crate) struct ConfigArgs {
-    /// Config file [default: modgate.toml in the working directory, if present].
-    #[arg(long, env = "MODGATE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Directory store [default: the config's, else ./data].
-    #[arg(long)]
-    pub store: Option<PathBuf>,
 }
 
 /// Runs `command` on the config `load` reads from its arguments.
