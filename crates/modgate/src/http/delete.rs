@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::HttpError;
-use super::{AppState, Endpoint, caller, request};
+use super::{AppState, Endpoint, api_caller, request};
 use crate::service::Request;
 
 /// A reason is a line; the body is a small JSON object.
@@ -42,17 +42,10 @@ async fn delete(
     request: HttpRequest,
 ) -> Result<Response, HttpError> {
     let refusal = |r| state.refusal(r, StatusCode::BAD_REQUEST);
-    let caller = caller(state, peer, request.headers())
-        .await
-        .map_err(refusal)?;
-    let path = request
-        .uri()
-        .path()
-        .strip_prefix("/api/v1")
-        .unwrap_or_default();
+    let (caller, path) = api_caller(state, peer, request.headers(), request.uri()).await?;
     // The version is named without a file; `.zip` is accepted too.
     let file = if path.ends_with(".zip") {
-        path.to_owned()
+        path
     } else {
         format!("{path}.zip")
     };

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware;
 use axum::routing::any;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -92,6 +92,21 @@ async fn caller(
         .await?;
     access::record_user(caller.name());
     Ok(caller)
+}
+
+/// The caller of an `/api/v1/…` request and its path below `/api/v1`: what publish and delete
+/// both start from.
+async fn api_caller(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(Caller, String), HttpError> {
+    let caller = caller(state, peer, headers)
+        .await
+        .map_err(|r| state.refusal(r, StatusCode::BAD_REQUEST))?;
+    let path = uri.path().strip_prefix("/api/v1").unwrap_or_default();
+    Ok((caller, path.to_owned()))
 }
 
 /// The whole application.

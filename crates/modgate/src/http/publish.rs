@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 
 use super::error::HttpError;
-use super::{AppState, Endpoint, caller, request};
+use super::{AppState, Endpoint, api_caller, request};
 use crate::proxy_files::Info;
 use crate::service::{MalformedPart, Request, Upload};
 
@@ -67,15 +67,8 @@ async fn publish(
     request: HttpRequest,
 ) -> Result<Response, HttpError> {
     let refusal = |r| state.refusal(r, StatusCode::BAD_REQUEST);
-    let caller = caller(state, peer, request.headers())
-        .await
-        .map_err(refusal)?;
-    let path = request
-        .uri()
-        .path()
-        .strip_prefix("/api/v1")
-        .unwrap_or_default();
-    let version = match request::parse(path) {
+    let (caller, path) = api_caller(state, peer, request.headers(), request.uri()).await?;
+    let version = match request::parse(&path) {
         Ok(Request::Zip(version)) => version,
         Ok(_) => {
             return Err(HttpError::new(
