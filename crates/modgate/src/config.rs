@@ -269,6 +269,24 @@ impl Overrides {
     }
 }
 
+#[cfg(test)]
+impl Config {
+    /// The config `text` gives, its paths relative to `dir`, with `store` for its store: the
+    /// one way tests build one.
+    pub(crate) fn for_test(
+        text: &str,
+        dir: &Path,
+        store: Option<PathBuf>,
+    ) -> Result<Config, ConfigError> {
+        let raw = RawConfig::parse(text, Path::new("test.toml"))?;
+        let overrides = Overrides {
+            store,
+            ..Overrides::default()
+        };
+        Config::from_raw(raw, overrides, dir)
+    }
+}
+
 impl Config {
     /// Validates everything at once. Relative paths in the file are taken from `base_dir`.
     pub(crate) fn from_raw(

@@ -48,15 +48,8 @@ pub(super) fn retention(raw: RawRetention) -> Result<RetentionSettings, ConfigEr
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::{Config, Overrides, RawConfig};
     use super::*;
-
-    fn from_text(text: &str) -> Result<Config, ConfigError> {
-        let raw = RawConfig::parse(text, Path::new("test.toml"))?;
-        Config::from_raw(raw, Overrides::default(), Path::new("."))
-    }
+    use crate::config::tests::from_text;
 
     #[test]
     fn limits_turn_the_periodic_run_on_and_bad_values_name_their_key() {

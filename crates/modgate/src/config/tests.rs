@@ -1,9 +1,8 @@
 //! The config's validation, key by key.
 use super::*;
 
-fn from_text(text: &str) -> Result<Config, ConfigError> {
-    let raw = RawConfig::parse(text, Path::new("test.toml"))?;
-    Config::from_raw(raw, Overrides::default(), Path::new("."))
+pub(super) fn from_text(text: &str) -> Result<Config, ConfigError> {
+    Config::for_test(text, Path::new("."), None)
 }
 
 #[test]

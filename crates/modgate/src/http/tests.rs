@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{AppState, router};
-use crate::config::{Config, Overrides, RawConfig};
+use crate::config::Config;
 
 /// A store and a config with one route of each kind, and users `alice` (reads `corp.example`)
 /// and `bob` (does not).
@@ -131,12 +131,7 @@ pub(super) async fn serve(
     dir: &Path,
     store: PathBuf,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let raw = RawConfig::parse(config, Path::new("test.toml")).expect("config");
-    let overrides = Overrides {
-        store: Some(store),
-        ..Overrides::default()
-    };
-    let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+    let config = Config::for_test(config, dir, Some(store)).expect("a valid config");
     let service = Arc::new(crate::app::service(&config, None).expect("the service"));
     let state = Arc::new(AppState::new(
         service,

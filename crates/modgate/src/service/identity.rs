@@ -294,7 +294,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::{Config, Overrides, RawConfig};
+    use crate::config::Config;
 
     /// A service over a directory store with alice (an admin) and bob.
     fn service(dir: &Path) -> Service {
@@ -304,12 +304,7 @@ mod tests {
             .collect();
         std::fs::write(dir.join("htpasswd"), hashes).expect("htpasswd");
         let text = "[auth]\nhtpasswd = \"htpasswd\"\nadmins = [\"alice\"]\n";
-        let raw = RawConfig::parse(text, Path::new("test.toml")).expect("config");
-        let overrides = Overrides {
-            store: Some(dir.join("store")),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+        let config = Config::for_test(text, dir, Some(dir.join("store"))).expect("a valid config");
         crate::app::service(&config, None).expect("the service")
     }
 

@@ -222,18 +222,13 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::config::{Config, Overrides, RawConfig};
+    use crate::config::Config;
     use crate::service::{Answer, Request, Upload};
 
     /// A service over `dir/store`: what a replica is, another process on the same store.
     fn replica(dir: &Path) -> Service {
         let text = "[[route]]\nprefix = \"corp.example\"\n";
-        let raw = RawConfig::parse(text, Path::new("test.toml")).expect("config");
-        let overrides = Overrides {
-            store: Some(dir.join("store")),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, overrides, dir).expect("a valid config");
+        let config = Config::for_test(text, dir, Some(dir.join("store"))).expect("a valid config");
         crate::app::service(&config, None).expect("the service")
     }
 
