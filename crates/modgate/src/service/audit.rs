@@ -106,8 +106,7 @@ impl AuditLog {
                 "{count} failed sign-ins within {} minutes; the last: {why}",
                 FAILURE_WINDOW.as_secs() / 60
             );
-            let event = self.keep("-", Some(client), "sign-in.failures", target, &outcome);
-            self.write(&event);
+            self.record("-", Some(client), "sign-in.failures", target, &outcome);
         }
     }
 
