@@ -48,9 +48,9 @@ pub(crate) struct AuditEvent {
     /// Who did it: a user or token name, `-` when nobody signed in.
     pub who: String,
     pub from: Option<IpAddr>,
-    /// `publish`, `delete`, `restore`, `token.create`, `token.revoke`, `user.add`,
-    /// `user.remove`, `user.passwd`, `sign-in` (one failure, ring only),
-    /// `sign-in.failures` (repeated failures from one address).
+    /// `publish`, `delete`, `restore`, `gc.evict`, `bundle.import`, `token.create`,
+    /// `token.revoke`, `user.add`, `user.remove`, `user.passwd`, `sign-in` (one failure, ring
+    /// only), `sign-in.failures` (repeated failures from one address).
     pub action: String,
     /// What it was done to: module@version, a token id, a user name.
     pub target: String,
