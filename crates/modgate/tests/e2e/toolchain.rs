@@ -143,14 +143,25 @@ fn prefetch_takes_toolchains() {
     );
 }
 
+/// Every go command that can switch toolchains (Go 1.21's; Go 1.19 has none), each with a fresh
+/// module cache, through the gateway and verifying with the test checksum database.
+fn switching_clients(setup: &Setup) -> Vec<GoEnv> {
+    go_clients()
+        .iter()
+        .filter(|go| go.minor() >= 21)
+        .map(|go| {
+            let mut env = GoEnv::new(go, &setup.server.url());
+            env.set("GOSUMDB", &setup.public.sumdb.verifier_key());
+            env
+        })
+        .collect()
+}
+
 #[test]
 #[ignore = "needs go"]
 fn the_current_go_switches_to_a_toolchain_through_the_gateway() {
     let setup = start();
-    // Toolchain switching is Go 1.21's; Go 1.19 has none.
-    for go in go_clients().into_iter().filter(|go| go.minor() >= 21) {
-        let mut env = GoEnv::new(&go, &setup.server.url());
-        env.set("GOSUMDB", &setup.public.sumdb.verifier_key());
+    for mut env in switching_clients(&setup) {
         env.set("GOTOOLCHAIN", "go1.99.1");
         let out = env.run(None, &["version"]).success();
         assert!(
@@ -169,9 +180,7 @@ fn the_current_go_switches_to_a_toolchain_through_the_gateway() {
     }
     // Kept: with upstream failing, a machine with an empty module cache still gets it.
     setup.public.second.set_fault(Fault::Fail);
-    for go in go_clients().into_iter().filter(|go| go.minor() >= 21) {
-        let mut env = GoEnv::new(&go, &setup.server.url());
-        env.set("GOSUMDB", &setup.public.sumdb.verifier_key());
+    for mut env in switching_clients(&setup) {
         env.set("GOTOOLCHAIN", "go1.99.1");
         let out = env.run(None, &["version"]).success();
         assert!(
