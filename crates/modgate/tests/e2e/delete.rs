@@ -238,16 +238,21 @@ fn assert_gone_for_go(site: &Site) {
             "{}",
             go.version
         );
-        let latest = env
-            .run(None, &["list", "-m", &format!("{MODULE}@latest")])
-            .success();
-        assert_eq!(
-            latest.stdout.trim(),
-            format!("{MODULE} v1.0.0"),
-            "{}",
-            go.version
-        );
+        assert_latest(&env, "v1.0.0");
     }
+}
+
+/// `go list -m MODULE@latest` says `want`.
+fn assert_latest(env: &GoEnv, want: &str) {
+    let latest = env
+        .run(None, &["list", "-m", &format!("{MODULE}@latest")])
+        .success();
+    assert_eq!(
+        latest.stdout.trim(),
+        format!("{MODULE} {want}"),
+        "{}",
+        latest.describe()
+    );
 }
 
 /// Other bytes refused, the same bytes (from a zip) taken, through the CLI.
@@ -297,15 +302,7 @@ fn assert_back(site: &Site, published: &Published) {
             (&got[0].sum, &got[0].go_mod_sum),
             (&published.h1, &published.gomod_h1)
         );
-        let latest = env
-            .run(None, &["list", "-m", &format!("{MODULE}@latest")])
-            .success();
-        assert_eq!(
-            latest.stdout.trim(),
-            format!("{MODULE} v1.1.0"),
-            "{}",
-            go.version
-        );
+        assert_latest(&env, "v1.1.0");
     }
 }
 
