@@ -17,7 +17,7 @@ use crate::storage::{
     StorageError, Store, VersionFile, last_use_dir, last_use_file, last_use_version, origin_dir,
     origin_file, origin_version, tombstone_file, tombstones_dir, version_file,
 };
-use crate::writer::{OriginRecord, remove_from_list};
+use crate::writer::{OriginRecord, remove_version};
 
 /// Records read at once while planning.
 const CONCURRENT_READS: usize = 16;
@@ -160,21 +160,11 @@ async fn cached(
     }))
 }
 
-/// Removes an upstream-cached version: `.info` first (invisible at once), then the zip, the
-/// `.mod`, the `.ziphash`, the origin record and the last use; then its `list` line, so the
-/// store stays a `GOPROXY=file://` tree.
+/// Removes an upstream-cached version as a delete does (`writer::remove_version`), then its
+/// last use; a crash between leaves a last use with no version, which `drop_orphan` removes.
 pub(crate) async fn evict(store: &Store, version: &ModuleVersion) -> Result<(), StorageError> {
-    for file in [
-        VersionFile::Info,
-        VersionFile::Zip,
-        VersionFile::Mod,
-        VersionFile::ZipHash,
-    ] {
-        store.delete(&version_file(version, file)).await?;
-    }
-    store.delete(&origin_file(version)).await?;
-    store.delete(&last_use_file(version)).await?;
-    remove_from_list(store, version.path(), version.version()).await
+    remove_version(store, version).await?;
+    store.delete(&last_use_file(version)).await
 }
 
 /// Removes the last-use record of a version that is no longer cached.

@@ -35,9 +35,8 @@ use crate::storage::{
 };
 use crate::sumlog::{Entry, LogError, Sumlog};
 pub(crate) use check::{CheckedGoMod, CheckedZip, Strictness};
-pub(crate) use list::remove as remove_from_list;
 pub(crate) use origin::{Origin, OriginRecord};
-pub(crate) use tombstone::{Tombstone, read_tombstone, tombstone_keys};
+pub(crate) use tombstone::{Tombstone, read_tombstone, remove_version, tombstone_keys};
 
 /// A claim (`.ziphash`) or a zip without its `.info` older than this was left by a write that
 /// died: the claim-to-info window of a live publish is a few small writes long.

@@ -95,16 +95,7 @@ impl VersionWriter {
         self.store
             .put(&tombstone_file(version), Bytes::from(json))
             .await?;
-        for file in [
-            VersionFile::Info,
-            VersionFile::Zip,
-            VersionFile::Mod,
-            VersionFile::ZipHash,
-        ] {
-            self.store.delete(&version_file(version, file)).await?;
-        }
-        self.store.delete(&origin_file(version)).await?;
-        list::remove(&self.store, version.path(), version.version()).await?;
+        remove_version(&self.store, version).await?;
         tracing::info!(%version, reason, who, "deleted");
         Ok(Some(tombstone))
     }
@@ -200,4 +191,23 @@ fn now_text() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default()
+}
+/// Removes a stored version: `.info` first, so it is invisible at once and a crash midway
+/// leaves only files no reader serves; then the zip, the `.mod`, the `.ziphash`, the origin
+/// record, and its `list` line, so the store stays a `GOPROXY=file://` tree. Deleting and gc's
+/// eviction both remove a version this way.
+pub(crate) async fn remove_version(
+    store: &Store,
+    version: &ModuleVersion,
+) -> Result<(), StorageError> {
+    for file in [
+        VersionFile::Info,
+        VersionFile::Zip,
+        VersionFile::Mod,
+        VersionFile::ZipHash,
+    ] {
+        store.delete(&version_file(version, file)).await?;
+    }
+    store.delete(&origin_file(version)).await?;
+    list::remove(store, version.path(), version.version()).await
 }
