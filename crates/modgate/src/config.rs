@@ -310,6 +310,7 @@ impl Config {
         let routes = routes(raw.routes, &context)?;
         let git_cache_dir = git::cache_dir(raw.git, &storage, base_dir);
         let public_sumdb = sumdb::sumdb(raw.sumdb, upstream.offline)?;
+        let retention = retention(raw.retention, upstream.offline)?;
         let outbound = OutboundSettings {
             ca_file: raw
                 .network
@@ -341,7 +342,7 @@ impl Config {
             upstream,
             filters: filters(raw.filters)?,
             routes,
-            retention: retention(raw.retention)?,
+            retention,
         })
     }
 }

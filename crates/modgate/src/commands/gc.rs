@@ -15,6 +15,10 @@ const OPERATOR: &str = "(operator)";
 pub(crate) fn run(config: &Config, dry_run: bool) -> anyhow::Result<usize> {
     if config.retention.max_bytes.is_none() && config.retention.unused_days.is_none() {
         eprintln!("modgate: [retention] sets neither max_bytes nor unused_days: nothing to evict");
+    } else if config.retention.offline {
+        eprintln!(
+            "modgate: offline ([upstream] offline): an evicted version could not be fetched again, so nothing is evicted"
+        );
     }
     let runtime = super::current_thread_runtime()?;
     let service = crate::app::service(config, None)?;

@@ -15,7 +15,11 @@ pub(super) struct RawRetention {
     interval_secs: Option<u64>,
 }
 
-pub(super) fn retention(raw: RawRetention) -> Result<RetentionSettings, ConfigError> {
+/// `offline`: `[upstream] offline`, under which gc evicts nothing (and the server never runs it).
+pub(super) fn retention(
+    raw: RawRetention,
+    offline: bool,
+) -> Result<RetentionSettings, ConfigError> {
     if raw.unused_days == Some(0) {
         return Err(invalid(
             "retention.unused_days",
@@ -42,7 +46,8 @@ pub(super) fn retention(raw: RawRetention) -> Result<RetentionSettings, ConfigEr
     Ok(RetentionSettings {
         max_bytes: raw.max_bytes,
         unused_days: raw.unused_days,
-        interval,
+        interval: interval.filter(|_| !offline),
+        offline,
     })
 }
 
@@ -66,6 +71,11 @@ mod tests {
             .expect("valid")
             .retention;
         assert_eq!(every.interval, Some(Duration::from_secs(60)));
+        let offline = from_text("[upstream]\noffline = true\n[retention]\nunused_days = 3\n")
+            .expect("valid")
+            .retention;
+        assert!(offline.offline);
+        assert_eq!(offline.interval, None, "the server never runs gc offline");
         for (text, key) in [
             ("[retention]\nunused_days = 0", "retention.unused_days"),
             (

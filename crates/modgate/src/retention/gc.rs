@@ -56,9 +56,13 @@ pub(crate) async fn plan(
     now: OffsetDateTime,
 ) -> Result<GcPlan, StorageError> {
     let (cached, orphans) = upstream_cached(store, now).await?;
+    let limits = match settings.offline {
+        true => &RetentionSettings::default(),
+        false => settings,
+    };
     Ok(GcPlan {
         orphans,
-        ..choose(cached, settings, now)
+        ..choose(cached, limits, now)
     })
 }
 

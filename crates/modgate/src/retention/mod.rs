@@ -26,6 +26,8 @@ pub(crate) struct RetentionSettings {
     pub max_bytes: Option<u64>,
     /// Versions not used for this many days are evicted.
     pub unused_days: Option<u32>,
-    /// How often the server runs gc; `None` when no limit is set.
+    /// How often the server runs gc; `None` when no limit is set, or offline.
     pub interval: Option<Duration>,
+    /// `[upstream] offline`: an evicted version could not be fetched again, so nothing is.
+    pub offline: bool,
 }

@@ -67,6 +67,9 @@ fn gc_evicts_upstream_versions_by_last_use_and_a_later_download_fetches_them_aga
         last_use(&store, GONE).exists(),
         "the dry run removed a record"
     );
+    // Offline, nothing evicted could be fetched again: gc evicts nothing.
+    let offline = gc_with(&gateway, &limits, false, &[("MODGATE_OFFLINE", "1")]);
+    assert!(offline.contains("evicted 0 of 3 "), "{offline}");
     let evicted = gc(&gateway, &limits, false);
     assert!(evicted.contains("evicted 2 of 3 "), "{evicted}");
     assert!(!last_use(&store, GONE).exists(), "a stale last use stayed");
@@ -206,6 +209,11 @@ fn restart(gateway: &mut Gateway, between: impl FnOnce(&Path)) {
 /// `modgate gc [--dry-run]` with the gateway's config and `[retention]` set to `limits`; its
 /// stdout.
 fn gc(gateway: &Gateway, limits: &str, dry_run: bool) -> String {
+    gc_with(gateway, limits, dry_run, &[])
+}
+
+/// As [`gc`], with more environment.
+fn gc_with(gateway: &Gateway, limits: &str, dry_run: bool, env: &[(&str, &str)]) -> String {
     let config = gateway.dir.path().join("modgate.toml");
     let text = std::fs::read_to_string(&config).expect("the config");
     let gc_config = gateway.dir.path().join("gc.toml");
@@ -220,6 +228,7 @@ fn gc(gateway: &Gateway, limits: &str, dry_run: bool) -> String {
     if dry_run {
         command.arg("--dry-run");
     }
+    command.envs(env.iter().copied());
     let output: Output = command.output().expect("running modgate gc");
     assert!(output.status.success(), "{}", describe(&output));
     String::from_utf8(output.stdout).expect("utf-8")
