@@ -210,7 +210,7 @@ measure() { # round scenario server
     noise_end "$pid"
     truncate_logs
     result=$(grep '^RESULT' "$out") || { cat "$out" >&2; exit 1; }
-    if ((NOISE < best_noise)); then
+    if [ -z "$best" ] || ((NOISE < best_noise)); then
       best_noise=$NOISE
       best=$(printf '%s\t%s\t%s\t%s\trss_kb=%s\tcpu_ticks=%s\tclient_ticks=%s\ttick_hz=%s\tnoise=%s' \
         "$round" "$scenario" "$server" "$(echo "${result#RESULT }" | tr ' ' '\t')" "$peak" \
@@ -247,7 +247,7 @@ timed_download() { # tsv round label goproxy server_pid [NAME=VALUE...]
     truncate_logs
     count=$(find "$GOMODCACHE_DIR/cache/download" -name '*.zip' | wc -l)
     [ "$count" = "${#downloads[@]}" ] || { echo "go mod download via $label: $count zips" >&2; exit 1; }
-    if ((NOISE < best_noise)); then
+    if [ -z "$best" ] || ((NOISE < best_noise)); then
       best_noise=$NOISE
       best=$(printf '%s\t%s\t%s\t%s' "$round" "$label" \
         "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')" "$NOISE")
