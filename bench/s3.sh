@@ -6,8 +6,10 @@
 #   bash bench/s3.sh
 #
 # Generates a store (bench/gen_s3_store.py: small zips, ~1.3 MB zips, a module of 2,000
-# versions), imports it into a bucket with `modgate import`, and measures, each round in a
-# rotated order:
+# versions), imports it into a bucket with `modgate import`, and measures, once:
+#   cold  .mod, .info, .zip of 50 small and 8 large versions on a fresh process: S3 requests and
+#         ms per request
+# then, each round in a rotated order:
 #   zs  small zips (8-40 KB)          direct S3 GET vs modgate (and the baseline)
 #   zl  large zips (~1.3 MB)          direct S3 GET vs modgate (and the baseline)
 #   im  .info and .mod                direct S3 GET vs modgate (and the baseline)
@@ -22,7 +24,7 @@
 # CPU 0 loaded by the same two wrk processes. Server CPU time comes from /proc/PID/stat.
 #
 # Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (2), BENCH_SCENARIOS
-# ("zs zl im ls lt r"), BENCH_PORT first of 12 ports (18500), BENCH_WORK scratch directory
+# ("cold zs zl im ls lt r"), BENCH_PORT first of 13 ports (18500), BENCH_WORK scratch directory
 # (bench/.work-s3), BENCH_BASELINE an older modgate binary measured beside this build (zs zl im
 # ls lt; unset: none), BENCH_SMALL_MODULES (100), BENCH_LARGE_ZIPS (8), BENCH_BIG_VERSIONS
 # (2000), BENCH_CONNECTIONS (16), BENCH_KEEP_WORK=1 keeps the generated store and bucket,
@@ -34,7 +36,7 @@ ROOT=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-$BENCH_DIR/.work-s3}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
-SCENARIOS=${BENCH_SCENARIOS:-zs zl im ls lt r}
+SCENARIOS=${BENCH_SCENARIOS:-cold zs zl im ls lt r}
 PORT=${BENCH_PORT:-18500}
 BASELINE=${BENCH_BASELINE:-}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
@@ -73,8 +75,8 @@ mkdir -p "$WORK"/{logs,weed}
 P_MASTER=$PORT P_VOLUME=$((PORT + 1)) P_FILER=$((PORT + 2)) P_S3=$((PORT + 3))
 P_MASTER_GRPC=$((PORT + 4)) P_VOLUME_GRPC=$((PORT + 5)) P_FILER_GRPC=$((PORT + 6))
 P_S3_GRPC=$((PORT + 7)) P_METRICS=$((PORT + 8))
-P_MODGATE=$((PORT + 9)) P_REPLICA=$((PORT + 10)) P_BASE=$((PORT + 11))
-ports_free "$PORT" $((PORT + 11))
+P_MODGATE=$((PORT + 9)) P_REPLICA=$((PORT + 10)) P_BASE=$((PORT + 11)) P_COLD=$((PORT + 12))
+ports_free "$PORT" $((PORT + 12))
 
 if [ ! -f "$WORK/paths-list.txt" ] || [ "$BENCH_DIR/gen_s3_store.py" -nt "$WORK/paths-list.txt" ] ||
   [ ! -f "$WORK/generated" ] || [ "$(cat "$WORK/generated")" != "$SMALL_MODULES $LARGE_ZIPS $BIG_VERSIONS" ]; then
@@ -243,6 +245,36 @@ for s in ls lt; do
     curl -s -o /dev/null -w "$s\t$server\t%{time_total}\n" "${URL[$server]}$(cat "$WORK/${LIST[$s]}")" >>"$COLD"
   done
 done
+# Cold, per file type, as `go mod download` asks for a new version (.mod, then .info, then .zip):
+# a fresh process reads the files of versions it never saw, one request at a time. The S3
+# requests each costs come from weed's counter; the times are the sum of the requests' times.
+FILES=$WORK/files.tsv
+: >"$FILES"
+if has cold; then
+  say "cold reads on a fresh process"
+  pid_cold=$(start_modgate "$MODGATE" "$P_COLD" "" "$WORK/logs/cold.log")
+  STARTED+=("$pid_cold")
+  wait_for_ports "$P_COLD"
+  # What a process reads at start (the module index, tombstones, staging) is not a request's:
+  # let it finish, then count what an idle process asks on its own over 4 s.
+  sleep 5
+  r0=$(s3_requests)
+  sleep 4
+  printf 'idle\t-\t%s\t-\n' "$(awk -v a="$(($(s3_requests) - r0))" 'BEGIN { printf "%.2f", a / 4 }')" >>"$FILES"
+  for kind in small large; do
+    sed 's/\.zip$//' "$WORK/paths-zip-$kind.txt" | head -50 >"$WORK/cold-$kind.txt"
+    for ext in mod info zip zip; do # the second zip: warm
+      r0=$(s3_requests)
+      total=$(sed "s|\$|.$ext|; s|^|-o /dev/null http://127.0.0.1:$P_COLD|" "$WORK/cold-$kind.txt" |
+        xargs curl -sf -w '%{time_total}\n' | awk '{ t += $1 } END { print t }')
+      n=$(wc -l <"$WORK/cold-$kind.txt")
+      printf '%s\t%s\t%s\t%s\n' "$kind" "$ext" "$(awk -v a="$(($(s3_requests) - r0))" -v n="$n" 'BEGIN { printf "%.2f", a / n }')" \
+        "$(awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", 1000 * t / n }')" >>"$FILES"
+    done
+  done
+  kill "$pid_cold"
+fi
+
 compared=(direct modgate ${BASELINE:+base})
 for round in $(seq "$ROUNDS"); do
   for s in zs zl im ls lt; do
@@ -279,7 +311,7 @@ for round in $(seq "$ROUNDS"); do
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 "$BENCH_DIR/s3_report.py" "$RESULTS" "$COLD" \
+python3 "$BENCH_DIR/s3_report.py" "$RESULTS" "$COLD" "$FILES" \
   "modgate $(modgate_version)${BASELINE:+, baseline $BASELINE}" \
   "SeaweedFS $("$WEED" version 2>/dev/null | head -1 | awk '{print $3}'), ${DURATION}s runs, $ROUNDS rounds, $CONNECTIONS connections; load average $LOAD_START at start, $LOAD_END at end" \
   "$SMALL_MODULES $LARGE_ZIPS $BIG_VERSIONS" | tee "$OUT"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The table of bench/s3.sh: s3_report.py RESULTS_TSV COLD_TSV BUILD_LINE RUN_LINE STORE_SIZES.
+"""The table of bench/s3.sh: s3_report.py RESULTS COLD FILES BUILD_LINE RUN_LINE STORE_SIZES.
 
 Each RESULTS line: round, scenario, label, requests, bytes, elapsed µs, p50 µs, p99 µs, server
 CPU ticks, weed CPU ticks, S3 requests weed answered, ticks per second. Ratios are taken within a
@@ -23,7 +23,7 @@ TARGETS = {"zs": 0.9, "zl": 0.9, "im": 1.0, "rim": 1.6, "rzl": 1.6}
 
 
 def main():
-    results, cold, build, run, sizes = sys.argv[1:6]
+    results, cold, files, build, run, sizes = sys.argv[1:7]
     rows = defaultdict(list)  # (scenario, label) -> [per round dict]
     for line in open(results):
         f = line.rstrip("\n").split("\t")
@@ -46,7 +46,8 @@ def main():
     print("direct = wrk GETs the objects from the S3 endpoint anonymously; modgate = wrk through modgate,")
     print("which signs its S3 requests. Direct vs modgate: nothing pinned (2 cores shared by weed, modgate")
     print("and wrk). Replicas: replica 1 on CPU 0, replica 2 on CPU 1, weed and two wrk unpinned; one")
-    print("replica = replica 1 alone on CPU 0 with the same two wrk. cpu = server CPU per request (µs),")
+    print("replica = replica 1 alone on CPU 0 with the same two wrk. cpu = server CPU per request (µs;")
+    print("for direct, the S3 server's own),")
     print("weed = SeaweedFS CPU per request (µs), s3/req = S3 requests weed answered per client request.")
     print()
     print(f"{'scenario':32} {'server':8} {'req/s':>9} {'MB/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
@@ -90,6 +91,19 @@ def main():
         print()
         print("cold (first request after start, one each): " + ", ".join(
             f"{NAMES[s].split(',')[0]} {srv} {float(t) * 1000:.1f} ms" for s, srv, t in lines))
+    lines = [line.split() for line in open(files) if line.strip()]
+    if lines:
+        print()
+        print("a fresh process, one request at a time, in the go command's order (.mod, .info, .zip, then")
+        print("the zip again): S3 requests per client request, and ms per request")
+        seen = set()
+        for kind, ext, s3, ms in lines:
+            if kind == "idle":
+                print(f"  an idle process asks {float(s3):.2f} S3 requests a second on its own")
+                continue
+            label = f"{kind} {ext}" + (" again" if (kind, ext) in seen else "")
+            seen.add((kind, ext))
+            print(f"  {label:16} {float(s3):5.2f} S3 requests  {float(ms):7.2f} ms")
 
 
 if __name__ == "__main__":
