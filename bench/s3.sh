@@ -15,8 +15,10 @@
 #   im  .info and .mod                direct S3 GET vs modgate (and the baseline)
 #   ls  `@v/list` of the 2,000-version module, warm, one connection: latency
 #   lt  `@latest` of the same, warm, one connection: latency
-#   r1/r2  one replica vs two on the bucket, on .info/.mod and on large zips
-# and writes bench/results/s3-latest.txt. Numbers are reported, never asserted.
+#   r   one replica vs two on the bucket, on .info/.mod and on large zips
+# and writes bench/results/s3-latest.txt. Numbers are reported, never asserted. The import of
+# 2,208 versions takes minutes (~4.5 on a busy 2-core machine); BENCH_KEEP_WORK=1 keeps the
+# bucket for the next run.
 #
 # Core layout (2 cores): for direct vs modgate, nothing is pinned (weed, modgate and wrk share
 # both cores: the S3 server's work is part of both sides). For the replicas: replica 1 on CPU 0,
@@ -79,7 +81,8 @@ P_MODGATE=$((PORT + 9)) P_REPLICA=$((PORT + 10)) P_BASE=$((PORT + 11)) P_COLD=$(
 ports_free "$PORT" $((PORT + 12))
 
 if [ ! -f "$WORK/paths-list.txt" ] || [ "$BENCH_DIR/gen_s3_store.py" -nt "$WORK/paths-list.txt" ] ||
-  [ ! -f "$WORK/generated" ] || [ "$(cat "$WORK/generated")" != "$SMALL_MODULES $LARGE_ZIPS $BIG_VERSIONS" ]; then
+  [ ! -f "$WORK/generated" ] || [ "$(cat "$WORK/generated")" != "$SMALL_MODULES $LARGE_ZIPS $BIG_VERSIONS" ] ||
+  [ ! -d "$WORK/store" ]; then
   say "generating the store"
   python3 "$BENCH_DIR/gen_s3_store.py" "$WORK" "$SMALL_MODULES" "$LARGE_ZIPS" "$BIG_VERSIONS" >&2
   echo "$SMALL_MODULES $LARGE_ZIPS $BIG_VERSIONS" >"$WORK/generated"
