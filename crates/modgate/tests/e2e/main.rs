@@ -25,6 +25,7 @@ mod publish_safety;
 mod resume;
 mod retention;
 mod s3;
+mod s3_zips;
 mod shutdown;
 mod sumdb;
 mod sumdb_offline;
