@@ -25,7 +25,7 @@
 # uses, so the comparison stays like for like.
 #
 # Knobs (environment): BENCH_ROUNDS (9; the short mode is BENCH_ROUNDS=3), BENCH_PORT first of
-# three ports (18680), BENCH_WORK scratch directory (bench/.work-gateway), BENCH_BASELINE an
+# three ports (18980), BENCH_WORK scratch directory (bench/.work-gateway), BENCH_BASELINE an
 # older modgate binary measured beside the current one (unset: none), BENCH_MODGATE a modgate
 # binary to measure instead of building this checkout's, BENCH_NOISE_LIMIT and
 # BENCH_QUIET_BUDGET (30 s here) as in run.sh. After the release build and the generation of
@@ -36,7 +36,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-$BENCH_DIR/.work-gateway}
 ROUNDS=${BENCH_ROUNDS:-9}
-PORT=${BENCH_PORT:-18680}
+PORT=${BENCH_PORT:-18980}
 BASELINE=${BENCH_BASELINE:-}
 if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
   echo "BENCH_BASELINE=$BASELINE is not an executable (a modgate binary)" >&2
