@@ -83,6 +83,17 @@ impl<T: Clone + Send + Sync + 'static> Singleflight<T> {
         }
     }
 
+    /// Starts the work for `key` unless it is already running, and waits for none of it:
+    /// callers of `run_while_alive` for the same key that come later join it.
+    pub fn start_while_alive<F>(&self, key: &str, work: impl FnOnce(Progress) -> F)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let (flight, _) = self.join_or_start(key, work);
+        // Someone must wait on the flight for its key to be removed when it is done.
+        tokio::spawn(flight);
+    }
+
     fn join_or_start<F>(&self, key: &str, work: impl FnOnce(Progress) -> F) -> (Flight<T>, Progress)
     where
         F: Future<Output = T> + Send + 'static,

@@ -2,11 +2,14 @@
 //! it, checks it as the go command checks a download, stores it through the version writer, and
 //! every later request (also while upstream is down) is served from the store.
 //!
-//! A version's `.info` and `.mod` are fetched together, its zip only when asked for: the go
-//! command reads the go.mod of every module in the build graph but the zips of few, as its own
-//! module cache does. Each missing file costs one upstream request; a file already stored costs
-//! none. `list`, `@latest` and version queries change upstream, so they are remembered for a
-//! TTL, refreshed in the background, and served stale when upstream fails.
+//! A version's `.info` and `.mod` are fetched together, at once. Its zip comes with them when
+//! the miss is a `.info` or a zip (`go mod download` and `go get` ask `.info`, `.mod`, `.zip` in
+//! a row: the zip's download and check then overlap the go command's own work instead of adding
+//! a round trip and a check after its request), never on a `.mod` miss: the go command reads
+//! the go.mod of every module in the build graph but the zips of few. Each missing file costs
+//! one upstream request; a file already stored costs none. `list`, `@latest` and version
+//! queries change upstream, so they are remembered for a TTL, refreshed in the background, and
+//! served stale when upstream fails.
 
 mod client;
 mod fetch;
@@ -112,6 +115,7 @@ impl UpstreamSource {
         let answers = Arc::new(Dated::new(memory::UPSTREAM_ANSWERS));
         Ok(UpstreamSource {
             fetcher: Fetcher {
+                stored: stored.clone(),
                 client: client.clone(),
                 writer,
                 sumdb,
@@ -165,6 +169,7 @@ impl UpstreamSource {
     async fn stored_or_fetched<T, Read>(
         &self,
         version: &ModuleVersion,
+        with_zip: bool,
         read: impl Fn() -> Read,
     ) -> Result<Option<T>, SourceError>
     where
@@ -173,7 +178,7 @@ impl UpstreamSource {
         if let Some(found) = read().await? {
             return Ok(Some(found));
         }
-        if !self.fetcher.version(version).await? {
+        if !self.fetcher.version(version, with_zip).await? {
             return Ok(None);
         }
         read().await
@@ -215,12 +220,15 @@ impl Source for UpstreamSource {
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
-        self.stored_or_fetched(version, || self.stored.info(version))
+        // A `.info` miss is how `go mod download` and `go get` start on a version, and the zip
+        // follows at once; the build graph's go.mod files come without one (their zips mostly
+        // never asked), so a `.mod` miss fetches no zip.
+        self.stored_or_fetched(version, true, || self.stored.info(version))
             .await
     }
 
     async fn go_mod(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
-        self.stored_or_fetched(version, || self.stored.go_mod(version))
+        self.stored_or_fetched(version, false, || self.stored.go_mod(version))
             .await
     }
 
@@ -232,7 +240,9 @@ impl Source for UpstreamSource {
         // the store when they are there. Looked for in the store itself, not in memory: another
         // process's gc may have evicted the version, and it is then fetched whole again.
         self.stored.forget(version);
-        if self.stored.info(version).await?.is_none() && !self.fetcher.version(version).await? {
+        if self.stored.info(version).await?.is_none()
+            && !self.fetcher.version(version, true).await?
+        {
             return Ok(None);
         }
         if !self.fetcher.zip(version).await? {

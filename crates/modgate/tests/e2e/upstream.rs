@@ -130,13 +130,17 @@ fn an_upstream_miss_asks_once_per_missing_file() {
     assert_eq!(http.get(&format!("{base}.mod")).status, 200);
     assert_eq!(second.count(&format!("{base}.info")), 1);
     assert_eq!(second.count(&format!("{base}.mod")), 1);
+    // A go.mod read for the build graph fetches no zip: most of those are never asked for.
+    assert_eq!(second.count(&format!("{base}.zip")), 0);
     // The zip: one request, for the zip; its .info and .mod come from the store.
     assert_eq!(http.get(&format!("{base}.zip")).status, 200);
-    let asked: Vec<String> = second
+    let mut asked: Vec<String> = second
         .take_requests()
         .into_iter()
         .filter(|p| p.starts_with(base))
         .collect();
+    // .info and .mod are asked at once, in either order.
+    asked.sort();
     assert_eq!(
         asked,
         [
@@ -166,6 +170,64 @@ fn an_upstream_miss_asks_once_per_missing_file() {
         );
     }
     assert_eq!(asked.len(), 3, "{asked:?}");
+}
+
+/// A `.info` miss is how `go mod download` starts on a version, its zip asked right after: the
+/// zip is fetched beside the `.info` and `.mod` (issue 17), stored without any client asking,
+/// and the zip request that follows costs no second upstream request.
+#[test]
+fn an_info_miss_fetches_and_stores_the_zip_beside_it() {
+    let gateway = Gateway::start("timeout_secs = 10", "");
+    let http = gateway.server.http();
+    let second = gateway.second();
+    let (module, version) = ("example.com/greet", "v1.0.0");
+    let base = "/example.com/greet/@v/v1.0.0";
+    assert_eq!(http.get(&format!("{base}.info")).status, 200);
+    // Nothing else asks for the zip, yet it arrives in the store (a bound, not a timing); its
+    // .ziphash is written last.
+    for _ in 0..200 {
+        if gateway.stored(module, version, "ziphash") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        gateway.stored(module, version, "ziphash"),
+        "{:?}",
+        second.requests()
+    );
+    assert!(gateway.stored(module, version, "zip"));
+    for file in ["mod", "zip"] {
+        assert_eq!(http.get(&format!("{base}.{file}")).status, 200, "{file}");
+    }
+    let want = std::fs::read(gateway.upstream.file(module, version, "zip")).expect("zip");
+    assert_eq!(http.get(&format!("{base}.zip")).body, want);
+    let asked = second.take_requests();
+    for file in ["info", "mod", "zip"] {
+        let path = format!("{base}.{file}");
+        assert_eq!(asked.iter().filter(|p| **p == path).count(), 1, "{asked:?}");
+    }
+    assert_eq!(asked.len(), 3, "{asked:?}");
+
+    // The go command's order, at once: the zip request joins the download under way (or finds
+    // it stored), and is never a second request.
+    let words = "/example.com/words/@v/v1.1.0";
+    for file in ["info", "mod", "zip"] {
+        assert_eq!(http.get(&format!("{words}.{file}")).status, 200, "{file}");
+    }
+    assert_eq!(second.count(&format!("{words}.zip")), 1);
+
+    // A zip fetched beside its .info that upstream damages is stored by no one and is a
+    // gateway error when asked for, never a 404; a good one later is stored and served.
+    second.set_fault(Fault::CorruptZip);
+    let hello = "/example.com/hello/@v/v1.0.0";
+    assert_eq!(http.get(&format!("{hello}.info")).status, 200);
+    http.get(&format!("{hello}.zip"))
+        .assert_error(502, "corrupt zip");
+    assert!(!gateway.stored("example.com/hello", "v1.0.0", "zip"));
+    second.set_fault(Fault::None);
+    assert_eq!(http.get(&format!("{hello}.zip")).status, 200);
+    assert!(gateway.stored("example.com/hello", "v1.0.0", "zip"));
 }
 
 #[test]
