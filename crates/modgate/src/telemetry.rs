@@ -52,7 +52,7 @@ impl RequestLog {
         match self {
             RequestLog::All => true,
             RequestLog::Off => false,
-            RequestLog::Sample(n) => status >= 500 || nth % n.get() == 0,
+            RequestLog::Sample(n) => status >= 500 || nth.is_multiple_of(n.get()),
         }
     }
 }
