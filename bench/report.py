@@ -29,7 +29,10 @@ SCENARIOS = {
     "d": "404 for unknown modules",
     "e": "401 for wrong passwords",
     "f": "(a) over TLS",
+    "h": "(d) over TLS",
+    "i": "(e) over TLS",
 }
+TLS_SCENARIOS = ("f", "h", "i")
 SERVERS = {
     "modgate": "modgate (bcrypt users)",
     "modgate-base": "modgate-base (bcrypt users)",
@@ -40,7 +43,22 @@ SERVERS = {
     "modgate-base-tls": "modgate-base TLS (bcrypt users)",
     "nginx-tls": "nginx TLS (no auth)",
     "seed-tls": "seed Go server TLS (bcrypt)",
+    "nginx-sha": "nginx (auth_basic, {SHA})",
+    "nginx-sha-tls": "nginx TLS (auth_basic, {SHA})",
+    "modgate-quiet": "modgate, quiet",
+    "modgate-tls-quiet": "modgate TLS, quiet",
+    "nginx-quiet": "nginx (no auth), quiet",
+    "nginx-tls-quiet": "nginx TLS (no auth), quiet",
+    "nginx-sha-quiet": "nginx (auth_basic, {SHA}), quiet",
+    "nginx-sha-tls-quiet": "nginx TLS (auth_basic, {SHA}), quiet",
 }
+# Server CPU per request, like for like (issue 17): for each scenario, modgate's reference in the
+# logging mode; the quiet mode's servers are the same names with "-quiet".
+CPU_REFERENCE = {"a": "nginx", "d": "nginx", "e": "nginx-sha",
+                 "f": "nginx-tls", "h": "nginx-tls", "i": "nginx-sha-tls"}
+CPU_TARGET = 0.67
+CPU_TITLES = {"a": "small .info/.mod", "d": "404 unknown module", "e": "401 wrong password",
+              "f": "small files, TLS", "h": "404, TLS", "i": "401, TLS"}
 # The servers the targets are about (the baseline, if measured, is compared separately).
 CURRENT = ("modgate", "modgate-tls")
 # (scenario, reference, target ratio of modgate's req/s to the reference's)
@@ -74,7 +92,7 @@ def read_runs(work):
             v = {k: float(x) for k, x in values.items()}
             seconds = v["duration_us"] / 1e6
             # wrk counts answers outside 2xx/3xx; d and e should get nothing else.
-            expect_errors = scenario in ("d", "e")
+            expect_errors = scenario in ("d", "e", "h", "i")
             unexpected = v["requests"] - v["status"] if expect_errors else v["status"]
             runs.setdefault((scenario, server), []).append({
                 "round": int(round_),
@@ -84,6 +102,7 @@ def read_runs(work):
                 "p99": v["p99_us"] / 1000,
                 "rss": v["rss_kb"] / 1024,
                 "cpu": 100 * v["cpu_ticks"] / v["tick_hz"] / seconds,
+                "cpu_us": 1e6 * v["cpu_ticks"] / v["tick_hz"] / max(v["requests"], 1),
                 "client_cpu": 100 * v.get("client_ticks", 0.0) / v["tick_hz"] / seconds,
                 "errors": v["connect"] + v["read"] + v["write"] + v["timeout"],
                 "unexpected": unexpected,
@@ -115,6 +134,49 @@ def cpu_model():
 
 def mark(ok):
     return "met" if ok else "MISSED"
+
+
+def cpu_per_request(runs, p):
+    """The server's CPU time per request, modgate over its like-for-like reference, both modes."""
+    rows = []
+    for scenario, ref in CPU_REFERENCE.items():
+        mine = "modgate-tls" if scenario in TLS_SCENARIOS else "modgate"
+        modes = [("logging", mine, ref), ("quiet", f"{mine}-quiet", f"{ref}-quiet")]
+        if (scenario, f"{mine.replace('modgate', 'modgate-base')}") in runs:
+            modes.append(("logging", mine.replace("modgate", "modgate-base"), ref))
+        for mode, me, other in modes:
+            if (scenario, me) in runs and (scenario, other) in runs:
+                rows.append((scenario, mode, me, other))
+    if not rows:
+        return
+    p("")
+    p("server CPU per request (issue 17): the pinned server's utime+stime over the run / requests "
+      "answered, in µs;")
+    p("like for like: logging = modgate's request log vs nginx's access log as shipped; quiet = "
+      "request_log = \"off\" vs access_log off and")
+    p("log_not_found off (a wrong password is still logged on both sides: modgate's audit line, "
+      "nginx's error line); 401s: nginx auth_basic")
+    p("with {SHA} entries: modgate remembers a password's verdict, nginx would run bcrypt on every "
+      "request (that row is no reference);")
+    p("ratio = modgate's median / the reference's; per round = lowest-highest of the rounds' own "
+      "ratios; spread = (highest - lowest) / median")
+    p(f"  {'scenario':<24} {'mode':<13} {'modgate µs':>10} {'ref µs':>7} {'ratio':>6} "
+      f"{'per round':>11} {'spread':>15}  target")
+    spread = lambda xs: 100 * (max(xs) - min(xs)) / statistics.median(xs)
+    for scenario, mode, me, other in rows:
+        mine = {r["round"]: r["cpu_us"] for r in runs[(scenario, me)]}
+        ref = {r["round"]: r["cpu_us"] for r in runs[(scenario, other)]}
+        ratio = statistics.median(mine.values()) / statistics.median(ref.values())
+        per = [mine[r] / ref[r] for r in sorted(set(mine) & set(ref))]
+        title = f"({scenario}) {CPU_TITLES[scenario]}"
+        # The baseline's row shows where the current build started; the target is the current's.
+        who = ", base" if "base" in me else ""
+        verdict = "" if who else f"<= {CPU_TARGET}x {mark(ratio <= CPU_TARGET)}"
+        p(f"  {title:<24} {mode + who:<13} {statistics.median(mine.values()):>10.2f} "
+          f"{statistics.median(ref.values()):>7.2f} {ratio:>5.2f}x "
+          f"{min(per):>5.2f}-{max(per):.2f}x "
+          f"{f'{spread(list(mine.values())):.1f}% / {spread(list(ref.values())):.1f}%':>15}"
+          f"  {verdict}")
 
 
 def main():
@@ -268,7 +330,7 @@ def main():
     rows = []  # (what, value, target text, verdict)
     targeted = {(sc, ref) for sc, ref, _ in TARGETS}
     for scenario in SCENARIOS:
-        mine = "modgate-tls" if scenario == "f" else "modgate"
+        mine = "modgate-tls" if scenario in TLS_SCENARIOS else "modgate"
         for ref in SERVERS:
             if ref.startswith("modgate") or (scenario, ref) not in stats or (scenario, mine) not in stats:
                 continue
@@ -311,7 +373,8 @@ def main():
     # {round: value} on both sides.
     pairs = []  # (what, measure, higher is better, current, baseline)
     for scenario, title in SCENARIOS.items():
-        mine, old = ("modgate-tls", "modgate-base-tls") if scenario == "f" else ("modgate", "modgate-base")
+        mine, old = (("modgate-tls", "modgate-base-tls") if scenario in TLS_SCENARIOS
+                     else ("modgate", "modgate-base"))
         pairs.append((f"({scenario}) {title}", "req/s", True,
                       {r["round"]: r["rps"] for r in runs.get((scenario, mine), [])},
                       {r["round"]: r["rps"] for r in runs.get((scenario, old), [])}))
@@ -357,6 +420,7 @@ def main():
               f"{spreads:>15}  {verdict}")
         p("  higher is better for req/s and versions/s, lower for time and peak RSS; within noise: the "
           "rounds disagree on which is better, or the ratio is off 1 by no more than either build's spread")
+    cpu_per_request(runs, p)
     bad = [(k, s) for k, s in stats.items() if s["errors"]]
     if bad:
         p("")

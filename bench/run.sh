@@ -9,10 +9,16 @@
 # prints one table, also written to bench/results/latest.txt. Numbers are reported here and
 # never asserted in tests: they depend on the machine.
 #
+# Two modes side by side (issue 17), each server against its like: "logging" (modgate's request
+# log on, nginx's access log as Debian ships it) and "quiet" (modgate with request_log = "off",
+# nginx with access_log off and log_not_found off; both still log a wrong password). The report
+# gives the server's CPU time per request for both.
+#
 # Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (3), BENCH_SCENARIOS
-# ("a b c d e f g m u p"), BENCH_BCRYPT_COST (htpasswd's default, 5), BENCH_PORT first port (18080),
+# ("a b c d e f h i g m u p"; the CPU-per-request comparison alone: "a d e f h i"), BENCH_BCRYPT_COST (htpasswd's default, 5), BENCH_PORT first port (18080),
 # BENCH_WORK scratch directory (bench/.work), BENCH_BASELINE an older modgate binary to measure
-# beside the current one in the same run (unset: none).
+# beside the current one in the same run (unset: none), BENCH_MODGATE a binary to measure as the
+# current build instead of building this checkout (unset: build).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +26,7 @@ ROOT=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-$BENCH_DIR/.work}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
-SCENARIOS=${BENCH_SCENARIOS:-a b c d e f g m u p}
+SCENARIOS=${BENCH_SCENARIOS:-a b c d e f h i g m u p}
 COST=${BENCH_BCRYPT_COST:-5}
 PORT=${BENCH_PORT:-18080}
 # A before/after comparison is only fair within one run: a rerun on a shared machine differs from
@@ -57,7 +63,8 @@ PACKAGES=(nginx-light wrk apache2-utils golang-go openssl curl python3
 install_packages "${PACKAGES[@]}"
 # The Debian package starts a system nginx on port 80 where it can; ours runs on its own ports.
 
-build_modgate
+# BENCH_MODGATE: a modgate binary to measure instead of building this checkout's.
+if [ -n "${BENCH_MODGATE:-}" ]; then MODGATE=$BENCH_MODGATE; else build_modgate; fi
 
 mkdir -p "$WORK"/{bin,logs,nginx,gopath}
 say "building the seed server with $($GO version | cut -d' ' -f3)"
@@ -86,6 +93,11 @@ htpasswd -B -C "$COST" -b -c "$WORK/htpasswd" "$USER_NAME" "$PASSWORD" 2>/dev/nu
 for u in bob carol dave erin frank grace heidi ivan judy; do
   htpasswd -B -C "$COST" -b "$WORK/htpasswd" "$u" "pw-$u" 2>/dev/null
 done
+# The same users with {SHA} entries, for nginx's like-for-like 401s: modgate remembers the
+# verdict on a password (a digest and a lookup per request, bcrypt only the first time), while
+# nginx runs bcrypt on every request; with {SHA} it hashes once per request, a cost like ours.
+rm -f "$WORK/htpasswd-sha"
+htpasswd -s -b -c "$WORK/htpasswd-sha" "$USER_NAME" "$PASSWORD" 2>/dev/null
 SEED_HTPASSWD=$WORK/htpasswd
 if [ "$SEED_SCHEME" = plain ]; then
   SEED_HTPASSWD=$WORK/htpasswd-plain
@@ -100,11 +112,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 P_MODGATE=$PORT P_NGINX=$((PORT + 1)) P_NGINX_BCRYPT=$((PORT + 2)) P_SEED=$((PORT + 3))
 P_MODGATE_TLS=$((PORT + 4)) P_NGINX_TLS=$((PORT + 5)) P_SEED_TLS=$((PORT + 6))
 P_NGINX_BCRYPT_TLS=$((PORT + 7)) P_MODGATE_UPSTREAM=$((PORT + 8))
-LAST_PORT=$((PORT + 8))
-# The baseline's own ports, after the others: without it, the same ports as ever.
+# The baseline's own ports, after the others.
 P_BASE=$((PORT + 9)) P_BASE_TLS=$((PORT + 10)) P_BASE_UPSTREAM=$((PORT + 11))
-[ -n "$BASELINE" ] && LAST_PORT=$P_BASE_UPSTREAM
-ports_free "$PORT" "$LAST_PORT"
+# The quiet mode's servers.
+P_MODGATE_QUIET=$((PORT + 12)) P_MODGATE_TLS_QUIET=$((PORT + 13))
+P_NGINX_QUIET=$((PORT + 14)) P_NGINX_TLS_QUIET=$((PORT + 15))
+P_NGINX_SHA=$((PORT + 16)) P_NGINX_SHA_QUIET=$((PORT + 17))
+P_NGINX_SHA_TLS=$((PORT + 18)) P_NGINX_SHA_TLS_QUIET=$((PORT + 19))
+ports_free "$PORT" $((PORT + 19))
 
 # modgate: every module behind "any valid user" (route "*" with an htpasswd), which also makes
 # unknown modules plain 404s (a public route), as scenario d wants.
@@ -139,7 +154,11 @@ prefix = "*"
 source = "upstream"
 EOF
 
-# nginx as Debian ships it (lib.sh's nginx_conf), with and without basic auth and TLS.
+# nginx as Debian ships it (lib.sh's nginx_conf), with and without basic auth and TLS; and quiet:
+# no access log and no error line for a missing file (log_not_found). A wrong password is still
+# written to nginx's error log, as modgate still writes it to its audit log: a security event,
+# not a request line.
+NGINX_QUIET="access_log off; log_not_found off;"
 nginx_conf "$WORK/nginx" "$WORK/logs" >"$WORK/nginx/nginx.conf" <<EOF
   server { listen 127.0.0.1:$P_NGINX; root $STORE; }
   server {
@@ -154,6 +173,29 @@ nginx_conf "$WORK/nginx" "$WORK/logs" >"$WORK/nginx/nginx.conf" <<EOF
     listen 127.0.0.1:$P_NGINX_BCRYPT_TLS ssl; root $STORE;
     ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
     auth_basic "modules"; auth_basic_user_file $WORK/htpasswd;
+  }
+  server {
+    listen 127.0.0.1:$P_NGINX_SHA; root $STORE;
+    auth_basic "modules"; auth_basic_user_file $WORK/htpasswd-sha;
+  }
+  server {
+    listen 127.0.0.1:$P_NGINX_SHA_TLS ssl; root $STORE;
+    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+    auth_basic "modules"; auth_basic_user_file $WORK/htpasswd-sha;
+  }
+  server { listen 127.0.0.1:$P_NGINX_QUIET; root $STORE; $NGINX_QUIET }
+  server {
+    listen 127.0.0.1:$P_NGINX_TLS_QUIET ssl; root $STORE; $NGINX_QUIET
+    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+  }
+  server {
+    listen 127.0.0.1:$P_NGINX_SHA_QUIET; root $STORE; $NGINX_QUIET
+    auth_basic "modules"; auth_basic_user_file $WORK/htpasswd-sha;
+  }
+  server {
+    listen 127.0.0.1:$P_NGINX_SHA_TLS_QUIET ssl; root $STORE; $NGINX_QUIET
+    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+    auth_basic "modules"; auth_basic_user_file $WORK/htpasswd-sha;
   }
 EOF
 
@@ -197,6 +239,18 @@ if [ -n "$BASELINE" ]; then
   PID_BASE_TLS=$!
   STARTED+=("$PID_BASE_TLS")
 fi
+# The quiet mode: the same configs with the request log off (an older baseline ignores the
+# variable, so it runs in the logging mode only).
+: >"$WORK/logs/modgate-quiet.log"
+MODGATE_REQUEST_LOG=off RUST_LOG=info taskset -c "$SERVER_CPU" "$MODGATE" serve --config "$WORK/modgate-plain.toml" \
+  --listen "127.0.0.1:$P_MODGATE_QUIET" >>"$WORK/logs/modgate-quiet.log" 2>&1 &
+PID_MODGATE_QUIET=$!
+STARTED+=("$PID_MODGATE_QUIET")
+: >"$WORK/logs/modgate-tls-quiet.log"
+MODGATE_REQUEST_LOG=off RUST_LOG=info taskset -c "$SERVER_CPU" "$MODGATE" serve --config "$WORK/modgate-tls.toml" \
+  --listen "127.0.0.1:$P_MODGATE_TLS_QUIET" >>"$WORK/logs/modgate-tls-quiet.log" 2>&1 &
+PID_MODGATE_TLS_QUIET=$!
+STARTED+=("$PID_MODGATE_TLS_QUIET")
 taskset -c "$SERVER_CPU" "$WORK/bin/seed" -listen "127.0.0.1:$P_SEED" -store "$STORE" -htpasswd "$SEED_HTPASSWD" \
   >"$WORK/logs/seed.log" 2>&1 &
 PID_SEED=$!
@@ -207,7 +261,7 @@ PID_SEED_TLS=$!
 STARTED+=("$PID_SEED_TLS")
 start_nginx "$WORK/nginx" "$WORK/nginx/nginx.conf" "$WORK/logs"
 
-SERVER_PORTS=$(seq "$PORT" $((PORT + 7)))
+SERVER_PORTS="$(seq "$PORT" $((PORT + 7))) $(seq $((PORT + 12)) $((PORT + 19)))"
 [ -z "$BASELINE" ] || SERVER_PORTS+=" $P_BASE $P_BASE_TLS"
 # shellcheck disable=SC2086 # one port a word
 wait_for_ports $SERVER_PORTS
@@ -230,6 +284,14 @@ URL[seed]=http://127.0.0.1:$P_SEED PID[seed]=$PID_SEED
 URL[modgate-tls]=https://127.0.0.1:$P_MODGATE_TLS PID[modgate-tls]=$PID_MODGATE_TLS
 URL[nginx-tls]=https://127.0.0.1:$P_NGINX_TLS PID[nginx-tls]=$NGINX_WORKER
 URL[seed-tls]=https://127.0.0.1:$P_SEED_TLS PID[seed-tls]=$PID_SEED_TLS
+URL[modgate-quiet]=http://127.0.0.1:$P_MODGATE_QUIET PID[modgate-quiet]=$PID_MODGATE_QUIET
+URL[modgate-tls-quiet]=https://127.0.0.1:$P_MODGATE_TLS_QUIET PID[modgate-tls-quiet]=$PID_MODGATE_TLS_QUIET
+URL[nginx-quiet]=http://127.0.0.1:$P_NGINX_QUIET PID[nginx-quiet]=$NGINX_WORKER
+URL[nginx-tls-quiet]=https://127.0.0.1:$P_NGINX_TLS_QUIET PID[nginx-tls-quiet]=$NGINX_WORKER
+URL[nginx-sha]=http://127.0.0.1:$P_NGINX_SHA PID[nginx-sha]=$NGINX_WORKER
+URL[nginx-sha-quiet]=http://127.0.0.1:$P_NGINX_SHA_QUIET PID[nginx-sha-quiet]=$NGINX_WORKER
+URL[nginx-sha-tls]=https://127.0.0.1:$P_NGINX_SHA_TLS PID[nginx-sha-tls]=$NGINX_WORKER
+URL[nginx-sha-tls-quiet]=https://127.0.0.1:$P_NGINX_SHA_TLS_QUIET PID[nginx-sha-tls-quiet]=$NGINX_WORKER
 if [ -n "$BASELINE" ]; then
   URL[modgate-base]=http://127.0.0.1:$P_BASE PID[modgate-base]=$PID_BASE
   URL[modgate-base-tls]=https://127.0.0.1:$P_BASE_TLS PID[modgate-base-tls]=$PID_BASE_TLS
@@ -252,22 +314,27 @@ with open(f"{work}/paths-401.txt", "w") as f:
 EOF
 
 declare -A LIST STATUS SERVERS
-LIST[a]=paths-small.txt STATUS[a]=200 SERVERS[a]="modgate nginx nginx-bcrypt seed"
+# The small-file, 404 and 401 scenarios run in both modes: "-quiet" servers log no line per request.
+LIST[a]=paths-small.txt STATUS[a]=200 SERVERS[a]="modgate modgate-quiet nginx nginx-quiet nginx-bcrypt seed"
 LIST[b]=paths-64k.txt STATUS[b]=200 SERVERS[b]="modgate nginx nginx-bcrypt seed"
 LIST[c]=paths-13m.txt STATUS[c]=200 SERVERS[c]="modgate nginx nginx-bcrypt seed"
-LIST[d]=paths-404.txt STATUS[d]=404 SERVERS[d]="modgate nginx nginx-bcrypt seed"
-LIST[e]=paths-401.txt STATUS[e]=401 SERVERS[e]="modgate nginx-bcrypt seed"
-LIST[f]=paths-small.txt STATUS[f]=200 SERVERS[f]="modgate-tls nginx-tls seed-tls"
+LIST[d]=paths-404.txt STATUS[d]=404 SERVERS[d]="modgate modgate-quiet nginx nginx-quiet nginx-bcrypt seed"
+LIST[e]=paths-401.txt STATUS[e]=401 SERVERS[e]="modgate modgate-quiet nginx-sha nginx-sha-quiet nginx-bcrypt seed"
+LIST[f]=paths-small.txt STATUS[f]=200 SERVERS[f]="modgate-tls modgate-tls-quiet nginx-tls nginx-tls-quiet seed-tls"
+LIST[h]=paths-404.txt STATUS[h]=404 SERVERS[h]="modgate-tls modgate-tls-quiet nginx-tls nginx-tls-quiet"
+LIST[i]=paths-401.txt STATUS[i]=401 SERVERS[i]="modgate-tls modgate-tls-quiet nginx-sha-tls nginx-sha-tls-quiet"
 if [ -n "$BASELINE" ]; then
   # The baseline joins each list right after the current build; the rotation moves it like the rest.
   for s in a b c d e; do SERVERS[$s]=${SERVERS[$s]/modgate/modgate modgate-base}; done
-  SERVERS[f]=${SERVERS[f]/modgate-tls/modgate-tls modgate-base-tls}
+  for s in f h i; do SERVERS[$s]=${SERVERS[$s]/modgate-tls/modgate-tls modgate-base-tls}; done
 fi
 
 truncate_logs() {
   # The servers append, so truncating keeps the disk from filling without restarting them.
   : >"$WORK/logs/modgate.log"
   : >"$WORK/logs/modgate-tls.log"
+  : >"$WORK/logs/modgate-quiet.log"
+  : >"$WORK/logs/modgate-tls-quiet.log"
   if [ -n "$BASELINE" ]; then
     : >"$WORK/logs/modgate-base.log"
     : >"$WORK/logs/modgate-base-tls.log"
@@ -293,7 +360,7 @@ pair() { # round current-name baseline-name
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows here
 : >"$RESULTS"
 load_scenarios=()
-for s in a b c d e f; do has "$s" && load_scenarios+=("$s"); done
+for s in a b c d e f h i; do has "$s" && load_scenarios+=("$s"); done
 if [ ${#load_scenarios[@]} -gt 0 ]; then
   for round in $(seq "$ROUNDS"); do
     for scenario in "${load_scenarios[@]}"; do
@@ -457,6 +524,6 @@ python3 "$BENCH_DIR/report.py" "$WORK" \
   duration="$DURATION" rounds="$ROUNDS" connections="$CONNECTIONS" cost="$COST" \
   seed_scheme="$SEED_SCHEME" nginx="$(nginx -v 2>&1 | cut -d/ -f2)" \
   go="$($GO version | cut -d' ' -f3)" redone="$REDONE" noise_limit="$NOISE_LIMIT" load="$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" wrk="$(wrk -v 2>&1 | head -1 | cut -d' ' -f2)" \
-  modgate="$(modgate_version)" \
+  modgate="${BENCH_MODGATE:-$(modgate_version)}" \
   "${baseline_info[@]}" \
   | tee "$BENCH_DIR/results/latest.txt"

@@ -18,7 +18,7 @@ use crate::service::{IfAbsent, RouteSettings, SourceKind};
 use crate::source::UpstreamSettings;
 use crate::storage::StoreSettings;
 use crate::sumdb::SumdbSettings;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{LogFormat, RequestLog};
 use crate::tls::TlsSettings;
 use filter::{RawFilter, filters};
 use git::RawGitCache;
@@ -110,6 +110,7 @@ struct RawNetwork {
 struct RawServer {
     listen: Option<String>,
     log_format: Option<String>,
+    request_log: Option<String>,
     request_timeout_secs: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
     max_header_bytes: Option<usize>,
@@ -163,6 +164,8 @@ pub(crate) struct Overrides {
     pub listen: Option<String>,
     pub store: Option<PathBuf>,
     pub log_format: Option<String>,
+    /// `MODGATE_REQUEST_LOG`: which requests get an access-log line.
+    pub request_log: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub htpasswd: Option<PathBuf>,
@@ -178,6 +181,7 @@ pub(crate) struct Overrides {
 pub(crate) struct Config {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
+    pub request_log: RequestLog,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub max_header_bytes: usize,
@@ -244,6 +248,7 @@ impl Overrides {
             listen: var("MODGATE_LISTEN"),
             store: var("MODGATE_STORE").map(PathBuf::from),
             log_format: var("MODGATE_LOG_FORMAT"),
+            request_log: var("MODGATE_REQUEST_LOG"),
             tls_cert: var("MODGATE_TLS_CERT").map(PathBuf::from),
             tls_key: var("MODGATE_TLS_KEY").map(PathBuf::from),
             htpasswd: var("MODGATE_HTPASSWD").map(PathBuf::from),
@@ -259,6 +264,7 @@ impl Overrides {
             listen: over.listen.or(self.listen),
             store: over.store.or(self.store),
             log_format: over.log_format.or(self.log_format),
+            request_log: over.request_log.or(self.request_log),
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             htpasswd: over.htpasswd.or(self.htpasswd),
@@ -326,6 +332,7 @@ impl Config {
             audit,
             listen: server.listen,
             log_format: server.log_format,
+            request_log: server.request_log,
             request_timeout: server.request_timeout,
             shutdown_timeout: server.shutdown_timeout,
             max_header_bytes: server.max_header_bytes,
@@ -351,6 +358,7 @@ impl Config {
 struct Server {
     listen: SocketAddr,
     log_format: LogFormat,
+    request_log: RequestLog,
     request_timeout: Duration,
     shutdown_timeout: Duration,
     max_header_bytes: usize,
@@ -382,6 +390,19 @@ fn server(raw: RawServer, overrides: &Overrides) -> Result<Server, ConfigError> 
             ));
         }
     };
+    let request_log = match overrides
+        .request_log
+        .as_deref()
+        .or(raw.request_log.as_deref())
+    {
+        None => RequestLog::All,
+        Some(text) => RequestLog::parse(text).ok_or_else(|| {
+            invalid(
+                "server.request_log",
+                format!("{text:?}: expected \"all\", \"off\" or \"sample N\" (N >= 1)"),
+            )
+        })?,
+    };
     let max_header_bytes = raw.max_header_bytes.unwrap_or(16 * 1024);
     if !(8192..=1024 * 1024).contains(&max_header_bytes) {
         return Err(invalid(
@@ -399,6 +420,7 @@ fn server(raw: RawServer, overrides: &Overrides) -> Result<Server, ConfigError> 
     Ok(Server {
         listen,
         log_format,
+        request_log,
         request_timeout: positive_secs(
             "server.request_timeout_secs",
             raw.request_timeout_secs,

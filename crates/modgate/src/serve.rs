@@ -51,7 +51,7 @@ pub(crate) async fn run(
         // Keep going: /readyz reports it, and requests recover once the store is back.
         tracing::warn!(store = state.service.store_description(), cause = %e, "store unreachable at start");
     }
-    let app = http::router(state.clone(), config.request_timeout)
+    let app = http::router(state.clone(), config.request_timeout, config.request_log)
         .into_make_service_with_connect_info::<SocketAddr>();
 
     let handle = Handle::new();

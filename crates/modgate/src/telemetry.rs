@@ -16,6 +16,57 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Which requests get an access-log line (`[server] request_log`). Metrics count every
+/// request whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestLog {
+    /// One line per request: the default.
+    All,
+    /// No access-log lines; other events (warnings, errors) are still written.
+    Off,
+    /// One request in N, plus every answer with a 5xx status: failures are never left out.
+    Sample(std::num::NonZeroU32),
+}
+
+impl RequestLog {
+    /// `"all"`, `"off"` or `"sample N"` (N >= 1; `"sample 1"` is `"all"`).
+    pub(crate) fn parse(text: &str) -> Option<RequestLog> {
+        match text.trim() {
+            "all" => Some(RequestLog::All),
+            "off" => Some(RequestLog::Off),
+            other => {
+                let n = other.strip_prefix("sample")?.trim().parse().ok()?;
+                Some(match n {
+                    1 => RequestLog::All,
+                    _ => RequestLog::Sample(std::num::NonZeroU32::new(n)?),
+                })
+            }
+        }
+    }
+}
+
+impl RequestLog {
+    /// Whether the `nth` request (counted from 0 by the caller), answered with `status`, gets
+    /// its line.
+    pub(crate) fn logs(self, status: u16, nth: u32) -> bool {
+        match self {
+            RequestLog::All => true,
+            RequestLog::Off => false,
+            RequestLog::Sample(n) => status >= 500 || nth.is_multiple_of(n.get()),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestLog::All => f.write_str("every request"),
+            RequestLog::Off => f.write_str("off"),
+            RequestLog::Sample(n) => write!(f, "one request in {n}, and every 5xx"),
+        }
+    }
+}
+
 mod access_lines;
 mod gathered_log;
 

@@ -122,6 +122,7 @@ pub(crate) fn describe(config: &Config) {
     println!("  listen: {scheme}://{}", config.listen);
     println!("  store: {store}");
     println!("  routes: {}", config.routes.len());
+    println!("  request log: {}", config.request_log);
     if let Some(log) = &config.private_sumdb {
         println!("  private checksum database: {}", log.name);
     }

@@ -28,6 +28,7 @@ fn bad_values_name_their_key() {
     let cases = [
         ("[server]\nlisten = \"nowhere\"", "server.listen"),
         ("[server]\nlog_format = \"xml\"", "server.log_format"),
+        ("[server]\nrequest_log = \"sample 0\"", "server.request_log"),
         ("[server]\nallow = [\"10.0.0.0/33\"]", "server.allow"),
         ("[[route]]\nprefix = \"corp.example/\"", "route[0].prefix"),
         ("[[route]]\nprefix = \"Corp.example\"", "route[0].prefix"),
@@ -170,6 +171,21 @@ fn overrides_win_over_the_file() {
     };
     let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
     assert_eq!(config.listen.port(), 2);
+}
+
+#[test]
+fn the_request_log_is_on_by_default_and_can_be_sampled_or_turned_off() {
+    assert_eq!(from_text("").expect("valid").request_log, RequestLog::All);
+    let config = from_text("[server]\nrequest_log = \"sample 100\"").expect("valid");
+    assert!(matches!(config.request_log, RequestLog::Sample(n) if n.get() == 100));
+    // MODGATE_REQUEST_LOG wins over the file.
+    let raw = RawConfig::parse("[server]\nrequest_log = \"all\"", Path::new("t")).expect("toml");
+    let over = Overrides {
+        request_log: Some("off".into()),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, over, Path::new(".")).expect("valid");
+    assert_eq!(config.request_log, RequestLog::Off);
 }
 
 #[test]

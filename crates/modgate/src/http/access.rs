@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,17 @@ use metrics::{Counter, Histogram};
 
 use super::Endpoint;
 use super::time_limit::TimeLimits;
+use crate::telemetry::RequestLog;
+
+/// What wraps every request: its time limit, and which requests get a log line.
+#[derive(Clone, Copy)]
+pub(super) struct Frame {
+    pub limits: TimeLimits,
+    pub log: RequestLog,
+}
+
+/// Requests seen, for `sample N`: every Nth gets its line.
+static SEEN: AtomicU32 = AtomicU32::new(0);
 
 tokio::task_local! {
     /// Who the request turned out to be from, once known; set by `record_user`.
@@ -29,11 +41,7 @@ pub(super) fn record_user(name: &str) {
 }
 
 /// The request's outer frame: its time limit, then its metrics and log line.
-pub(super) async fn observe(
-    State(limits): State<TimeLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(super) async fn observe(State(frame): State<Frame>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // The path and user only: headers carry credentials.
@@ -44,9 +52,15 @@ pub(super) async fn observe(
         "/metrics" => Some("metrics"),
         _ => None,
     };
-    let mut handled = std::pin::pin!(USER.scope(RefCell::new(None), next.run(request)));
-    let response = limits.apply(&method, handled.as_mut()).await;
-    let user = handled.as_mut().take_value().and_then(RefCell::into_inner);
+    let (response, user) = if frame.log == RequestLog::Off {
+        // No line to name the user in: `record_user` finds no scope and does nothing.
+        (frame.limits.apply(&method, next.run(request)).await, None)
+    } else {
+        let mut handled = std::pin::pin!(USER.scope(RefCell::new(None), next.run(request)));
+        let response = frame.limits.apply(&method, handled.as_mut()).await;
+        let user = handled.as_mut().take_value().and_then(RefCell::into_inner);
+        (response, user)
+    };
     let elapsed = started.elapsed();
 
     let endpoint = ops_path
@@ -59,6 +73,13 @@ pub(super) async fn observe(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     count(endpoint, status, elapsed, length);
+    let nth = match frame.log {
+        RequestLog::Sample(_) => SEEN.fetch_add(1, Ordering::Relaxed),
+        _ => 0,
+    };
+    if !frame.log.logs(status.as_u16(), nth) {
+        return response;
+    }
     tracing::info!(
         target: crate::telemetry::ACCESS_TARGET,
         method = %method,
@@ -126,7 +147,82 @@ impl fmt::Display for Millis {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+
     use super::*;
+
+    /// Counts the access-log events, whatever else is logged.
+    struct AccessLines(Arc<AtomicUsize>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AccessLines {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            if event.metadata().target() == crate::telemetry::ACCESS_TARGET {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The access lines `setting` writes for 10 answers of 200 then 2 of 500.
+    async fn lines_for(setting: &str) -> usize {
+        let log = RequestLog::parse(setting).expect("a valid setting");
+        let frame = Frame {
+            limits: TimeLimits {
+                answer: Duration::from_secs(10),
+                upload: Duration::from_secs(10),
+            },
+            log,
+        };
+        let app = Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .route("/fail", get(|| async { StatusCode::BAD_GATEWAY }))
+            .layer(axum::middleware::from_fn_with_state(frame, observe));
+        let lines = Arc::new(AtomicUsize::new(0));
+        let subscriber = tracing_subscriber::registry().with(AccessLines(lines.clone()));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        for path in ["/ok"; 10].into_iter().chain(["/fail"; 2]) {
+            let request = Request::get(path).body(Body::empty()).expect("a request");
+            let response = app.clone().oneshot(request).await.expect("an answer");
+            assert!(response.status() == StatusCode::OK || path == "/fail");
+        }
+        lines.load(Ordering::Relaxed)
+    }
+
+    #[tokio::test]
+    async fn the_request_log_setting_decides_which_requests_get_a_line() {
+        assert_eq!(lines_for("all").await, 12);
+        assert_eq!(lines_for("sample 1").await, 12);
+        assert_eq!(lines_for("off").await, 0);
+        // One in five of the ten successes (the shared counter may start anywhere), and every
+        // failure.
+        assert_eq!(lines_for("sample 5").await, 2 + 2);
+    }
+
+    #[test]
+    fn settings_parse_or_are_refused() {
+        assert_eq!(RequestLog::parse("all"), Some(RequestLog::All));
+        assert_eq!(RequestLog::parse("off"), Some(RequestLog::Off));
+        assert!(
+            matches!(RequestLog::parse("sample 100"), Some(RequestLog::Sample(n)) if n.get() == 100)
+        );
+        for bad in [
+            "",
+            "none",
+            "sample",
+            "sample 0",
+            "sample -1",
+            "sample x",
+            "All",
+        ] {
+            assert_eq!(RequestLog::parse(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn milliseconds_have_three_decimals() {

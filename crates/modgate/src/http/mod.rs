@@ -35,6 +35,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::service::{Caller, Refusal, Service};
+use crate::telemetry::RequestLog;
 use error::HttpError;
 use kept::KeptAnswers;
 use time_limit::TimeLimits;
@@ -110,7 +111,11 @@ async fn api_caller(
 }
 
 /// The whole application.
-pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+pub(crate) fn router(
+    state: Arc<AppState>,
+    request_timeout: Duration,
+    request_log: RequestLog,
+) -> Router {
     // Router::layer wraps what came before: the last layer added is the outermost.
     let reading = Router::new()
         .merge(ops::router())
@@ -121,9 +126,12 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         .route("/{*module_path}", any(goproxy::handle))
         .fallback(goproxy::handle)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY));
-    let limits = TimeLimits {
-        answer: request_timeout,
-        upload: UPLOAD_TIMEOUT,
+    let frame = access::Frame {
+        limits: TimeLimits {
+            answer: request_timeout,
+            upload: UPLOAD_TIMEOUT,
+        },
+        log: request_log,
     };
     Router::new()
         .merge(reading)
@@ -132,5 +140,5 @@ pub(crate) fn router(state: Arc<AppState>, request_timeout: Duration) -> Router 
         .merge(hooks::router())
         .merge(identity::router())
         .with_state(state)
-        .layer(middleware::from_fn_with_state(limits, access::observe))
+        .layer(middleware::from_fn_with_state(frame, access::observe))
 }

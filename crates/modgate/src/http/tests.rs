@@ -138,8 +138,8 @@ pub(super) async fn serve(
         "modgate",
         crate::telemetry::metrics(),
     ));
-    let app =
-        router(state, config.request_timeout).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state, config.request_timeout, config.request_log)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
