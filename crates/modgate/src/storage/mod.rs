@@ -292,6 +292,19 @@ impl Store {
             .collect())
     }
 
+    /// For a directory store, when `dir` last gained or lost a file; `DirStamp::None` for an
+    /// object store, whose prefixes have no such date.
+    pub async fn dir_stamp(&self, dir: &Path) -> Result<DirStamp, StorageError> {
+        let Some(root) = &self.local_root else {
+            return Ok(DirStamp::None);
+        };
+        match local::dir_modified(root.join(dir.as_ref())).await {
+            Ok(Some(modified)) => Ok(DirStamp::Modified(modified)),
+            Ok(None) => Ok(DirStamp::Missing),
+            Err(e) => Err(StorageError::local(dir, e)),
+        }
+    }
+
     /// Every key under `prefix` (recursively), for building the index of modules we hold.
     pub async fn keys(&self, prefix: Option<&Path>) -> Result<Vec<Path>, StorageError> {
         self.objects
@@ -519,6 +532,16 @@ impl Store {
             .map(|_| ())
             .map_err(|e| StorageError::new(&Path::default(), e))
     }
+}
+
+/// What [`Store::dir_stamp`] knows of a directory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DirStamp {
+    /// Its mtime: it changes whenever a file is created, removed or renamed in it.
+    Modified(std::time::SystemTime),
+    Missing,
+    /// An object store: prefixes have no date.
+    None,
 }
 
 /// Counts a write when it is over, however it ends: a reader that noted `Store::writes` before
