@@ -12,7 +12,7 @@ use gomod::{ModulePath, ModuleVersion, Version};
 use super::listing::Listings;
 use super::{Source, SourceError};
 use crate::memory::{self, Kept};
-use crate::storage::{Store, StoredObject, VersionFile, module_root, modules_of, version_file};
+use crate::storage::{Store, StoredObject, VersionFile, module_root, version_file};
 
 pub(crate) struct StoreSource {
     store: Store,
@@ -98,7 +98,6 @@ impl Source for StoreSource {
                 Err(_) => return Ok(Vec::new()),
             }
         };
-        let keys = self.store.keys(under.as_ref()).await?;
-        Ok(modules_of(&keys))
+        Ok(self.store.modules(under.as_ref()).await?)
     }
 }

@@ -6,6 +6,7 @@
 
 mod layout;
 mod local;
+mod modules;
 mod open;
 
 use std::path::Path as FsPath;
@@ -26,8 +27,8 @@ use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
     VersionFile, last_use_dir, last_use_file, last_use_version, list_file, module_dir, module_root,
-    modules_of, origin_dir, origin_file, origin_version, sumdb_file, token_file, tokens_dir,
-    tombstone_file, tombstone_of, tombstones_dir, ui_session_key, version_file, versions_with_zips,
+    origin_dir, origin_file, origin_version, sumdb_file, token_file, tokens_dir, tombstone_file,
+    tombstone_of, tombstones_dir, ui_session_key, version_file, versions_with_zips,
     visible_versions,
 };
 pub(crate) use local::file_chunks;
