@@ -11,6 +11,7 @@
 //! | responses | Kept | rendered `.info`/`.mod`/small `.zip` answers, by request path | ever | [`RESPONSES_BYTES`] | `http::kept` |
 //! | absences | Dated | rendered "not here" answers (404, or a private route's 403), by request path: the only "not found" kept | [`ABSENT_FOR`], or until this process writes | [`ABSENT_ENTRIES`] | `http::kept` |
 //! | version files | Kept | `.info` and `.mod` bytes | ever | [`VERSION_FILES_BYTES`] | `source::store` |
+//! | module lists | Kept | a stored module's visible versions, sorted, with what they were listed at | a directory store: while the directory's mtime is unchanged; an object store: [`STORED_LIST_FOR`]; either: until this process writes | [`STORED_LISTS_BYTES`] | `source::listing` |
 //! | held modules | Dated | the modules a route holds, to tell import probes from leaks | [`HELD_MODULES_FOR`] | one per route | `service::absent` |
 //! | upstream answers | Dated | `list`, `@latest`, queries and upstream "not found"s | `[upstream] list_ttl_secs`, `not_found_ttl_secs` | [`UPSTREAM_ANSWERS`] | `source::upstream` |
 //! | checksum records | Dated | proven lookups of the public checksum database | [`RECORD_PROXY_FOR`] to proxy clients; ever for checks | [`CHECKSUM_RECORDS`] | `sumdb` |
@@ -48,6 +49,13 @@ pub(crate) const MAX_KEPT_RESPONSE: u64 = 128 << 10;
 pub(crate) const VERSION_FILES_BYTES: u64 = 4 << 20;
 /// Larger version files are read from the store each time.
 pub(crate) const MAX_KEPT_VERSION_FILE: usize = 64 << 10;
+/// Stored modules' version lists: 2,000 versions are ~80 KiB, so those of a few dozen large
+/// modules and thousands of small ones.
+pub(crate) const STORED_LISTS_BYTES: u64 = 8 << 20;
+/// How long a module's versions listed from an object store are reused: a write through this
+/// process makes it list again at once; a version published or deleted through another replica
+/// on the same bucket shows within this time, as an absence does ([`ABSENT_FOR`]).
+pub(crate) const STORED_LIST_FOR: Duration = Duration::from_secs(1);
 /// How long an answer that something is not here is reused. A write through this process
 /// makes it look again at once; a version published through another replica on the same
 /// bucket is seen within this time.

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use futures::StreamExt;
 use time::OffsetDateTime;
 
 use super::progress::Progress;
@@ -41,15 +42,15 @@ pub(crate) fn run(source: &Path, config: &Config) -> anyhow::Result<Summary> {
     let mut progress = Progress::new("import", found.len());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut summary = Summary::default();
-    for version in &found {
-        let name = version.version.to_string();
-        match runtime.block_on(import_one(&writer, version)) {
+    runtime.block_on(import_all(&writer, by_module(&found), |name, outcome| {
+        match outcome {
             Ok(true) => summary.imported += 1,
             Ok(false) => summary.skipped += 1,
             Err(reason) => summary.rejected.push((name.clone(), reason)),
         }
         progress.step(&name);
-    }
+    }));
+    summary.rejected.sort();
     progress.finish();
     println!(
         "imported {}, skipped {} (already there), rejected {}",
@@ -61,6 +62,49 @@ pub(crate) fn run(source: &Path, config: &Config) -> anyhow::Result<Summary> {
         println!("  rejected {name}: {reason}");
     }
     Ok(summary)
+}
+
+/// Modules imported at once: each version is a few small writes and a zip read in the blocking
+/// pool, so several modules in flight keep the disk and every core busy.
+const MODULES_AT_ONCE: usize = 16;
+
+/// The tree's versions by module, the module with most versions first: the writer takes one
+/// version of a module at a time, so the longest module must not start last.
+fn by_module(found: &[TreeVersion]) -> Vec<&[TreeVersion]> {
+    let mut modules: Vec<&[TreeVersion]> = found
+        .chunk_by(|a, b| a.version.path() == b.version.path())
+        .collect();
+    modules.sort_by_key(|versions| std::cmp::Reverse(versions.len()));
+    modules
+}
+
+/// Imports the modules, [`MODULES_AT_ONCE`] at a time, each one's versions in order; `done`
+/// sees each version's outcome as it comes.
+async fn import_all(
+    writer: &VersionWriter,
+    modules: Vec<&[TreeVersion]>,
+    mut done: impl FnMut(String, Result<bool, String>),
+) {
+    let (sender, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+    let produce = async move {
+        futures::stream::iter(modules)
+            .for_each_concurrent(MODULES_AT_ONCE, |versions| {
+                let sender = sender.clone();
+                async move {
+                    for found in versions {
+                        let outcome = import_one(writer, found).await;
+                        let _ = sender.send((found.version.to_string(), outcome));
+                    }
+                }
+            })
+            .await;
+    };
+    let consume = async {
+        while let Some((name, outcome)) = outcomes.recv().await {
+            done(name, outcome);
+        }
+    };
+    tokio::join!(produce, consume);
 }
 
 /// `Ok(true)` imported, `Ok(false)` already there, `Err` the reason it was rejected.

@@ -4,10 +4,14 @@
 use std::path::Path;
 
 use anyhow::Context;
+use futures::StreamExt;
 
 use super::progress::Progress;
 use super::tree::{self, TreeVersion};
 use crate::writer::{Strictness, check};
+
+/// Versions checked at once.
+const CHECKS_AT_ONCE: usize = 16;
 
 /// One problem with one version.
 pub(crate) struct Problem {
@@ -21,16 +25,24 @@ pub(crate) fn run(store_dir: &Path) -> anyhow::Result<Vec<Problem>> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut problems = Vec::new();
     let mut progress = Progress::new("verify", versions.len());
-    for found in &versions {
-        let version = found.version.to_string();
-        if let Err(reason) = runtime.block_on(check_version(found)) {
-            problems.push(Problem {
-                version: version.clone(),
-                reason,
-            });
+    runtime.block_on(async {
+        // Each check reads and hashes a zip in the blocking pool: several at once use every
+        // core, and the progress follows them as they end.
+        let mut checks = futures::stream::iter(&versions)
+            .map(|found| async move { (found, check_version(found).await) })
+            .buffer_unordered(CHECKS_AT_ONCE);
+        while let Some((found, checked)) = checks.next().await {
+            let version = found.version.to_string();
+            if let Err(reason) = checked {
+                problems.push(Problem {
+                    version: version.clone(),
+                    reason,
+                });
+            }
+            progress.step(&version);
         }
-        progress.step(&version);
-    }
+    });
+    problems.sort_by(|a, b| a.version.cmp(&b.version));
     progress.finish();
     println!(
         "checked {} versions, {} with problems",

@@ -3,6 +3,7 @@
 //! writer (`crate::writer`), never by writing files themselves.
 
 mod git;
+mod listing;
 mod store;
 mod upstream;
 

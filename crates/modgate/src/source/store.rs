@@ -2,27 +2,28 @@
 //!
 //! A version is served only once its `.info` exists (the writer writes it last). `.info` and
 //! `.mod` of visible versions never change, so they are kept in memory: the `go` command asks
-//! for them far more often than for zips.
+//! for them far more often than for zips. A module's versions are listed once and reused while
+//! they cannot have changed (`listing.rs`).
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use gomod::{ModulePath, ModuleVersion, Version};
 
+use super::listing::Listings;
 use super::{Source, SourceError};
 use crate::memory::{self, Kept};
-use crate::storage::{
-    Store, StoredObject, VersionFile, module_dir, module_root, modules_of, version_file,
-    visible_versions,
-};
+use crate::storage::{Store, StoredObject, VersionFile, module_root, version_file};
 
 pub(crate) struct StoreSource {
     store: Store,
     version_files: Kept<String, Bytes>,
+    listings: Listings,
 }
 
 impl StoreSource {
     pub fn new(store: Store) -> Self {
         StoreSource {
+            listings: Listings::new(store.clone(), memory::STORED_LIST_FOR),
             store,
             version_files: Kept::new(memory::VERSION_FILES_BYTES),
         }
@@ -55,11 +56,8 @@ impl StoreSource {
 #[async_trait]
 impl Source for StoreSource {
     async fn versions(&self, module: &ModulePath) -> Result<Option<Vec<Version>>, SourceError> {
-        let names = self.store.file_names(&module_dir(module)).await?;
-        if names.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(visible_versions(&names)))
+        let listed = self.listings.versions(module).await?;
+        Ok(listed.map(|versions| versions.to_vec()))
     }
 
     async fn info(&self, version: &ModuleVersion) -> Result<Option<Bytes>, SourceError> {
@@ -100,7 +98,6 @@ impl Source for StoreSource {
                 Err(_) => return Ok(Vec::new()),
             }
         };
-        let keys = self.store.keys(under.as_ref()).await?;
-        Ok(modules_of(&keys))
+        Ok(self.store.modules(under.as_ref()).await?)
     }
 }

@@ -170,21 +170,6 @@ pub(crate) fn module_root(module: &ModulePath) -> Path {
     key(module.escaped().to_owned())
 }
 
-/// The modules whose files are among `keys` (`<escaped module>/@v/…`), sorted, each once.
-pub(crate) fn modules_of(keys: &[Path]) -> Vec<ModulePath> {
-    let mut escaped: Vec<&str> = keys
-        .iter()
-        .filter_map(|key| key.as_ref().split_once("/@v/"))
-        .map(|(module, _)| module)
-        .collect();
-    escaped.sort_unstable();
-    escaped.dedup();
-    escaped
-        .into_iter()
-        .filter_map(|module| ModulePath::from_escaped(module).ok())
-        .collect()
-}
-
 /// The visible versions among `keys` that have their zip: what the checksum log holds.
 pub(crate) fn versions_with_zips(keys: &[Path]) -> Vec<ModuleVersion> {
     let mut by_module: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
@@ -287,12 +272,6 @@ mod tests {
         let module = ModulePath::new("example.com/x/v2").expect("valid");
         assert_eq!(module_dir(&module).as_ref(), "example.com/x/v2/@v");
         assert_eq!(list_file(&module).as_ref(), "example.com/x/v2/@v/list");
-        let keys = [
-            list_file(&module),
-            module_dir(&module).clone().join("v2.0.0.info"),
-            Path::from("sumdb/sum.golang.org/latest"),
-        ];
-        assert_eq!(modules_of(&keys), std::slice::from_ref(&module));
         assert_eq!(module_root(&module).as_ref(), "example.com/x/v2");
         assert_eq!(
             origin_file(&version("example.com/Corp/Lib", "v1.0.0-RC1")).as_ref(),

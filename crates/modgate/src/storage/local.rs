@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 
@@ -89,6 +90,16 @@ pub(super) async fn file_names(dir: PathBuf) -> std::io::Result<Vec<String>> {
             }
         }
         Ok(names)
+    })
+    .await
+}
+
+/// When `dir` last gained, lost or renamed an entry (its mtime); `None` when it does not exist.
+pub(super) async fn dir_modified(dir: PathBuf) -> std::io::Result<Option<SystemTime>> {
+    blocking(move || match std::fs::metadata(&dir) {
+        Ok(metadata) => metadata.modified().map(Some),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     })
     .await
 }

@@ -6,6 +6,7 @@
 
 mod layout;
 mod local;
+mod modules;
 mod open;
 
 use std::path::Path as FsPath;
@@ -26,8 +27,8 @@ use tokio::io::AsyncReadExt;
 
 pub(crate) use layout::{
     VersionFile, last_use_dir, last_use_file, last_use_version, list_file, module_dir, module_root,
-    modules_of, origin_dir, origin_file, origin_version, sumdb_file, token_file, tokens_dir,
-    tombstone_file, tombstone_of, tombstones_dir, ui_session_key, version_file, versions_with_zips,
+    origin_dir, origin_file, origin_version, sumdb_file, token_file, tokens_dir, tombstone_file,
+    tombstone_of, tombstones_dir, ui_session_key, version_file, versions_with_zips,
     visible_versions,
 };
 pub(crate) use local::file_chunks;
@@ -292,6 +293,19 @@ impl Store {
             .collect())
     }
 
+    /// For a directory store, when `dir` last gained or lost a file; `DirStamp::None` for an
+    /// object store, whose prefixes have no such date.
+    pub async fn dir_stamp(&self, dir: &Path) -> Result<DirStamp, StorageError> {
+        let Some(root) = &self.local_root else {
+            return Ok(DirStamp::None);
+        };
+        match local::dir_modified(root.join(dir.as_ref())).await {
+            Ok(Some(modified)) => Ok(DirStamp::Modified(modified)),
+            Ok(None) => Ok(DirStamp::Missing),
+            Err(e) => Err(StorageError::local(dir, e)),
+        }
+    }
+
     /// Every key under `prefix` (recursively), for building the index of modules we hold.
     pub async fn keys(&self, prefix: Option<&Path>) -> Result<Vec<Path>, StorageError> {
         self.objects
@@ -519,6 +533,16 @@ impl Store {
             .map(|_| ())
             .map_err(|e| StorageError::new(&Path::default(), e))
     }
+}
+
+/// What [`Store::dir_stamp`] knows of a directory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DirStamp {
+    /// Its mtime: it changes whenever a file is created, removed or renamed in it.
+    Modified(std::time::SystemTime),
+    Missing,
+    /// An object store: prefixes have no date.
+    None,
 }
 
 /// Counts a write when it is over, however it ends: a reader that noted `Store::writes` before

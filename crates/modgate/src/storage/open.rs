@@ -142,4 +142,16 @@ impl Store {
             writes: Arc::default(),
         })
     }
+
+    /// A store over objects held in memory, as a bucket without dates on its prefixes; two
+    /// stores over the same objects are two replicas on one bucket.
+    #[cfg(test)]
+    pub fn in_memory(objects: Arc<object_store::memory::InMemory>) -> Store {
+        Store {
+            objects,
+            description: "memory".to_owned(),
+            local_root: None,
+            writes: Arc::default(),
+        }
+    }
 }

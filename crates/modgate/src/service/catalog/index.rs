@@ -13,7 +13,7 @@ use std::time::Instant;
 use gomod::ModulePath;
 
 use crate::memory;
-use crate::storage::{StorageError, Store, is_reserved, modules_of};
+use crate::storage::{StorageError, Store};
 use crate::writer::VersionWriter;
 
 /// One module the store holds, with the route that covers it.
@@ -117,9 +117,7 @@ impl ModuleIndex {
         }
         // Read before listing: what is written meanwhile is merged in by the next reader.
         let generation = self.store.writes();
-        let keys = self.store.keys(None).await?;
-        let keys: Vec<_> = keys.into_iter().filter(|k| !is_reserved(k)).collect();
-        let mut modules = modules_of(&keys);
+        let mut modules = self.store.modules(None).await?;
         modules.extend(self.writer.modules_written());
         let mut modules = self.indexed(modules);
         modules.sort_by(|a, b| a.path.cmp(&b.path));

@@ -1,0 +1,131 @@
+//! A stored module's versions, listed once and reused while they cannot have changed.
+//!
+//! Listing a module directory of 2,000 versions (8,000 files) takes milliseconds, and the `go`
+//! command asks `@v/list` and `@latest` on every resolution. So each listing is kept with
+//! what tells whether it still holds:
+//!
+//! - every listing remembers [`Store::writes`] when it was made: a publish, delete or gc
+//!   through this process makes every module list again at once;
+//! - on a directory store, the directory's mtime, which changes whenever a file is created,
+//!   removed or renamed in it (another process's publish or delete, a hand copy). A stat per
+//!   request replaces the listing. The mtime has the kernel clock's granularity, so a listing
+//!   of a directory changed within [`RACY_FOR`] is not trusted (a second change in the same
+//!   tick would leave the mtime as it was);
+//! - on an object store, whose prefixes have no date, [`memory::STORED_LIST_FOR`]: another
+//!   replica's publish or delete shows within that time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use gomod::{ModulePath, Version};
+
+use crate::memory::{self, Kept, Weighed};
+use crate::storage::{DirStamp, StorageError, Store, module_dir, visible_versions};
+
+/// A directory changed this recently may change again without its mtime moving: generous
+/// beside the kernel's few milliseconds, to allow for a network filesystem's clock.
+const RACY_FOR: Duration = Duration::from_secs(2);
+
+pub(super) struct Listings {
+    store: Store,
+    /// How long an object store's listing is trusted.
+    trusted_for: Duration,
+    kept: Kept<String, Arc<Listing>>,
+}
+
+struct Listing {
+    /// Sorted; `None` when the module has no files at all.
+    versions: Option<Arc<[Version]>>,
+    /// [`Store::writes`] before it was listed.
+    writes: u64,
+    valid: Validity,
+}
+
+enum Validity {
+    /// While the directory's mtime is this.
+    Unchanged(SystemTime),
+    /// An object store's listing, made then.
+    Listed(Instant),
+}
+
+impl Weighed for Listing {
+    fn weight(&self) -> u64 {
+        // Each version: its two `Arc<str>` (text and escaped) and their headers.
+        let versions = self.versions.as_deref().unwrap_or_default();
+        versions
+            .iter()
+            .map(|v| (v.as_str().len() + v.escaped().len() + 48) as u64)
+            .sum()
+    }
+}
+
+impl Listings {
+    pub fn new(store: Store, trusted_for: Duration) -> Listings {
+        Listings {
+            store,
+            trusted_for,
+            kept: Kept::new(memory::STORED_LISTS_BYTES),
+        }
+    }
+
+    /// The module's visible versions, sorted; `None` when it has no files in the store.
+    pub async fn versions(
+        &self,
+        module: &ModulePath,
+    ) -> Result<Option<Arc<[Version]>>, StorageError> {
+        let dir = module_dir(module);
+        let key = dir.as_ref();
+        let writes = self.store.writes();
+        let kept = self.kept.get(key).filter(|l| l.writes == writes);
+        let stamp = match &kept {
+            Some(listing) => match listing.valid {
+                Validity::Listed(at) if at.elapsed() < self.trusted_for => {
+                    return Ok(listing.versions.clone());
+                }
+                Validity::Listed(_) => DirStamp::None,
+                Validity::Unchanged(modified) => {
+                    let stamp = self.store.dir_stamp(&dir).await?;
+                    if stamp == DirStamp::Modified(modified) {
+                        return Ok(listing.versions.clone());
+                    }
+                    stamp
+                }
+            },
+            None => self.store.dir_stamp(&dir).await?,
+        };
+        if stamp == DirStamp::Missing {
+            return Ok(None);
+        }
+        // The stamp was taken before the listing: a change made while listing moves it, so
+        // the next request lists again.
+        let names = self.store.file_names(&dir).await?;
+        let versions: Option<Arc<[Version]>> = if names.is_empty() {
+            None
+        } else {
+            let mut versions = visible_versions(&names);
+            versions.sort();
+            Some(versions.into())
+        };
+        let valid = match stamp {
+            DirStamp::Modified(modified) => SystemTime::now()
+                .duration_since(modified)
+                .is_ok_and(|age| age >= RACY_FOR)
+                .then_some(Validity::Unchanged(modified)),
+            DirStamp::None => Some(Validity::Listed(Instant::now())),
+            DirStamp::Missing => None,
+        };
+        if let Some(valid) = valid {
+            let listing = Listing {
+                versions: versions.clone(),
+                writes,
+                valid,
+            };
+            self.kept.keep(key.to_owned(), Arc::new(listing));
+        }
+        Ok(versions)
+    }
+}
+
+#[cfg(test)]
+#[path = "listing_tests.rs"]
+mod tests;
