@@ -11,7 +11,7 @@
 //! | responses | Kept | rendered `.info`/`.mod`/small `.zip` answers, by request path | ever | [`RESPONSES_BYTES`] | `http::kept` |
 //! | absences | Dated | rendered "not here" answers (404, or a private route's 403), by request path: the only "not found" kept | [`ABSENT_FOR`], or until this process writes | [`ABSENT_ENTRIES`] | `http::kept` |
 //! | version files | Kept | `.info` and `.mod` bytes | ever | [`VERSION_FILES_BYTES`] | `source::store` |
-//! | module lists | Kept | a stored module's visible versions, sorted, with what they were listed at | a directory store: while the directory's mtime is unchanged; an object store: [`STORED_LIST_FOR`]; either: until this process writes | [`STORED_LISTS_BYTES`] | `source::listing` |
+//! | module lists | Kept | a stored module's visible versions, sorted, with what they were listed at | a directory store: while the directory's mtime is unchanged; an object store: [`STORED_LIST_FOR`], then [`STORED_LIST_STALE_FOR`] more while listed again in the background; either: until this process writes | [`STORED_LISTS_BYTES`] | `source::listing` |
 //! | held modules | Dated | the modules a route holds, to tell import probes from leaks | [`HELD_MODULES_FOR`] | one per route | `service::absent` |
 //! | upstream answers | Dated | `list`, `@latest`, queries and upstream "not found"s | `[upstream] list_ttl_secs`, `not_found_ttl_secs` | [`UPSTREAM_ANSWERS`] | `source::upstream` |
 //! | checksum records | Dated | proven lookups of the public checksum database | [`RECORD_PROXY_FOR`] to proxy clients; ever for checks | [`CHECKSUM_RECORDS`] | `sumdb` |
@@ -56,6 +56,10 @@ pub(crate) const STORED_LISTS_BYTES: u64 = 8 << 20;
 /// process makes it list again at once; a version published or deleted through another replica
 /// on the same bucket shows within this time, as an absence does ([`ABSENT_FOR`]).
 pub(crate) const STORED_LIST_FOR: Duration = Duration::from_secs(1);
+/// How much longer an object store's listing past [`STORED_LIST_FOR`] is still answered while
+/// it is listed again in the background: a busy module never waits for its listing, and a
+/// module asked for after a quiet spell waits for a fresh one.
+pub(crate) const STORED_LIST_STALE_FOR: Duration = Duration::from_secs(10);
 /// How long an answer that something is not here is reused. A write through this process
 /// makes it look again at once; a version published through another replica on the same
 /// bucket is seen within this time.

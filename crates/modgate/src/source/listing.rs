@@ -12,14 +12,20 @@
 //!   of a directory changed within [`RACY_FOR`] is not trusted (a second change in the same
 //!   tick would leave the mtime as it was);
 //! - on an object store, whose prefixes have no date, [`memory::STORED_LIST_FOR`]: another
-//!   replica's publish or delete shows within that time.
+//!   replica's publish or delete shows within that time. Listing a large module on a bucket
+//!   takes a page per thousand keys, one after the other (hundreds of milliseconds), so a
+//!   listing past that time is still answered for up to [`memory::STORED_LIST_STALE_FOR`]
+//!   more while one request lists again in the background; an older one makes the request wait.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use gomod::{ModulePath, Version};
 
 use crate::memory::{self, Kept, Weighed};
+use object_store::path::Path;
+
 use crate::storage::{DirStamp, StorageError, Store, module_dir, visible_versions};
 
 /// A directory changed this recently may change again without its mtime moving: generous
@@ -30,7 +36,9 @@ pub(super) struct Listings {
     store: Store,
     /// How long an object store's listing is trusted.
     trusted_for: Duration,
-    kept: Kept<String, Arc<Listing>>,
+    /// How much longer it is answered while it is listed again in the background.
+    stale_for: Duration,
+    kept: Arc<Kept<String, Arc<Listing>>>,
 }
 
 struct Listing {
@@ -39,6 +47,8 @@ struct Listing {
     /// [`Store::writes`] before it was listed.
     writes: u64,
     valid: Validity,
+    /// Set by the request that starts listing again in the background, so only one does.
+    refreshing: AtomicBool,
 }
 
 enum Validity {
@@ -60,11 +70,12 @@ impl Weighed for Listing {
 }
 
 impl Listings {
-    pub fn new(store: Store, trusted_for: Duration) -> Listings {
+    pub fn new(store: Store, trusted_for: Duration, stale_for: Duration) -> Listings {
         Listings {
             store,
             trusted_for,
-            kept: Kept::new(memory::STORED_LISTS_BYTES),
+            stale_for,
+            kept: Arc::new(Kept::new(memory::STORED_LISTS_BYTES)),
         }
     }
 
@@ -82,6 +93,14 @@ impl Listings {
                 Validity::Listed(at) if at.elapsed() < self.trusted_for => {
                     return Ok(listing.versions.clone());
                 }
+                Validity::Listed(at)
+                    if at.elapsed() < self.trusted_for.saturating_add(self.stale_for) =>
+                {
+                    if !listing.refreshing.swap(true, Ordering::Relaxed) {
+                        self.refresh_later(dir.clone(), writes);
+                    }
+                    return Ok(listing.versions.clone());
+                }
                 Validity::Listed(_) => DirStamp::None,
                 Validity::Unchanged(modified) => {
                     let stamp = self.store.dir_stamp(&dir).await?;
@@ -93,37 +112,61 @@ impl Listings {
             },
             None => self.store.dir_stamp(&dir).await?,
         };
-        if stamp == DirStamp::Missing {
-            return Ok(None);
-        }
-        // The stamp was taken before the listing: a change made while listing moves it, so
-        // the next request lists again.
-        let names = self.store.file_names(&dir).await?;
-        let versions: Option<Arc<[Version]>> = if names.is_empty() {
-            None
-        } else {
-            let mut versions = visible_versions(&names);
-            versions.sort();
-            Some(versions.into())
-        };
-        let valid = match stamp {
-            DirStamp::Modified(modified) => SystemTime::now()
-                .duration_since(modified)
-                .is_ok_and(|age| age >= RACY_FOR)
-                .then_some(Validity::Unchanged(modified)),
-            DirStamp::None => Some(Validity::Listed(Instant::now())),
-            DirStamp::Missing => None,
-        };
-        if let Some(valid) = valid {
-            let listing = Listing {
-                versions: versions.clone(),
-                writes,
-                valid,
-            };
-            self.kept.keep(key.to_owned(), Arc::new(listing));
-        }
-        Ok(versions)
+        list_and_keep(&self.store, &self.kept, &dir, stamp, writes).await
     }
+
+    /// Lists an object store's module again without a request waiting on it; a failure leaves
+    /// the old listing, which requests stop using once it is too old.
+    fn refresh_later(&self, dir: Path, writes: u64) {
+        let (store, kept) = (self.store.clone(), Arc::clone(&self.kept));
+        tokio::spawn(async move {
+            if let Err(e) = list_and_keep(&store, &kept, &dir, DirStamp::None, writes).await {
+                tracing::warn!(dir = %dir, error = %e, "listing a module again failed");
+            }
+        });
+    }
+}
+
+/// Lists the module directory `dir` and keeps the listing, valid as `stamp` (taken before
+/// listing) says; `writes` is [`Store::writes`] before either.
+async fn list_and_keep(
+    store: &Store,
+    kept: &Kept<String, Arc<Listing>>,
+    dir: &Path,
+    stamp: DirStamp,
+    writes: u64,
+) -> Result<Option<Arc<[Version]>>, StorageError> {
+    if stamp == DirStamp::Missing {
+        return Ok(None);
+    }
+    // The stamp was taken before the listing: a change made while listing moves it, so the
+    // next request lists again.
+    let names = store.file_names(dir).await?;
+    let versions: Option<Arc<[Version]>> = if names.is_empty() {
+        None
+    } else {
+        let mut versions = visible_versions(&names);
+        versions.sort();
+        Some(versions.into())
+    };
+    let valid = match stamp {
+        DirStamp::Modified(modified) => SystemTime::now()
+            .duration_since(modified)
+            .is_ok_and(|age| age >= RACY_FOR)
+            .then_some(Validity::Unchanged(modified)),
+        DirStamp::None => Some(Validity::Listed(Instant::now())),
+        DirStamp::Missing => None,
+    };
+    if let Some(valid) = valid {
+        let listing = Listing {
+            versions: versions.clone(),
+            writes,
+            valid,
+            refreshing: AtomicBool::new(false),
+        };
+        kept.keep(dir.as_ref().to_owned(), Arc::new(listing));
+    }
+    Ok(versions)
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ async fn a_directory_listing_is_reused_until_the_directory_changes() {
     let store = Store::directory(root.path()).expect("store");
     // Another process (a CLI publish, a hand copy) writes through its own store.
     let other = Store::directory(root.path()).expect("store");
-    let listings = Listings::new(store.clone(), Duration::MAX);
+    let listings = Listings::new(store.clone(), Duration::MAX, Duration::ZERO);
     assert!(listings.versions(&module()).await.expect("list").is_none());
 
     put_version(&other, "v1.1.0").await;
@@ -97,7 +97,7 @@ async fn a_directory_listing_is_reused_until_the_directory_changes() {
 async fn a_directory_changed_a_moment_ago_is_listed_again() {
     let root = tempfile::tempdir().expect("tempdir");
     let store = Store::directory(root.path()).expect("store");
-    let listings = Listings::new(store.clone(), Duration::MAX);
+    let listings = Listings::new(store.clone(), Duration::MAX, Duration::ZERO);
     put_version(&store, "v1.0.0").await;
     assert_eq!(
         listed(listings.versions(&module()).await.unwrap()),
@@ -121,7 +121,7 @@ async fn a_directory_changed_a_moment_ago_is_listed_again() {
 async fn an_object_store_listing_sees_this_process_writes_at_once() {
     let bucket = Arc::new(InMemory::new());
     let store = Store::in_memory(bucket.clone());
-    let listings = Listings::new(store.clone(), Duration::MAX);
+    let listings = Listings::new(store.clone(), Duration::MAX, Duration::ZERO);
     assert!(listings.versions(&module()).await.expect("list").is_none());
     put_version(&store, "v1.0.0").await;
     assert_eq!(
@@ -145,8 +145,8 @@ async fn an_object_store_listing_sees_another_replica_once_its_time_is_up() {
     let bucket = Arc::new(InMemory::new());
     let store = Store::in_memory(bucket.clone());
     let replica = Store::in_memory(bucket);
-    let trusting = Listings::new(store.clone(), Duration::MAX);
-    let expired = Listings::new(store.clone(), Duration::ZERO);
+    let trusting = Listings::new(store.clone(), Duration::MAX, Duration::ZERO);
+    let expired = Listings::new(store.clone(), Duration::ZERO, Duration::ZERO);
     put_version(&store, "v1.0.0").await;
     assert_eq!(
         listed(trusting.versions(&module()).await.unwrap()),
@@ -172,4 +172,35 @@ async fn an_object_store_listing_sees_another_replica_once_its_time_is_up() {
         listed(expired.versions(&module()).await.unwrap()),
         ["v1.1.0"]
     );
+}
+
+#[tokio::test]
+async fn an_expired_object_store_listing_is_answered_while_it_is_listed_again() {
+    let bucket = Arc::new(InMemory::new());
+    let store = Store::in_memory(bucket.clone());
+    let replica = Store::in_memory(bucket);
+    // Expired at once, answered stale for as long as the test runs.
+    let listings = Listings::new(store.clone(), Duration::ZERO, Duration::MAX);
+    put_version(&store, "v1.0.0").await;
+    assert_eq!(
+        listed(listings.versions(&module()).await.unwrap()),
+        ["v1.0.0"]
+    );
+
+    // The replica's publish: the request after it gets the listing it had, without waiting,
+    // and starts listing again; once that is done, requests see the new version.
+    put_version(&replica, "v1.1.0").await;
+    assert_eq!(
+        listed(listings.versions(&module()).await.unwrap()),
+        ["v1.0.0"]
+    );
+    let mut seen = Vec::new();
+    for _ in 0..1000 {
+        seen = listed(listings.versions(&module()).await.unwrap());
+        if seen.len() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(seen, ["v1.0.0", "v1.1.0"]);
 }

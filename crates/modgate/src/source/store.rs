@@ -23,7 +23,11 @@ pub(crate) struct StoreSource {
 impl StoreSource {
     pub fn new(store: Store) -> Self {
         StoreSource {
-            listings: Listings::new(store.clone(), memory::STORED_LIST_FOR),
+            listings: Listings::new(
+                store.clone(),
+                memory::STORED_LIST_FOR,
+                memory::STORED_LIST_STALE_FOR,
+            ),
             store,
             version_files: Kept::new(memory::VERSION_FILES_BYTES),
         }
