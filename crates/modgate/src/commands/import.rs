@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use futures::StreamExt;
+use gomod::Version;
 use time::OffsetDateTime;
 
 use super::progress::Progress;
@@ -91,10 +92,15 @@ async fn import_all(
             .for_each_concurrent(MODULES_AT_ONCE, |versions| {
                 let sender = sender.clone();
                 async move {
+                    let mut created = Vec::new();
                     for found in versions {
                         let outcome = import_one(writer, found).await;
+                        if let Ok(true) = outcome {
+                            created.push(found.version.version().clone());
+                        }
                         let _ = sender.send((found.version.to_string(), outcome));
                     }
+                    add_to_list(writer, versions, created).await;
                 }
             })
             .await;
@@ -105,6 +111,22 @@ async fn import_all(
         }
     };
     tokio::join!(produce, consume);
+}
+
+/// The module's `list` gets its imported versions in one update, not one per version. The
+/// versions are served either way: only `file://` users of the tree miss them if it fails (the
+/// next write of the module mends it).
+async fn add_to_list(writer: &VersionWriter, versions: &[TreeVersion], created: Vec<Version>) {
+    let Some(first) = versions.first() else {
+        return;
+    };
+    if created.is_empty() {
+        return;
+    }
+    let module = first.version.path();
+    if let Err(e) = writer.add_to_list(module, created).await {
+        eprintln!("warning: {module}: the list file was not updated: {e}");
+    }
 }
 
 /// `Ok(true)` imported, `Ok(false)` already there, `Err` the reason it was rejected.
@@ -133,7 +155,7 @@ async fn import_one(writer: &VersionWriter, found: &TreeVersion) -> Result<bool,
         ));
     }
     let published = writer
-        .publish(&found.version, &checked, info_time(&info), &IMPORTED)
+        .publish_unlisted(&found.version, &checked, info_time(&info), &IMPORTED)
         .await
         .map_err(reason)?;
     Ok(published.created)

@@ -11,7 +11,7 @@ use crate::storage::{StorageError, Store, list_file, module_dir, visible_version
 /// two suffice unless several processes write the same module at once.
 const LIST_ROUNDS: usize = 5;
 
-/// Adds `version` to the module's `list`; pseudo-versions are never listed.
+/// Adds `versions` to the module's `list`; pseudo-versions are never listed.
 ///
 /// Another process (a replica, a CLI publish into the same store) may write the file between
 /// our read and our write, without the version it added. So after each write the file is
@@ -20,10 +20,10 @@ const LIST_ROUNDS: usize = 5;
 pub(super) async fn add(
     store: &Store,
     module: &ModulePath,
-    version: &Version,
+    versions: Vec<Version>,
 ) -> Result<(), StorageError> {
     let key = list_file(module);
-    let mut adding = vec![version.clone()];
+    let mut adding = versions;
     for _ in 0..LIST_ROUNDS {
         let current = store.read(&key).await?.unwrap_or_default();
         let mut versions = list_versions(&current);
@@ -71,7 +71,7 @@ pub(crate) async fn remove(
         .into_iter()
         .find(|v| !v.is_pseudo() && !versions.iter().any(|l| l == v.as_str()))
     {
-        Some(missing) => add(store, module, &missing).await,
+        Some(missing) => add(store, module, vec![missing]).await,
         None => Ok(()),
     }
 }

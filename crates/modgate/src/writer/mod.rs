@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use gomod::{ModulePath, ModuleVersion};
+use gomod::{ModulePath, ModuleVersion, Version};
 use object_store::path::Path;
 use time::OffsetDateTime;
 
@@ -46,11 +46,15 @@ const CLAIM_ABANDONED_AFTER: Duration = Duration::from_secs(30);
 /// (minutes for 500 MiB to a slow bucket), never an hour.
 const STAGING_ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 
-/// Whether a write restores a deleted version (which only `restore` may).
+/// What a write of a whole version is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Restoring {
-    No,
-    Yes,
+enum WriteMode {
+    /// A new version (a tombstone refuses it), added to its module's `list`.
+    Publish,
+    /// A new version its caller adds to the `list` with others ([`VersionWriter::add_to_list`]).
+    PublishUnlisted,
+    /// A deleted version written back (which only `restore` may).
+    Restore,
 }
 
 /// A version written, as the publishing API and the CLI report it.
@@ -115,9 +119,47 @@ impl VersionWriter {
         time: Option<OffsetDateTime>,
         origin: &Origin,
     ) -> Result<Published, WriteError> {
-        let published = self
-            .write_version(version, zip, time, origin, Restoring::No)
-            .await?;
+        self.publish_as(version, zip, time, origin, WriteMode::Publish)
+            .await
+    }
+
+    /// [`publish`](Self::publish), leaving the version out of its module's `list` for the
+    /// caller to add with the module's other versions ([`add_to_list`](Self::add_to_list)): a
+    /// bulk import. Each addition reads the module's directory again, so one per version is
+    /// quadratic in a module's versions (minutes for 2,000). The version is served at once
+    /// either way: the `list` file is for `file://` users of the tree.
+    pub async fn publish_unlisted(
+        &self,
+        version: &ModuleVersion,
+        zip: &CheckedZip,
+        time: Option<OffsetDateTime>,
+        origin: &Origin,
+    ) -> Result<Published, WriteError> {
+        self.publish_as(version, zip, time, origin, WriteMode::PublishUnlisted)
+            .await
+    }
+
+    /// Adds versions written by [`publish_unlisted`](Self::publish_unlisted) to their
+    /// module's `list`, in one update.
+    pub async fn add_to_list(
+        &self,
+        module: &ModulePath,
+        versions: Vec<Version>,
+    ) -> Result<(), StorageError> {
+        let lock = self.lock_for(module);
+        let _guard = lock.lock().await;
+        list::add(&self.store, module, versions).await
+    }
+
+    async fn publish_as(
+        &self,
+        version: &ModuleVersion,
+        zip: &CheckedZip,
+        time: Option<OffsetDateTime>,
+        origin: &Origin,
+        mode: WriteMode,
+    ) -> Result<Published, WriteError> {
+        let published = self.write_version(version, zip, time, origin, mode).await?;
         self.log_or_warn(Entry {
             version: version.clone(),
             h1: zip.h1.clone(),
@@ -133,11 +175,11 @@ impl VersionWriter {
         zip: &CheckedZip,
         time: Option<OffsetDateTime>,
         origin: &Origin,
-        restoring: Restoring,
+        mode: WriteMode,
     ) -> Result<Published, WriteError> {
         let lock = self.lock_for(version.path());
         let _guard = lock.lock().await;
-        if restoring == Restoring::No {
+        if mode != WriteMode::Restore {
             self.refuse_deleted(version).await?;
         }
         let info_key = version_file(version, VersionFile::Info);
@@ -165,7 +207,9 @@ impl VersionWriter {
             // Another process finished the same version meanwhile.
             return self.compare_with_existing(version, zip).await;
         }
-        list::add(&self.store, version.path(), version.version()).await?;
+        if mode != WriteMode::PublishUnlisted {
+            list::add(&self.store, version.path(), vec![version.version().clone()]).await?;
+        }
         tracing::info!(%version, h1 = %zip.h1, "published");
         Ok(published(version, zip, true))
     }
@@ -194,7 +238,7 @@ impl VersionWriter {
         }
         let lock = self.lock_for(version.path());
         let _guard = lock.lock().await;
-        list::add(&self.store, version.path(), version.version()).await?;
+        list::add(&self.store, version.path(), vec![version.version().clone()]).await?;
         Ok(())
     }
 

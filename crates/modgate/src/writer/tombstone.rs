@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{CheckedZip, Origin, Published, Restoring, VersionWriter, WriteError, list};
+use super::{CheckedZip, Origin, Published, VersionWriter, WriteError, WriteMode, list};
 use crate::proxy_files::Info;
 use crate::storage::{
     StorageError, Store, VersionFile, origin_file, tombstone_file, tombstone_of, tombstones_dir,
@@ -129,7 +129,7 @@ impl VersionWriter {
             .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
         let origin = Origin::Published { by: who.to_owned() };
         let published = self
-            .write_version(version, zip, time, &origin, Restoring::Yes)
+            .write_version(version, zip, time, &origin, WriteMode::Restore)
             .await?;
         self.store.delete(&tombstone_file(version)).await?;
         self.log_or_warn(crate::sumlog::Entry {

@@ -475,6 +475,17 @@ fn an_imported_module_cache_serves_the_hashes_it_was_downloaded_with() {
             "{}",
             describe(&output)
         );
+        // The `list` files, for file:// users of the store, hold the tagged versions imported
+        // (written once per module, not once per version).
+        for (module, version) in [
+            ("example.com/!corp/!lib", "v1.0.0"),
+            ("example.com/hello", "v1.3.0-rc.1"),
+            ("example.com/legacy", "v2.0.0+incompatible"),
+        ] {
+            let list = std::fs::read_to_string(store.join(module).join("@v/list"))
+                .unwrap_or_default();
+            assert_eq!(list, format!("{version}\n"), "{module}");
+        }
         let again = import();
         let summary = format!("imported 0, skipped {}", specs.len());
         assert!(
