@@ -77,7 +77,7 @@ for client in $CLIENTS; do
 done
 [ ${#GO_BIN[@]} -gt 0 ] || { echo "no go command to run" >&2; exit 1; }
 
-build_modgate
+if [ -n "${BENCH_MODGATE:-}" ]; then MODGATE=$BENCH_MODGATE; else build_modgate; fi # BENCH_MODGATE: a binary built already
 mkdir -p "$WORK"/{logs,nginx,gopath,gomod-empty}
 if [ ! -f "$WORK/meta.json" ] || [ "$BENCH_DIR/gen_store.py" -nt "$WORK/meta.json" ]; then
   say "generating the store (bench/gen_store.py, as bench/run.sh's)"
