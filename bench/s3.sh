@@ -265,7 +265,7 @@ if has cold; then
   sleep 4
   printf 'idle\t-\t%s\t-\n' "$(awk -v a="$(($(s3_requests) - r0))" 'BEGIN { printf "%.2f", a / 4 }')" >>"$FILES"
   for kind in small large; do
-    sed 's/\.zip$//' "$WORK/paths-zip-$kind.txt" | head -50 >"$WORK/cold-$kind.txt"
+    head -50 "$WORK/paths-zip-$kind.txt" | sed 's/\.zip$//' >"$WORK/cold-$kind.txt" # head first: under pipefail, a sed cut off by head fails the script
     for ext in mod info zip zip; do # the second zip: warm
       r0=$(s3_requests)
       total=$(sed "s|\$|.$ext|; s|^|-o /dev/null http://127.0.0.1:$P_COLD|" "$WORK/cold-$kind.txt" |
