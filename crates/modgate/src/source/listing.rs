@@ -93,8 +93,11 @@ impl Listings {
                 Validity::Listed(at) if at.elapsed() < self.trusted_for => {
                     return Ok(listing.versions.clone());
                 }
+                // Only versions are answered late: that a module is not here is trusted for
+                // no longer than any other absence, so an outage never turns into a 404.
                 Validity::Listed(at)
-                    if at.elapsed() < self.trusted_for.saturating_add(self.stale_for) =>
+                    if listing.versions.is_some()
+                        && at.elapsed() < self.trusted_for.saturating_add(self.stale_for) =>
                 {
                     if !listing.refreshing.swap(true, Ordering::Relaxed) {
                         self.refresh_later(dir.clone(), writes);

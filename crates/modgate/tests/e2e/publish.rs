@@ -482,8 +482,8 @@ fn an_imported_module_cache_serves_the_hashes_it_was_downloaded_with() {
             ("example.com/hello", "v1.3.0-rc.1"),
             ("example.com/legacy", "v2.0.0+incompatible"),
         ] {
-            let list = std::fs::read_to_string(store.join(module).join("@v/list"))
-                .unwrap_or_default();
+            let list =
+                std::fs::read_to_string(store.join(module).join("@v/list")).unwrap_or_default();
             assert_eq!(list, format!("{version}\n"), "{module}");
         }
         let again = import();
