@@ -17,8 +17,8 @@
 #
 # Knobs (environment): BIG_VERSIONS (100000), BIG_MODULES (10000), BENCH_DURATION seconds per wrk
 # run (5), BENCH_ROUNDS (2), BENCH_PORT first port (18380), BENCH_WORK scratch directory
-# (bench/.work-bigstore), BENCH_BASELINE the binary before this work (/work/baseline/modgate-main;
-# "" for none), BENCH_MODGATE a binary to measure instead of building this checkout, BIG_KEEP=1 keeps the generated trees (they take ~3 GB at full size).
+# (bench/.work-bigstore), BENCH_BASELINE an older modgate binary measured beside this one
+# (unset: none), BENCH_MODGATE a binary to measure instead of building this checkout, BIG_KEEP=1 keeps the generated trees (they take ~3 GB at full size).
 # Short mode: BIG_VERSIONS=20000 BIG_MODULES=2000 BENCH_DURATION=3.
 set -euo pipefail
 
@@ -30,7 +30,7 @@ MODULES=${BIG_MODULES:-10000}
 DURATION=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
 PORT=${BENCH_PORT:-18380}
-BASELINE=${BENCH_BASELINE-/work/baseline/modgate-main}
+BASELINE=${BENCH_BASELINE:-}
 if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
   echo "BENCH_BASELINE=$BASELINE is not an executable" >&2
   exit 1
