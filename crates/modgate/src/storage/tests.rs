@@ -1,5 +1,7 @@
 use std::os::unix::fs::PermissionsExt;
 
+use futures::StreamExt;
+
 use super::*;
 
 #[tokio::test]
